@@ -171,7 +171,9 @@ class CommunityConfig:
     def person(self, key: str) -> Person | None:
         return next((p for p in self.people if p.key == key), None)
 
-    def person_by_telegram(self, telegram_id: int | None, username: str | None = None) -> Person | None:
+    def person_by_telegram(
+        self, telegram_id: int | None, username: str | None = None
+    ) -> Person | None:
         """Find a person by Telegram id, falling back to the configured username."""
         if telegram_id is not None:
             for p in self.people:
