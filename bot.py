@@ -1,0 +1,183 @@
+"""GridBot (网格助手) command line: ``gridbot`` and ``python bot.py`` both land here.
+
+Each subcommand imports what it needs only when it runs, so ``--help`` and ``parse``
+start fast. Expected failures (no token, a broken config, a database written by another
+version) print one Chinese sentence to stderr and exit with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+DEFAULT_CONFIG = "community.toml"
+DEFAULT_DB = "gridbot.db"
+
+
+class CliError(Exception):
+    """An expected failure: its message is shown to the user as is, exit code 2."""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gridbot",
+        description="GridBot 网格助手: 把居民群里的诉求变成工单,派给网格员,跟踪到办结和评议。",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    run = sub.add_parser("run", help="运行机器人(长轮询)。令牌取自环境变量 TELEGRAM_BOT_TOKEN")
+    run.add_argument("--config", default=DEFAULT_CONFIG, help="社区配置文件 (默认 community.toml)")
+    run.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库文件 (默认 gridbot.db)")
+    run.add_argument(
+        "--api-url",
+        default=os.environ.get("TELEGRAM_API_URL"),
+        help="Bot API 服务器地址,如 http://127.0.0.1:8081/bot (也可用环境变量 TELEGRAM_API_URL)",
+    )
+
+    init = sub.add_parser("init", help="写出一份带注释的示例配置 community.toml")
+    init.add_argument(
+        "path", nargs="?", default=DEFAULT_CONFIG, help="写到哪里 (默认 community.toml)"
+    )
+    init.add_argument("--force", action="store_true", help="覆盖已有文件")
+
+    check = sub.add_parser("check", help="检查配置文件,逐条列出问题;有问题时退出码为 1")
+    check.add_argument("--config", default=DEFAULT_CONFIG, help="社区配置文件")
+
+    demo = sub.add_parser("demo", help="离线演示:本地 Bot API 服务器 + 真实机器人,模拟网格群的一天")
+    demo.add_argument(
+        "--speed", type=float, default=600.0, help="时钟倍速 (默认 600: 1 秒 = 10 分钟)"
+    )
+    demo.add_argument("--keep-db", metavar="PATH", help="保留演示数据库到此路径")
+    demo.add_argument("--quiet", action="store_true", help="只打印汇总")
+
+    parse = sub.add_parser("parse", help="从标准输入读 JSON Lines ({\"text\": …}),逐行输出解析结果")
+    parse.add_argument("--config", help="社区配置文件 (提供小区名、地名和分类关键词)")
+
+    eval_nlp = sub.add_parser("eval-nlp", help="用标注语料评估消息理解:分类、紧急程度、位置")
+    eval_nlp.add_argument("file", help="JSON Lines 语料,每行含 text 与标注")
+    eval_nlp.add_argument("--config", help="社区配置文件")
+    return parser
+
+
+def _load_config(path: str):  # -> CommunityConfig
+    from community import check_config
+    from scheduler import schedule_error
+
+    if not Path(path).exists():
+        raise CliError(f"找不到配置文件 {path}。可先运行 `gridbot init {path}` 生成示例。")
+    config, problems = check_config(path, validate_schedule=schedule_error)
+    if problems or config is None:
+        details = "\n".join(f"  - {p}" for p in problems)
+        raise CliError(f"配置文件 {path} 有 {len(problems)} 个问题:\n{details}")
+    return config
+
+
+def _lexicon_for(config_path: str | None):
+    if not config_path:
+        return None
+    config = _load_config(config_path)
+    from runtime.lexicon import lexicon_from_config
+
+    return lexicon_from_config(config)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from community import example_config_text
+
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        raise CliError(f"{target} 已存在;如要覆盖请加 --force。")
+    try:
+        target.write_text(example_config_text(), encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"无法写入 {target}: {error.strerror or error}") from error
+    print(f"已写出示例配置 {target}。修改后运行 `gridbot check --config {target}` 检查。")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from community import check_config
+    from scheduler import schedule_error
+
+    config, problems = check_config(args.config, validate_schedule=schedule_error)
+    if problems or config is None:
+        print(f"配置文件 {args.config} 有 {len(problems)} 个问题:")
+        for problem in problems:
+            print(f"  - {problem}")
+        return EXIT_PROBLEMS
+    people = len(config.people)
+    chats = sum(len(g.chats) for g in config.grids)
+    grids = len(config.grids)
+    print(f"配置无误: {config.name},{grids} 个网格,{people} 位工作人员,{chats} 个群聊。")
+    return EXIT_OK
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    import nlp
+
+    return nlp.run_parse_cli(sys.stdin, sys.stdout, _lexicon_for(args.config))
+
+
+def _cmd_eval_nlp(args: argparse.Namespace) -> int:
+    import nlp
+
+    if not Path(args.file).is_file():
+        raise CliError(f"找不到语料文件 {args.file}。")
+    return nlp.run_eval_cli(args.file, sys.stdout, _lexicon_for(args.config))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        raise CliError(
+            "没有设置环境变量 TELEGRAM_BOT_TOKEN。请向 @BotFather 申请令牌后 "
+            "`export TELEGRAM_BOT_TOKEN=…`;想先看看效果可运行 `gridbot demo`。"
+        )
+    config = _load_config(args.config)
+    from runtime import StartupError, run_bot
+
+    try:
+        run_bot(config=config, token=token, db_path=args.db, api_url=args.api_url)
+    except StartupError as error:
+        raise CliError(str(error)) from error
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from runtime.demo import run_demo
+
+    return run_demo(speed=args.speed, keep_db=args.keep_db, quiet=args.quiet)
+
+
+_COMMANDS = {
+    "run": _cmd_run,
+    "init": _cmd_init,
+    "check": _cmd_check,
+    "demo": _cmd_demo,
+    "parse": _cmd_parse,
+    "eval-nlp": _cmd_eval_nlp,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gridbot`` console script; returns the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return _COMMANDS[args.command](args)
+    except CliError as error:
+        print(f"gridbot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Presentation, free of Telegram: Chinese texts, ticket cards, buttons, masking."""
