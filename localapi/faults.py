@@ -116,8 +116,12 @@ class Limits:
 class Faults:
     """Knobs that make the server misbehave the ways Telegram does."""
 
-    def __init__(self, store: Store, *, enforce_limits: bool = False) -> None:
+    def __init__(
+        self, store: Store, *, enforce_limits: bool = False, strict_private: bool = False
+    ) -> None:
         self._store = store
+        #: like real Telegram: private sends answer 403 until the user opened the chat
+        self.strict_private = strict_private
         self.rules: list[FaultRule] = []
         self.forbidden_users: set[int] = set()
         self.blocked_users: set[int] = set()
@@ -246,6 +250,13 @@ class Faults:
         if numeric in self.blocked_users:
             return forbidden("bot was blocked by the user"), "blocked"
         if numeric in self.forbidden_users:
+            return forbidden("bot can't initiate conversation with a user"), "forbidden"
+        if (
+            self.strict_private
+            and chat is not None
+            and chat.type == "private"
+            and numeric not in self._store.started_users
+        ) or (self.strict_private and chat is None and numeric in self._store.users):
             return forbidden("bot can't initiate conversation with a user"), "forbidden"
         if numeric in self.kicked_chats:
             kind = chat.type if chat is not None and chat.type != "private" else "group"

@@ -48,6 +48,12 @@ class LocalBotApi(ActorsMixin):
 
     Use ``async with LocalBotApi() as server:`` and configure PTB with
     ``base_url(server.base_url)`` / ``base_file_url(server.base_file_url)``.
+
+    Options: ``enforce_limits`` answers 429 beyond Telegram's send limits (20 messages a
+    minute per group, 30 a second overall); ``privacy_mode`` delivers only commands,
+    mentions and replies to the bot from groups; ``strict_private`` answers 403 to sends to
+    users who never opened the private chat (real Telegram behaviour; off by default so
+    tests need no ``start_private`` ceremony); ``clock`` supplies message dates.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class LocalBotApi(ActorsMixin):
         port: int = 0,
         enforce_limits: bool = False,
         privacy_mode: bool = False,
+        strict_private: bool = False,
         control: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -71,7 +78,8 @@ class LocalBotApi(ActorsMixin):
         self.store = Store(User(bot_id, bot_first_name, bot_username, is_bot=True,
                                 language_code=None), clock)
         self.store.on_change = self._notify
-        self.faults = Faults(self.store, enforce_limits=enforce_limits)
+        self.faults = Faults(self.store, enforce_limits=enforce_limits,
+                             strict_private=strict_private)
         self.methods = BotApiMethods(self.store, self._wait_change, lambda: self._closing)
         #: unexpected exceptions raised while serving (should stay empty)
         self.internal_errors: list[BaseException] = []

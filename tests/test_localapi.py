@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -41,11 +37,11 @@ from telegram.ext import (
     filters,
 )
 
-from localapi import DEFAULT_TOKEN, LocalBotApi, Message
+from localapi import LocalBotApi, Message
+from localapi.client import ControlError, StandaloneServer
 from localapi.formatting import parse_text
 from localapi.testing import make_application, make_bot, running_server
 
-ROOT = Path(__file__).resolve().parents[1]
 KEYBOARD = InlineKeyboardMarkup(
     [[InlineKeyboardButton("接单", callback_data="accept:1"),
       InlineKeyboardButton("详情", url="https://example.org/t/1")]]
@@ -453,23 +449,35 @@ async def test_control_api(server: LocalBotApi, bot) -> None:
         assert state["pending_updates"] == 2 and state["served_faults"][0]["status"] == 502
 
 
-async def test_standalone_process() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "localapi", "--port", "0", "--print-url",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert proc.stdout is not None
-        base_url = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode().strip()
-        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/bot")
-        root = base_url.removesuffix("/bot")
-        async with Bot(DEFAULT_TOKEN, base_url=base_url,
-                       base_file_url=f"{root}/file/bot") as remote:
-            assert (await remote.get_me()).username == "gridbot_test_bot"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 5) == 0
+async def test_standalone_process_with_control_client() -> None:
+    async with StandaloneServer() as standalone:
+        assert standalone.base_url.startswith("http://127.0.0.1:")
+        assert standalone.base_url.endswith("/bot")
+        control = standalone.control
+        await control.user(5, "钱七")
+        await control.group(-1005, "远程群", admins=[5])
+        await control.post(-1005, 5, "/status")
+        async with Bot(standalone.token, base_url=standalone.base_url,
+                       base_file_url=standalone.base_file_url) as remote:
+            (update,) = await remote.get_updates()
+            assert update.message.text == "/status"
+            await update.message.reply_text("正常")
+        (call,) = await control.wait(chat_id=-1005, method="sendMessage")
+        assert call["params"]["text"] == "正常"
+        assert (await control.state())["pending_updates"] == 1
+        with pytest.raises(ControlError, match="HTTP 408"):
+            await control.wait(chat_id=-1005, count=5, timeout=0.1)
+        process = standalone.process
+    assert process is not None and process.returncode == 0
+
+
+async def test_strict_private_chats() -> None:
+    async with running_server(strict_private=True) as server, make_bot(server) as bot:
+        alice = server.user(101, "王芳")
+        with pytest.raises(Forbidden, match="can't initiate conversation"):
+            await bot.send_message(alice.id, "您好")
+        await server.start_private(alice)
+        assert (await bot.send_message(alice.id, "您好")).text == "您好"
 
 
 def test_message_objects_round_trip_through_ptb() -> None:
