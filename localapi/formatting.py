@@ -224,6 +224,7 @@ def _language(entity: Entity) -> str | None:
 # ------------------------------------------------------------------------- Markdown
 
 _V2_RESERVED = set("_*[]()~`>#+-=|{}.!")
+_LEGACY_LINK_RE = re.compile(r"\[[^\]]*\]\([^)]*\)")
 
 
 class _MarkdownParser:
@@ -317,6 +318,10 @@ class _MarkdownParser:
                 self._emit(body)
                 self.entities.append({"type": "code", "offset": start,
                                       "length": self.out_len - start})
+                continue
+            if char == "[" and not self.v2 and not _LEGACY_LINK_RE.match(src, i):
+                self._emit("[")  # legacy Markdown keeps a bracket that opens no link
+                i += 1
                 continue
             if char == "[":
                 if self.link_start is not None:
