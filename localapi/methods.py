@@ -191,6 +191,11 @@ class BotApiMethods:
             reply_to = store.message(target.id, _int(reply, "message_id") or 0)
             if reply_to is None and not reply.get("allow_sending_without_reply"):
                 raise bad_request("message to be replied not found")
+            quote = reply.get("quote")
+            if reply_to is not None and quote and quote not in (
+                reply_to.text or reply_to.caption or ""
+            ):
+                raise bad_request("QUOTE_TEXT_INVALID")
         thread_id = _int(p, "message_thread_id")
         fields: JSON = {"reply_to": reply_to}
         if chat.is_forum:

@@ -30,6 +30,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import (
+    AIORateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -310,6 +311,21 @@ async def test_rate_limit_server_error_drop_and_delay(server: LocalBotApi, bot) 
     with pytest.raises(TimedOut):
         await bot.get_chat(group.id, read_timeout=0.1)
     assert (await bot.get_chat(group.id)).title == "幸福里小区居民群"
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_ptb_rate_limiter_retries_after_429(server: LocalBotApi) -> None:
+    app = make_application(server, rate_limiter=AIORateLimiter(max_retries=2)).build()
+    await app.initialize()
+    try:
+        _, _, group = _people(server)
+        server.faults.rate_limit(retry_after=1, count=1, methods="sendMessage")
+        assert (await app.bot.send_message(group.id, "通知")).text == "通知"
+        calls = server.sent(group.id, "sendMessage", include_failed=True)
+        assert [c.ok for c in calls] == [False, True]
+        assert calls[0].error is not None and calls[0].error.parameters == {"retry_after": 1}
+    finally:
+        await app.shutdown()
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
