@@ -142,7 +142,9 @@ class ActorsMixin:
 
     def _ensure_topic(self, chat: Chat, thread_id: int) -> Message:
         topic = self.store.message(chat.id, thread_id)
-        if thread_id not in chat.topics or topic is None:
+        if topic is not None:
+            chat.topics.setdefault(thread_id, f"Topic {thread_id}")
+        else:
             chat.topics[thread_id] = f"Topic {thread_id}"
             topic = self.store.add_message(
                 chat, message_id=thread_id, thread_id=thread_id, is_topic_message=True,

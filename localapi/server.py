@@ -268,6 +268,10 @@ class LocalBotApi(ActorsMixin):
             out.append(record)
         return out
 
+    def clear_sent(self) -> None:
+        """Forget the recorded calls (messages and other state are kept)."""
+        self.store.requests.clear()
+
     def messages_in(self, chat_id: int) -> list[Message]:
         """All live messages in a chat (people's and the bot's), oldest first."""
         return self.store.messages_in(chat_id)
