@@ -1,0 +1,109 @@
+"""Helpers shared by the use cases: loading, saving, emitting events into the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from community.model import CommunityConfig
+from services.presenter import Contact, Presenter, RenderContext
+from storage import Database, StaleTicket, UnitOfWork
+from tickets.clock import Clock
+from tickets.errors import RefusalCode, TicketNotFound, TransitionRefused
+from tickets.events import TicketEvent
+from tickets.messages import OutgoingMessage
+from tickets.model import Actor, Ticket
+from tickets.sla import WorkCalendar
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """The four things every use case needs."""
+
+    db: Database
+    config: CommunityConfig
+    clock: Clock
+    presenter: Presenter
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(self.config.timezone, self.config.working_hours)
+
+
+async def load(uow: UnitOfWork, ref: int | str) -> Ticket:
+    """A ticket by id (int) or number (str, e.g. "2609-0042"); TicketNotFound otherwise."""
+    ticket = await (uow.tickets.get(ref) if isinstance(ref, int) else
+                    uow.tickets.get_by_number(ref))
+    if ticket is None:
+        raise TicketNotFound(ref)
+    return ticket
+
+
+async def save(uow: UnitOfWork, ticket: Ticket, action: str) -> None:
+    """Conditional update; a lost version race is reported like a refused transition."""
+    try:
+        await uow.tickets.update(ticket)
+    except StaleTicket as exc:
+        code = RefusalCode.ALREADY_ACCEPTED if action == "accept" else RefusalCode.STALE
+        raise TransitionRefused(code, action=action, state=str(ticket.state)) from exc
+
+
+async def contacts_for(uow: UnitOfWork, config: CommunityConfig,
+                       keys: Iterable[str | None]) -> dict[str, Contact]:
+    """Contacts of the given person keys plus the supervisors. Config ids first; the
+    people table (registrations, private-chat flag) is read only when someone lacks one."""
+    wanted = [k for k in dict.fromkeys([*keys, *(p.key for p in config.supervisors())]) if k]
+    out: dict[str, Contact] = {}
+    missing: list[str] = []
+    for key in wanted:
+        person = config.person(key)
+        if person is not None and person.telegram_id is not None:
+            out[key] = Contact(key, person.telegram_id, None)
+        else:
+            missing.append(key)
+    if missing:
+        regs = {r.person_key: r for r in await uow.people.for_keys(missing)}
+        for key in missing:
+            reg = regs.get(key)
+            out[key] = Contact(key, reg.user_id if reg else None,
+                               reg.private_chat if reg else None)
+    return out
+
+
+async def emit(
+    uow: UnitOfWork,
+    deps: Deps,
+    actor: Actor,
+    now: datetime,
+    items: Sequence[tuple[Ticket, TicketEvent]],
+    *,
+    master: Ticket | None = None,
+    extra_keys: Iterable[str] = (),
+    card_thread_id: int | None = None,
+) -> list[OutgoingMessage]:
+    """Append each event to the log and queue the presenter's messages, all in the
+    caller's transaction (so a failing presenter rolls everything back).
+    ``card_thread_id`` is the forum thread bound to the ticket's chat (see
+    :func:`card_thread`)."""
+    await uow.events.append_many([(t.id or 0, e) for t, e in items])
+    keys: list[str | None] = list(extra_keys)
+    for t, e in items:
+        keys += [t.assignee, *t.escalated_to]
+        decision = getattr(e, "decision", None)
+        if decision is not None:
+            keys += list(decision.also_notify)
+    contacts = await contacts_for(uow, deps.config, keys)
+    messages: list[OutgoingMessage] = []
+    for t, e in items:
+        ctx = RenderContext(deps.config, actor, now, contacts, master, card_thread_id)
+        messages.extend(deps.presenter.render(e, t, ctx))
+    if messages:
+        await uow.outbox.add_many(messages, now)
+    return messages
+
+
+async def card_thread(uow: UnitOfWork, ticket: Ticket) -> int | None:
+    """The forum thread bound (by /bind) to the ticket's source chat, if any."""
+    binding = await uow.chats.get(ticket.source_chat_id)
+    return binding.thread_id if binding else None

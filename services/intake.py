@@ -1,0 +1,172 @@
+"""Use case: a parsed report arrives from a group chat.
+
+One transaction decides everything: a redelivered message returns what it produced the
+first time; a duplicate joins its master as a supporter (附议); anything else becomes a
+routed ticket with SLA deadlines, its creation event and its outbox messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from community.model import CommunityConfig
+from services.common import Deps, card_thread, emit
+from services.presenter import Presenter
+from storage import Database, UnitOfWork
+from tickets import lifecycle
+from tickets.clock import Clock
+from tickets.duplicates import find_master
+from tickets.model import Actor, Location, ReportInput, Ticket
+from tickets.routing import route
+from tickets.sla import compute_deadlines
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingReport:
+    """A report as the handler hands it over: where it came from, who sent it, the parse."""
+
+    source_chat_id: int
+    source_message_id: int
+    reporter_id: int
+    reporter_name: str
+    report: ReportInput
+    source_thread_id: int | None = None
+    reporter_username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    """``created``: a new ticket was opened. ``joined_master``: the report supports
+    ``ticket`` (an existing open ticket). Both False: this message was already handled
+    (redelivery) and ``ticket`` is what it produced then."""
+
+    ticket: Ticket
+    created: bool
+    joined_master: bool
+
+
+def report_to_json(report: ReportInput) -> str:
+    """Serialise a ReportInput (kept on supporter rows so a join can be split later)."""
+    data = asdict(report)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def report_from_json(text: str) -> ReportInput:
+    data = json.loads(text)
+    data["location"] = Location(**data["location"])
+    data["keywords"] = tuple(data["keywords"])
+    return ReportInput(**data)
+
+
+async def report_received(
+    db: Database,
+    config: CommunityConfig,
+    clock: Clock,
+    presenter: Presenter,
+    *,
+    source_chat_id: int,
+    source_message_id: int,
+    reporter_id: int,
+    reporter_name: str,
+    report: ReportInput,
+    source_thread_id: int | None = None,
+    reporter_username: str | None = None,
+) -> IntakeResult:
+    """Record one report durably (ticket or supporter + events + outbox) and return the
+    outcome. When this returns, everything is committed."""
+    deps = Deps(db, config, clock, presenter)
+    item = IncomingReport(source_chat_id, source_message_id, reporter_id, reporter_name,
+                          report, source_thread_id, reporter_username)
+    async with db.transaction() as uow:
+        return await intake_in(uow, deps, item)
+
+
+async def report_received_many(
+    db: Database,
+    config: CommunityConfig,
+    clock: Clock,
+    presenter: Presenter,
+    items: Sequence[IncomingReport],
+) -> list[IntakeResult]:
+    """Group commit: record several reports in ONE transaction (all or nothing) — for
+    bursts. Later items see earlier ones, so a burst of the same report makes one ticket.
+    Nothing may be acknowledged before this returns."""
+    deps = Deps(db, config, clock, presenter)
+    async with db.transaction() as uow:
+        return [await intake_in(uow, deps, item) for item in items]
+
+
+async def intake_in(
+    uow: UnitOfWork, deps: Deps, item: IncomingReport, *, allow_join: bool = True
+) -> IntakeResult:
+    """The intake decision inside the caller's transaction (``allow_join=False`` skips
+    duplicate detection: used when a supporter is split off into its own ticket)."""
+    config, report = deps.config, item.report
+    chat, msg = item.source_chat_id, item.source_message_id
+
+    existing = await uow.tickets.get_by_source(chat, msg)
+    if existing is not None:
+        return IntakeResult(existing, created=False, joined_master=False)
+    supporter = await uow.supporters.by_source(chat, msg)
+    if supporter is not None:
+        master = await uow.tickets.get(supporter.ticket_id)
+        assert master is not None
+        return IntakeResult(master, created=False, joined_master=False)
+
+    now = deps.clock.now()
+    reporter = Actor.resolve(config, item.reporter_id, username=item.reporter_username,
+                             name=item.reporter_name)
+    match = None
+    if allow_join:
+        candidates = await uow.tickets.duplicate_candidates(
+            report.category, now - config.sla.duplicate_window)
+        match = find_master(report, source_chat_id=chat, now=now, candidates=candidates,
+                            window=config.sla.duplicate_window)
+    if match is not None:
+        master = await uow.tickets.get(match.ticket_id)
+        assert master is not None
+        return await _support(uow, deps, item, reporter, master, now)
+
+    binding = await uow.chats.get(chat)
+    chat_grid = binding.grid if binding and binding.grid else None
+    if chat_grid is None:
+        grid = config.grid_of_chat(chat)
+        chat_grid = grid.name if grid else None
+    loc = report.location
+    decision = route(config, category=report.category, urgency=report.urgency,
+                     compound=loc.compound or loc.street, building=loc.building,
+                     chat_grid=chat_grid)
+    deadlines = compute_deadlines(config.sla, deps.calendar, report.urgency, now)
+    ticket, event = lifecycle.open_ticket(
+        report=report, source_chat_id=chat, source_message_id=msg,
+        source_thread_id=item.source_thread_id, reporter=reporter,
+        reporter_name=item.reporter_name, decision=decision, deadlines=deadlines, now=now)
+    await uow.tickets.add(ticket)
+    await emit(uow, deps, reporter, now, [(ticket, event)],
+               card_thread_id=binding.thread_id if binding else None)
+    return IntakeResult(ticket, created=True, joined_master=False)
+
+
+async def _support(uow: UnitOfWork, deps: Deps, item: IncomingReport, reporter: Actor,
+                   master: Ticket, now: datetime) -> IntakeResult:
+    assert master.id is not None
+    if item.reporter_id == master.reporter_id:
+        # The reporter repeating themselves is not a second voice.
+        return IntakeResult(master, created=False, joined_master=True)
+    added = await uow.supporters.add(
+        master.id, user_id=item.reporter_id, user_name=item.reporter_name,
+        source_chat_id=item.source_chat_id, source_message_id=item.source_message_id,
+        text=item.report.text, parse_json=report_to_json(item.report), now=now)
+    if not added:  # this user already supports it: one vote per person
+        return IntakeResult(master, created=False, joined_master=True)
+    events = lifecycle.support(
+        master, reporter, now, user_name=item.reporter_name,
+        source_chat_id=item.source_chat_id, source_message_id=item.source_message_id,
+        supporters_after=master.supporters_count + 1)
+    await uow.tickets.update(master)
+    await emit(uow, deps, reporter, now, [(master, e) for e in events], master=master,
+               card_thread_id=await card_thread(uow, master))
+    return IntakeResult(master, created=False, joined_master=True)

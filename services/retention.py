@@ -1,0 +1,24 @@
+"""Retention: personal data of finished tickets does not stay forever."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from community.model import CommunityConfig
+from storage import Database
+from tickets.clock import Clock
+from tickets.privacy import mask_text
+
+
+async def purge_personal_data(db: Database, config: CommunityConfig, clock: Clock,
+                              *, older_than_days: int | None = None) -> int:
+    """Mask reporter names, replace original texts (and with them any phone numbers) and
+    drop parse results and room numbers of tickets closed/cancelled/merged more than
+    ``older_than_days`` (default ``config.retention_days``) ago; supporters' names and
+    texts on those tickets too. Category, place down to the unit, timestamps and ratings
+    stay for statistics. Returns the number of tickets purged (each only once)."""
+    days = config.retention_days if older_than_days is None else older_than_days
+    cutoff = clock.now() - timedelta(days=days)
+    async with db.transaction() as uow:
+        await uow.supporters.purge_names(cutoff)
+        return await uow.tickets.purge_personal(cutoff, mask_text(""))

@@ -1,0 +1,34 @@
+"""Durable storage (aiosqlite). All SQL of the project lives in this package."""
+
+from storage.database import Database, UnitOfWork, open_database
+from storage.events_repo import EventRecord
+from storage.migrations import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
+from storage.outbox import OutboxRow
+from storage.queries import Counts, Digest, Overdue
+from storage.records import Correction, Supporter
+from storage.registry import ChatBinding, Registration
+from storage.runtime_repos import InboxUpdate, Prompt, Schedule
+from storage.tickets_repo import StaleTicket
+
+__all__ = [
+    "LATEST_VERSION",
+    "ChatBinding",
+    "Correction",
+    "Counts",
+    "Database",
+    "Digest",
+    "EventRecord",
+    "InboxUpdate",
+    "NotAGridbotDatabase",
+    "OutboxRow",
+    "Overdue",
+    "Prompt",
+    "Registration",
+    "Schedule",
+    "SchemaTooNew",
+    "StaleTicket",
+    "StorageError",
+    "Supporter",
+    "UnitOfWork",
+    "open_database",
+]

@@ -1,0 +1,147 @@
+"""The database handle and its unit of work.
+
+Concurrency model: one **writer** connection, guarded by an ``asyncio.Lock``, runs every
+transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), so writes from concurrent tasks are
+serialised and a transaction always sees the latest committed state. A separate
+**reader** connection (``query_only``, WAL snapshot per statement) serves
+:meth:`Database.read`, so the scheduler's and handlers' queries never wait behind a
+write burst. Reads that must see the caller's own uncommitted writes belong inside the
+transaction (``uow.queries`` is available there too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from storage.events_repo import EventRepository
+from storage.migrations import inspect, migrate
+from storage.outbox import OutboxRepository
+from storage.queries import TicketQueries
+from storage.records import CorrectionRepository, RatingRepository, SupporterRepository
+from storage.registry import ChatRepository, PeopleRepository
+from storage.runtime_repos import (
+    IdempotencyRepository,
+    InboxRepository,
+    JobRunRepository,
+    PromptRepository,
+    ScheduleRepository,
+)
+from storage.tickets_repo import TicketRepository
+from tickets.clock import Clock
+
+_PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA synchronous = NORMAL",  # WAL + NORMAL: durable at checkpoint, no fsync per commit
+)
+
+
+class UnitOfWork:
+    """Repositories sharing one connection (and, for writes, one transaction)."""
+
+    def __init__(self, conn: aiosqlite.Connection, clock: Clock, tz: ZoneInfo) -> None:
+        self.clock = clock
+        self.tickets = TicketRepository(conn, clock, tz)
+        self.events = EventRepository(conn, clock)
+        self.outbox = OutboxRepository(conn, clock)
+        self.people = PeopleRepository(conn, clock)
+        self.chats = ChatRepository(conn, clock)
+        self.ratings = RatingRepository(conn, clock)
+        self.supporters = SupporterRepository(conn, clock)
+        self.corrections = CorrectionRepository(conn, clock)
+        self.inbox = InboxRepository(conn, clock)
+        self.idempotency = IdempotencyRepository(conn, clock)
+        self.schedules = ScheduleRepository(conn, clock)
+        self.job_runs = JobRunRepository(conn, clock)
+        self.prompts = PromptRepository(conn, clock)
+        self.queries = TicketQueries(conn, clock)
+
+
+class Database:
+    """An open GridBot database. Create with :func:`open_database`."""
+
+    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+                 clock: Clock, tz: ZoneInfo, version: int) -> None:
+        self.path = path
+        self.clock = clock
+        self.timezone = tz
+        self.schema_version = version
+        self._writer, self._reader = writer, reader
+        self._write_lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """``async with db.transaction() as uow:`` — BEGIN IMMEDIATE on entry, COMMIT on a
+        clean exit (the data is committed when the block returns), ROLLBACK on any exception
+        (which propagates)."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield UnitOfWork(self._writer, self.clock, self.timezone)
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            await self._writer.commit()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        """Read-only repositories on the reader connection, inside one snapshot (a
+        deferred read transaction), so multi-query reads are consistent. Writing fails."""
+        async with self._read_lock:
+            await self._reader.execute("BEGIN")
+            try:
+                yield UnitOfWork(self._reader, self.clock, self.timezone)
+            finally:
+                await self._reader.rollback()
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the main file (e.g. at shutdown or after a bulk load)."""
+        async with self._write_lock:
+            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+async def open_database(
+    path: str | Path, *, clock: Clock, timezone: str = "Asia/Shanghai",
+    target_version: int | None = None,
+) -> Database:
+    """Open (creating on first run) and migrate the GridBot database at ``path``.
+
+    Raises :class:`~storage.migrations.NotAGridbotDatabase` for a foreign file and
+    :class:`~storage.migrations.SchemaTooNew` for a database from a newer GridBot (the
+    file is left untouched in both cases). ``target_version`` stops migrations early
+    (tests of the upgrade path only). ``timezone`` decides the month in ticket numbers.
+    """
+    path = str(path)
+    writer = await _connect(path)
+    try:
+        version = await inspect(writer, path)
+        await writer.execute("PRAGMA journal_mode = WAL")
+        for pragma in _PRAGMAS:
+            await writer.execute(pragma)
+        version = await migrate(writer, version, target_version)
+        reader = await _connect(path)
+        for pragma in (*_PRAGMAS, "PRAGMA query_only = ON"):
+            await reader.execute(pragma)
+    except BaseException:
+        await writer.close()
+        raise
+    return Database(path, writer, reader, clock, ZoneInfo(timezone), version)

@@ -1,0 +1,106 @@
+"""Versioned schema migrations: ``storage/migrations/NNNN_name.sql`` applied in order.
+
+The schema version lives in ``PRAGMA user_version``; ``PRAGMA application_id`` marks the
+file as a GridBot database so a stray SQLite file is never "upgraded".
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
+
+import aiosqlite
+
+APPLICATION_ID = 0x47524442  # "GRDB"
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StorageError(Exception):
+    """Base class of storage failures callers may want to handle."""
+
+
+class SchemaTooNew(StorageError):
+    """The database was written by a newer GridBot; refusing to touch it."""
+
+    def __init__(self, path: str, found: int, supported: int) -> None:
+        self.found, self.supported = found, supported
+        super().__init__(
+            f"{path}: database schema version {found} is newer than this GridBot supports "
+            f"({supported}). Upgrade GridBot or restore a backup; the file was not modified."
+        )
+
+
+class NotAGridbotDatabase(StorageError):
+    """The file exists but is not a GridBot database (another app's SQLite, or not SQLite)."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"{path} is not a GridBot database ({why}); refusing to open it.")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """All migrations shipped in ``storage/migrations``, by version (must be 1..N)."""
+    found: list[Migration] = []
+    for entry in resources.files("storage").joinpath("migrations").iterdir():
+        m = _NAME.match(entry.name)
+        if m:
+            found.append(Migration(int(m.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda mig: mig.version)
+    if [mig.version for mig in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migration versions must be 1..N, got {[m.version for m in found]}")
+    return found
+
+
+LATEST_VERSION = len(load_migrations())
+
+
+async def inspect(conn: aiosqlite.Connection, path: str) -> int:
+    """Return the file's schema version (0 = empty, new database) or raise when the file
+    is not ours or too new."""
+    try:
+        rows = await conn.execute_fetchall("PRAGMA application_id")
+        app_id = next(iter(rows))[0]
+        rows = await conn.execute_fetchall("PRAGMA user_version")
+        version = int(next(iter(rows))[0])
+        rows = await conn.execute_fetchall("SELECT count(*) FROM sqlite_master")
+        objects = int(next(iter(rows))[0])
+    except sqlite3.DatabaseError as exc:
+        raise NotAGridbotDatabase(path, str(exc)) from exc
+    if app_id == 0 and version == 0 and objects == 0:
+        return 0
+    if app_id != APPLICATION_ID:
+        raise NotAGridbotDatabase(path, f"application_id {app_id:#x}, {objects} schema objects")
+    if version > LATEST_VERSION:
+        raise SchemaTooNew(path, version, LATEST_VERSION)
+    return version
+
+
+async def migrate(conn: aiosqlite.Connection, current: int, target: int | None = None) -> int:
+    """Apply migrations ``current+1 .. target`` (default: latest), each in its own
+    transaction together with its version bump. Returns the new version."""
+    target = LATEST_VERSION if target is None else target
+    for mig in load_migrations():
+        if current < mig.version <= target:
+            script = (
+                "BEGIN IMMEDIATE;\n"
+                f"{mig.sql}\n"
+                f"PRAGMA application_id = {APPLICATION_ID};\n"
+                f"PRAGMA user_version = {mig.version};\n"
+                "COMMIT;"
+            )
+            try:
+                await conn.executescript(script)
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.rollback()
+                raise
+            current = mig.version
+    return current

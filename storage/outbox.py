@@ -1,0 +1,150 @@
+"""The outbox: messages written in the same transaction as the change that caused them,
+delivered later by the sender (at least once; ``dedupe_key`` guards repeats)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.base import Repository
+from storage.timefmt import from_db, req, to_db
+from tickets.messages import Button, OutgoingMessage
+
+_INSERT = (
+    "INSERT INTO outbox (chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, "
+    "card_ticket_id, fallback_chat_id, fallback_text, dedupe_key, kind, created_at, "
+    "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (dedupe_key) DO NOTHING"
+)
+_COLUMNS = (
+    "id, chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, card_ticket_id, "
+    "fallback_chat_id, fallback_text, dedupe_key, kind, status, attempts, created_at, "
+    "next_attempt_at, sent_at, telegram_message_id, last_error"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A stored outgoing message and its delivery state."""
+
+    id: int
+    message: OutgoingMessage
+    status: str  # pending | sent | failed | superseded
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    telegram_message_id: int | None
+    last_error: str | None
+
+
+def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
+    buttons = [[[b.text, b.data] for b in row] for row in msg.buttons]
+    return (
+        msg.chat_id, msg.text, msg.reply_to_message_id, msg.thread_id,
+        json.dumps(buttons, ensure_ascii=False), msg.parse_mode, msg.card_ticket_id,
+        msg.fallback_chat_id, msg.fallback_text, msg.dedupe_key, msg.kind, to_db(now),
+        to_db(max(now, msg.not_before) if msg.not_before else now),
+    )
+
+
+def _row(r: sqlite3.Row) -> OutboxRow:
+    buttons = tuple(tuple(Button(t, d) for t, d in row) for row in json.loads(r["buttons"]))
+    msg = OutgoingMessage(
+        chat_id=r["chat_id"], text=r["text"], reply_to_message_id=r["reply_to_message_id"],
+        thread_id=r["thread_id"], buttons=buttons, parse_mode=r["parse_mode"],
+        card_ticket_id=r["card_ticket_id"], fallback_chat_id=r["fallback_chat_id"],
+        fallback_text=r["fallback_text"], dedupe_key=r["dedupe_key"],
+        not_before=from_db(r["next_attempt_at"]), kind=r["kind"],
+    )
+    return OutboxRow(r["id"], msg, r["status"], r["attempts"], req(r["created_at"]),
+                     req(r["next_attempt_at"]), from_db(r["sent_at"]),
+                     r["telegram_message_id"], r["last_error"])
+
+
+class OutboxRepository(Repository):
+    async def add(self, msg: OutgoingMessage, now: datetime | None = None) -> int | None:
+        """Queue a message in the caller's transaction. Returns its id, or None when a row
+        with the same ``dedupe_key`` already exists (then nothing is written)."""
+        return await self._insert(_INSERT, _params(msg, self._now(now)))
+
+    async def add_many(self, msgs: Iterable[OutgoingMessage], now: datetime | None = None) -> None:
+        """Queue several messages in one round trip (dedupe rules as :meth:`add`)."""
+        at = self._now(now)
+        await self._many(_INSERT, [_params(m, at) for m in msgs])
+
+    async def due(self, limit: int, now: datetime | None = None) -> list[OutboxRow]:
+        """Pending rows whose next attempt is due, oldest first.
+
+        Card rows are coalesced first: of several pending card rows for one ticket only the
+        newest survives; the older ones are marked ``superseded`` (so call this inside a
+        transaction). The card text always reflects the latest state anyway.
+        """
+        await self._exec(
+            "UPDATE outbox SET status = 'superseded' WHERE status = 'pending' "
+            "AND card_ticket_id IS NOT NULL AND id < (SELECT max(o2.id) FROM outbox o2 "
+            "WHERE o2.status = 'pending' AND o2.card_ticket_id = outbox.card_ticket_id)"
+        )
+        rows = await self._all(
+            f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY id LIMIT ?",
+            (to_db(self._now(now)), limit),
+        )
+        return [_row(r) for r in rows]
+
+    async def get(self, outbox_id: int) -> OutboxRow | None:
+        row = await self._one(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (outbox_id,))
+        return _row(row) if row else None
+
+    async def mark_sent(self, outbox_id: int, telegram_message_id: int | None,
+                        now: datetime | None = None) -> None:
+        """Delivered. For a card row, older pending card rows of the ticket are superseded."""
+        await self._exec(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, telegram_message_id = ?, "
+            "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            (to_db(self._now(now)), telegram_message_id, outbox_id),
+        )
+        await self._exec(
+            "UPDATE outbox SET status = 'superseded' WHERE status = 'pending' AND id < ? "
+            "AND card_ticket_id = (SELECT card_ticket_id FROM outbox WHERE id = ?)",
+            (outbox_id, outbox_id),
+        )
+
+    async def mark_retry(self, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
+        """A temporary failure (flood wait, network): try again at ``next_attempt_at``."""
+        await self._exec(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+            "WHERE id = ?",
+            (error, to_db(next_attempt_at), outbox_id),
+        )
+
+    async def mark_failed(self, outbox_id: int, error: str) -> None:
+        """A permanent failure (chat gone, bot blocked and no fallback): stop trying."""
+        await self._exec(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? "
+            "WHERE id = ?",
+            (error, outbox_id),
+        )
+
+    async def set_card(self, ticket_id: int, chat_id: int, message_id: int) -> None:
+        """Record the ticket's group card after its first send (see TicketRepository)."""
+        await self._exec(
+            "UPDATE tickets SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
+            (chat_id, message_id, ticket_id),
+        )
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per status (pending, sent, failed, superseded), for monitoring."""
+        rows = await self._all("SELECT status, count(*) FROM outbox GROUP BY status")
+        out = {"pending": 0, "sent": 0, "failed": 0, "superseded": 0}
+        out.update({r[0]: r[1] for r in rows})
+        return out
+
+    async def oldest_pending_at(self) -> datetime | None:
+        """Creation time of the oldest pending row (a stuck sender shows here)."""
+        return from_db(await self._scalar(
+            "SELECT min(created_at) FROM outbox WHERE status = 'pending'"
+        ))

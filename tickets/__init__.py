@@ -1,0 +1,107 @@
+"""Pure ticket rules: state machine, routing, SLA, duplicates, priority, messages.
+
+No I/O, no asyncio, no Telegram, no SQL: everything here is plain data and functions.
+"""
+
+from tickets.clock import Clock, FakeClock, SystemClock
+from tickets.duplicates import Candidate, Match, find_master, keyword_overlap
+from tickets.errors import NotPermitted, RefusalCode, TicketError, TicketNotFound, TransitionRefused
+from tickets.events import (
+    EVENT_TYPES,
+    Accepted,
+    Assigned,
+    Cancelled,
+    Closed,
+    Escalated,
+    Merged,
+    MergeReceived,
+    PhotoAttached,
+    Progressed,
+    Rated,
+    Rejected,
+    Reopened,
+    ReportEdited,
+    Resolved,
+    Split,
+    SplitOff,
+    SupporterJoined,
+    TicketCreated,
+    TicketEvent,
+    Transferred,
+)
+from tickets.lifecycle import TRANSITIONS, Action, Rule, Who
+from tickets.messages import Button, OutgoingMessage
+from tickets.model import (
+    FINAL_STATES,
+    LOW_RATINGS,
+    OPEN_STATES,
+    RATING_LABELS,
+    Actor,
+    Location,
+    ReportInput,
+    Ticket,
+    TicketState,
+)
+from tickets.priority import priority_of
+from tickets.routing import GridSource, RoutingDecision, RoutingReason, route
+from tickets.sla import Deadlines, WorkCalendar, compute_deadlines, is_china_working_day
+
+__all__ = [
+    "EVENT_TYPES",
+    "FINAL_STATES",
+    "LOW_RATINGS",
+    "OPEN_STATES",
+    "RATING_LABELS",
+    "TRANSITIONS",
+    "Accepted",
+    "Action",
+    "Actor",
+    "Assigned",
+    "Button",
+    "Cancelled",
+    "Candidate",
+    "Clock",
+    "Closed",
+    "Deadlines",
+    "Escalated",
+    "FakeClock",
+    "GridSource",
+    "Location",
+    "Match",
+    "MergeReceived",
+    "Merged",
+    "NotPermitted",
+    "OutgoingMessage",
+    "PhotoAttached",
+    "Progressed",
+    "Rated",
+    "RefusalCode",
+    "Rejected",
+    "Reopened",
+    "ReportEdited",
+    "ReportInput",
+    "Resolved",
+    "RoutingDecision",
+    "RoutingReason",
+    "Rule",
+    "Split",
+    "SplitOff",
+    "SupporterJoined",
+    "SystemClock",
+    "Ticket",
+    "TicketCreated",
+    "TicketError",
+    "TicketEvent",
+    "TicketNotFound",
+    "TicketState",
+    "Transferred",
+    "TransitionRefused",
+    "Who",
+    "WorkCalendar",
+    "compute_deadlines",
+    "find_master",
+    "is_china_working_day",
+    "keyword_overlap",
+    "priority_of",
+    "route",
+]

@@ -1,0 +1,39 @@
+"""Telegram-free outgoing messages: what the outbox stores and the sender delivers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: visible ``text`` and short callback ``data``."""
+
+    text: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One message to send (or, for a ticket's group card, to create then edit).
+
+    ``card_ticket_id`` marks the row as the ticket's group card: the first send creates the
+    card, later card rows edit it, and older pending card rows are superseded by newer ones.
+    ``fallback_chat_id``/``fallback_text`` are used when a private send is refused (403).
+    ``dedupe_key`` is unique in the outbox: adding the same key twice is a no-op.
+    ``not_before`` delays the first attempt.
+    """
+
+    chat_id: int
+    text: str
+    reply_to_message_id: int | None = None
+    thread_id: int | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    parse_mode: str | None = None
+    card_ticket_id: int | None = None
+    fallback_chat_id: int | None = None
+    fallback_text: str | None = None
+    dedupe_key: str | None = None
+    not_before: datetime | None = None
+    kind: str = "message"
