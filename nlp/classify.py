@@ -1,0 +1,287 @@
+"""Report detection, message kind, category and urgency from normalised text."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from nlp import patterns as P
+from nlp import segment
+from nlp.lexicon import Lexicon
+from nlp.taxonomy import OTHER, TAXONOMY
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    word: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    is_report: bool
+    kind: str
+    category: str | None
+    urgency: str | None
+    confidence: float
+    keywords: tuple[str, ...]
+    has_signal: bool
+
+
+def find_keywords(text: str, lexicon: Lexicon, spans: list[tuple[int, int]]) -> list[Hit]:
+    """All keyword occurrences that respect jieba word boundaries.
+
+    Substring lookup is indexed by first character (fast, no giant regex). A hit that is a
+    dictionary word is dropped when jieba segmented across it ("停|电动车" is not 停电);
+    whole-word keywords (single characters like 偷) must be a token on their own.
+    """
+    index = lexicon.keyword_index
+    lengths = lexicon.first_char_lengths
+    starts = {a for a, _ in spans}
+    ends = {b for _, b in spans}
+    token_at = {a: b for a, b in spans}
+    hits: list[Hit] = []
+    n = len(text)
+    for i, ch in enumerate(text):
+        ls = lengths.get(ch)
+        if not ls:
+            continue
+        for length in ls:
+            j = i + length
+            if j > n:
+                continue
+            word = text[i:j]
+            if word not in index:
+                continue
+            if (
+                word in TAXONOMY.whole_words
+                and token_at.get(i) != j
+                and not (word in TAXONOMY.suffix_ok and j in ends)
+            ):
+                continue
+            # Only reject when a token *crosses* the hit; a longer token containing the
+            # whole hit ("漏水点") is fine.
+            if (
+                length > 1
+                and (i not in starts or j not in ends)
+                and segment.is_word(word)
+                and _crossed(i, j, spans)
+            ):
+                continue
+            hits.append(Hit(word, i, j))
+    return _drop_contained(hits)
+
+
+def _drop_contained(hits: list[Hit]) -> list[Hit]:
+    """Longest match wins: "臭" inside "臭味" or "燃气" inside "燃气费" is not a second hit."""
+    if len(hits) < 2:
+        return hits
+    kept = []
+    for h in hits:
+        if not any(
+            o is not h
+            and o.start <= h.start
+            and h.end <= o.end
+            and (o.end - o.start) > (h.end - h.start)
+            for o in hits
+        ):
+            kept.append(h)
+    return kept
+
+
+def _crossed(i: int, j: int, spans: list[tuple[int, int]]) -> bool:
+    for a, b in spans:
+        if a >= j:
+            break
+        if (a < i < b and b < j) or (i < a < j and b > j):
+            return True
+    return False
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    before = text[max(0, start - 6): start]
+    return bool(P.NEG_BEFORE.search(before)) or bool(P.NEG_AFTER.match(text[end: end + 8]))
+
+
+def _clause_before(text: str, start: int, width: int = 10) -> str:
+    """The text before `start` back to the previous clause break (at most `width` chars)."""
+    chunk = text[max(0, start - width): start]
+    for sep in ("。", "!", "?", ",", ";", " "):
+        k = chunk.rfind(sep)
+        if k >= 0:
+            chunk = chunk[k + 1:]
+    return chunk
+
+
+def _not_happening(text: str, start: int, end: int) -> bool:
+    """Negated, hypothetical ("万一着火"), averted ("差点摔倒") or past ("上次着火")."""
+    if _negated(text, start, end):
+        return True
+    before = _clause_before(text, start)
+    if P.HYPOTHETICAL.search(before) or P.PAST.search(before):
+        return True
+    return bool(P.HYPO_AFTER.match(text[end: end + 6]))
+
+
+def score_categories(hits: list[Hit], lexicon: Lexicon, text: str) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for hit in hits:
+        factor = 0.3 if _not_happening(text, hit.start, hit.end) else 1.0
+        for slug, weight in lexicon.keyword_index[hit.word]:
+            scores[slug] = scores.get(slug, 0.0) + weight * factor
+    return scores
+
+
+def best_category(scores: dict[str, float], lexicon: Lexicon) -> tuple[str, float]:
+    if not scores:
+        return OTHER, 0.0
+    rank = {slug: i for i, slug in enumerate(lexicon.priority)}
+    slug = max(scores, key=lambda s: (scores[s], -rank.get(s, len(rank))))
+    return slug, scores[slug]
+
+
+def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[str]]:
+    """Return urgency and the trigger phrases that set it.
+
+    Emergencies are checked with a light touch on purpose (missing one is the worst error):
+    only a clear negation, hypothetical, averted or past context in the same clause, or a
+    message that says the matter is resolved, cancels a trigger.
+    """
+    resolved = bool(P.RESOLVED.search(text)) and not P.RELAPSE.search(text)
+    found: list[str] = []
+    if not resolved:
+        for rx in P.EMERGENCY:
+            for m in rx.finditer(text):
+                if _not_happening(text, m.start(), m.end()):
+                    found.append(m.group(0))  # demoted: still same-day work
+                    continue
+                return "emergency", [m.group(0)]
+    found = found[:1] if found and not resolved else []
+    for rx in P.URGENT:
+        for m in rx.finditer(text):
+            # jieba guards the edges: "停电动车" is parking an e-bike, not a power cut.
+            if _crossed(m.start(), m.end(), spans):
+                continue
+            if not _not_happening(text, m.start(), m.end()):
+                found.append(m.group(0))
+                break
+    m = P.ELEVATOR_OUT.search(text)
+    if m and P.ELDERLY_CONTEXT.search(text):
+        found.append(m.group(0))
+    if found:
+        return "urgent", found
+    return "normal", []
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def decide(text: str, lexicon: Lexicon) -> Decision:
+    spans = segment.token_spans(text) if text else []
+    hits = find_keywords(text, lexicon, spans)
+    scores = score_categories(hits, lexicon, text)
+    slug, cat_score = best_category(scores, lexicon)
+    urgency, triggers = detect_urgency(text, spans)
+
+    problem = 0.0
+    for rx, weight in P.PROBLEM:
+        if rx.search(text):
+            problem += weight
+    problem = min(problem, 3.5)
+
+    resolved = bool(P.RESOLVED.search(text)) and not P.RELAPSE.search(text)
+    thanks = bool(P.THANKS.search(text))
+    praise = bool(P.PRAISE.search(text))
+    notice = bool(P.NOTICE.search(text))
+    group_buy = bool(P.GROUP_BUY.search(text))
+    lost = bool(P.LOST_FOUND.search(text))
+    inquiry = bool(P.INQUIRY.search(text))
+    question = bool(P.QUESTION_END.search(text)) or "?" in text
+    greeting = bool(P.GREETING.search(text))
+    ack = bool(P.ACK.match(text))
+    chat = bool(P.CHAT.search(text))
+
+    score = -1.3 + min(cat_score, 6.0) * 0.7 + problem
+    if urgency == "emergency":
+        score += 4.0
+    elif urgency == "urgent":
+        score += 1.2
+    if greeting or ack:
+        score -= 4.0
+    if notice:
+        score -= 4.5
+    if group_buy:
+        score -= 3.0
+    if lost:
+        score -= 4.0
+    if resolved:
+        score -= 3.5
+    if praise:
+        score -= 2.5
+    if thanks:
+        score -= 1.0 if cat_score >= 2 else 2.0
+    if inquiry:
+        score -= 2.5
+    if question and cat_score < 2 and problem < 1.5:
+        score -= 0.8
+    if chat:
+        score -= 1.2
+    if len(text) <= 3 and cat_score < 3:
+        score -= 1.5
+    if not text:
+        score = -8.0
+
+    p = _sigmoid(score)
+    is_report = p >= 0.5
+    confidence = p if is_report else 1.0 - p
+    has_signal = cat_score > 0 or problem > 0 or urgency != "normal"
+
+    keywords = _evidence(hits, slug, scores, lexicon, triggers)
+    if is_report:
+        kind = _report_kind(text, slug, urgency)
+        category = slug if cat_score > 0 else OTHER
+        return Decision(True, kind, category, urgency, confidence, keywords, has_signal)
+    if praise or (thanks and (resolved or not inquiry)):
+        kind = "praise" if (praise or resolved) else "chat"
+    elif inquiry or (question and not notice):
+        kind = "inquiry"
+    else:
+        kind = "chat"
+    return Decision(False, kind, None, None, confidence, keywords, has_signal)
+
+
+def _report_kind(text: str, slug: str, urgency: str) -> str:
+    if slug == "elderly_care" or (urgency == "emergency" and P.HELP.search(text)):
+        return "help"
+    if P.SUGGESTION.search(text) and urgency == "normal":
+        return "suggestion"
+    if P.HELP.search(text) and slug in {"elderly_care", OTHER}:
+        return "help"
+    return "complaint"
+
+
+def _evidence(
+    hits: list[Hit],
+    slug: str,
+    scores: dict[str, float],
+    lexicon: Lexicon,
+    triggers: list[str],
+) -> tuple[str, ...]:
+    """Keywords for the chosen category (strongest first), then urgency triggers."""
+    words: dict[str, float] = {}
+    for hit in hits:
+        for s, weight in lexicon.keyword_index[hit.word]:
+            if s == slug:
+                words[hit.word] = max(words.get(hit.word, 0.0), weight)
+    ordered = sorted(words, key=lambda w: (-words[w], -len(w)))
+    # Drop a keyword that is contained in a longer one already listed ("漏" in "漏水").
+    kept: list[str] = []
+    for w in ordered:
+        if not any(w in k for k in kept):
+            kept.append(w)
+    for t in triggers:
+        if t not in kept:
+            kept.append(t)
+    return tuple(kept[:8])

@@ -1,0 +1,210 @@
+"""Address extraction: compound, street, building, unit, room, floor.
+
+Runs on normalised text (Arabic digits, half-width). Rules, in the order they are applied:
+dash forms ("8-2-1201", "8-502"), explicit building markers ("8号楼/8栋/8幢/8座/8#"),
+street-named buildings ("临江路4幢"), units ("3单元"), rooms ("502室", a 3-4 digit number right
+after a building/unit, or next to 楼上/楼下/家/住户), and floors ("18楼", "3层", "顶楼").
+A 1-2 digit number before 楼 is a floor, except in the northern "5楼2单元" form and when it
+contradicts the room that follows ("5楼302": the room is on floor 3, so 5 is the building).
+"""
+
+from __future__ import annotations
+
+import re
+
+from nlp.lexicon import Lexicon
+from nlp.types import Location
+
+_B = r"([A-Za-z]?\d{1,3}|[A-Za-z])"
+_SEP = r"[\s,、的]{0,2}"
+_RE_DASH3 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{1,2})-(\d{3,4})(?![\d\-./:])")
+_RE_DASH2 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{3,4})(?![\d\-./:年月])")
+_RE_BUILDING = re.compile(
+    rf"(?<![\d\-])第?{_B}\s*(?:号楼|号栋|号幢|栋|幢|座|#)(?!\d*\s*(?:层|栋楼))"
+)
+# "8号" alone is a date as often as a building; only take it when a unit or room follows.
+_RE_HAO = re.compile(
+    r"(?<![\d月\-])(\d{1,3})\s*号(?=\s*(?:\d{1,2}\s*单元|\d{1,2}\s*门\d|\d{3,4}(?!\d)|院\d))"
+)
+_RE_NORTH = re.compile(r"(?<![\d\-])(\d{1,3})\s*楼\s*(?=\d{1,2}\s*单元)")
+_RE_STREET = re.compile(
+    r"([\u4e00-\u9fff]{1,6}?(?:大道|大街|路|街|巷|弄))\s*(\d{1,4})\s*(号楼|号院|号|幢|栋|座)"
+)
+_RE_UNIT = re.compile(r"(?<![\d\-])(\d{1,2})\s*(?:单元|门(?=\s*\d{3,4}))")
+_RE_ROOM_MARKED = re.compile(
+    r"(?<![\d\-])(\d{3,4})\s*(?:室|房间|号房|房)(?![\u4e00-\u9fff]?[价租费东子])"
+)
+_RE_ROOM_CONTEXT = re.compile(
+    r"(?<![\d\-.])(\d{3,4})(?![\d.])\s*"
+    r"(?=楼上|楼下|的|家|住户|业主|户|门口|对门|邻居|那户|这户|号(?!楼)|房主|租户|把"
+    r"|天天|每天|一直|经常|总是|又|在|装修|漏|养|半夜|晚上|,|。|!|$)"
+)
+_RE_ROOM_AFTER = re.compile(r"^[\s,、]{0,2}(\d{3,4})(?![\d年月日号元块米])")
+_RE_ROOM_LEAD = re.compile(
+    r"(?:住|在|是|对门|楼上|楼下|隔壁|我家|我们家)\s*(\d{3,4})(?![\d年月日元块米点])"
+)
+_RE_FLOOR = re.compile(r"(?<![\d\-#.A-Za-z])(-?\d{1,2})\s*(?:楼|层)(?![\d]*\s*单元|号|栋|盘)")
+_RE_TOP_FLOOR = re.compile(r"顶楼|楼顶|顶层|房顶")
+
+# Compound names: strong suffixes work anywhere; weak single-character ones (苑, 府, 城, 里 ...)
+# are everyday words ("家里", "城管"), so they only count right before a building number.
+_STRONG = (
+    "家属院|家属区|花园|名苑|家园|世家|港湾|公寓|小区|新村|山庄|花苑|华庭|雅苑|嘉园|佳苑|名邸|华府|"
+    "公馆|名城|新城|大厦|广场|雅居|丽园|嘉苑|新苑|苑小区|宿舍"
+)
+_RE_COMPOUND_STRONG = re.compile(rf"([\u4e00-\u9fffA-Za-z]{{2,5}}?)({_STRONG})")
+_RE_COMPOUND_WEAK = re.compile(
+    r"([\u4e00-\u9fff]{2,5}?)(苑|府|城|里|园|庭|湾|居|阁|邸|院|坊|村|庄)"
+    r"(?=\s*(?:\d|[A-Za-z]\d*\s*(?:栋|座|幢|号)|第?[一二三四五六七八九十]+[号栋幢座]))"
+)
+_LEADING_NOISE = (
+    "我们家", "我们", "咱们", "你们", "他们", "我家", "住在", "家住", "位于", "就在", "这个",
+    "那个", "整个", "隔壁", "对面", "附近", "旁边", "老旧", "现在", "还有", "反映", "投诉",
+    "请问", "麻烦",
+    "我", "你", "他", "她", "这", "那", "本", "该", "咱", "住", "在", "是", "的", "了", "老", "个",
+    "们", "各", "每", "哪", "全", "整", "到", "从", "去", "里", "和", "跟", "说", "新建", "建",
+)
+_BAD_NAME_CHARS = set("的了是在有和都也就还吗呢吧啊么个些什怎没不很太又")
+_GENERIC_NAMES = {
+    "小区", "老小区", "新小区", "商品房", "安置", "拆迁", "高档", "周边", "这片", "城中",
+}
+
+
+def _strip_noise(name: str) -> str:
+    changed = True
+    while changed and name:
+        changed = False
+        for prefix in _LEADING_NOISE:
+            if name.startswith(prefix) and len(name) > len(prefix):
+                name = name[len(prefix):]
+                changed = True
+                break
+            if name == prefix:
+                return ""
+    return name
+
+
+def _valid_name(core: str) -> bool:
+    return (
+        len(core) >= 2
+        and core not in _GENERIC_NAMES
+        and not any(ch in _BAD_NAME_CHARS for ch in core)
+    )
+
+
+def find_compound(text: str, lexicon: Lexicon) -> str | None:
+    for alias in lexicon.alias_order:
+        if alias in text:
+            return lexicon.compound_aliases[alias]
+    for rx in (_RE_COMPOUND_STRONG, _RE_COMPOUND_WEAK):
+        for m in rx.finditer(text):
+            core = _strip_noise(m.group(1))
+            if _valid_name(core):
+                suffix = m.group(2)
+                if suffix == "苑小区":
+                    suffix = "苑"
+                return core + suffix
+    return None
+
+
+def _find_place(text: str, lexicon: Lexicon) -> str | None:
+    for place in lexicon.places:
+        if place in text:
+            return place
+    return None
+
+
+def extract_location(text: str, lexicon: Lexicon) -> Location:
+    building = unit = room = floor = street = None
+    used: list[tuple[int, int]] = []  # spans already consumed, so floors don't re-read them
+    anchor = -1  # end of the last building/unit match, where a bare room number may follow
+
+    m = _RE_DASH3.search(text)
+    if m:
+        building, unit, room = m.group(1), m.group(2), m.group(3)
+        used.append(m.span())
+    else:
+        m = _RE_STREET.search(text)
+        if m:
+            street = _strip_noise(m.group(1)) or m.group(1)
+            building = m.group(2)
+            used.append(m.span())
+            anchor = m.end()
+        else:
+            for rx in (_RE_BUILDING, _RE_NORTH, _RE_HAO):
+                m = rx.search(text)
+                if m:
+                    building = m.group(1).upper()
+                    used.append(m.span())
+                    anchor = m.end()
+                    break
+        if building is None:
+            m = _RE_DASH2.search(text)
+            if m:
+                building, room = m.group(1), m.group(2)
+                used.append(m.span())
+
+    if unit is None:
+        m = _RE_UNIT.search(text)
+        if m:
+            unit = m.group(1)
+            used.append(m.span())
+            anchor = max(anchor, m.end())
+            if building is None:
+                # "3单元2-1201"-style tails are rare; a "2-1201" after the unit is unit-room.
+                pass
+
+    if room is None:
+        m = _RE_ROOM_MARKED.search(text)
+        if m is None and anchor >= 0:
+            m = _RE_ROOM_AFTER.search(text[anchor:])
+            if m:
+                room = m.group(1)
+                used.append((anchor + m.start(1), anchor + m.end(1)))
+                m = None
+        if m is not None:
+            room = m.group(1)
+            used.append(m.span())
+        if room is None:
+            for rx in (_RE_ROOM_LEAD, _RE_ROOM_CONTEXT):
+                m = rx.search(text)
+                if m and not _inside(m.start(1), used) and not _is_floor_room(text, m):
+                    room = m.group(1)
+                    used.append(m.span(1))
+                    break
+
+    for m in _RE_FLOOR.finditer(text):
+        if _inside(m.start(1), used):
+            continue
+        value = m.group(1)
+        # "5楼302": the room says floor 3, so "5楼" named the building.
+        if (
+            building is None
+            and room is not None
+            and text[m.end():].lstrip().startswith(room)
+            and not room.startswith(value)
+        ):
+            building = value
+        else:
+            floor = value.lstrip("-") if not value.startswith("-") else value
+        break
+    if floor is None and _RE_TOP_FLOOR.search(text):
+        floor = None  # top floor named without a number: a floor, never a building
+
+    compound = find_compound(text, lexicon)
+    if street is None:
+        street = _find_place(text, lexicon) if lexicon.places else None
+    return Location(compound, building, unit, room, floor, street)
+
+
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _is_floor_room(text: str, m: re.Match[str]) -> bool:
+    # A 3-4 digit number that is a year, money or a phone fragment is not a room.
+    tail = text[m.end(1): m.end(1) + 2]
+    return tail[:1] in _NOT_ROOM_UNITS
+
+
+_NOT_ROOM_UNITS = frozenset("年元块米平万多余次个斤天人路")

@@ -1,0 +1,75 @@
+"""Text normalisation for analysis (the caller keeps the original for the ticket)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from nlp.numerals import convert_address_numerals
+
+# Work is capped: a 4,096-character paste is analysed on its head only, which keeps the
+# parser within its latency budget; residents put the point of a message first.
+MAX_ANALYSED_CHARS = 1200
+
+# WeChat/Telegram style placeholders and sticker names: "[图片]", "[语音]", "[捂脸]".
+_RE_PLACEHOLDER = re.compile(r"\[[^\[\]\d]{1,6}\]")
+_RE_EMOJI = re.compile(
+    "["
+    "\U0001f000-\U0001faff"
+    "\U00002600-\U000027bf"
+    "\U00002b00-\U00002bff"
+    "\U0000fe00-\U0000fe0f"
+    "\U0000200b-\U0000200f"
+    "\U00002060-\U0000206f"
+    "\U000e0000-\U000e007f"
+    "]+"
+)
+# Mentions: ASCII usernames, Chinese names ending in a role word, or anything up to a space
+# (WeChat puts a U+2005 space after a mention; NFKC turns it into an ordinary space).
+_RE_MENTION = re.compile(
+    r"@(?:[A-Za-z0-9_]{2,32}"
+    r"|[^\s@]{0,8}?(?:网格员|网格长|书记|主任|物业|管家|社区|老师|师傅|大姐|姐|哥|叔|阿姨|同志|经理)"
+    r"|[^\s@]{1,12}(?=\s))"
+)
+_RE_REPEAT_PUNCT = re.compile(r"([!?.,;:~。、…])[!?.,;:~。、…]+")
+_RE_SPACES = re.compile(r"\s+")
+# Fillers of voice typing; they carry no meaning for classification.
+_RE_FILLER = re.compile(r"(?:嗯+|呃+|额额+|那个那个|就是说|然后呢|这个这个|哎呀+|唉+)")
+_RE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    try:
+        return _converter().convert(text)
+    except Exception:  # converter failures must never break parsing
+        return text
+
+
+def sanitize(text: object) -> str:
+    """Coerce anything to a valid str without lone surrogates."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    return text.encode("utf-8", "replace").decode("utf-8", "replace")
+
+
+def normalize(text: str) -> str:
+    """Return the analysis form of a message: simplified, half-width, cleaned, Arabic numerals."""
+    text = sanitize(text)[:MAX_ANALYSED_CHARS]
+    text = _RE_CONTROL.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = to_simplified(text)
+    text = _RE_PLACEHOLDER.sub(" ", text)
+    text = _RE_EMOJI.sub(" ", text)
+    text = _RE_MENTION.sub(" ", text)
+    text = _RE_FILLER.sub("", text)
+    text = _RE_REPEAT_PUNCT.sub(r"\1", text)
+    text = _RE_SPACES.sub(" ", text).strip()
+    return convert_address_numerals(text)
