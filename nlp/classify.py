@@ -127,9 +127,13 @@ def _not_happening(text: str, start: int, end: int) -> bool:
 def score_categories(hits: list[Hit], lexicon: Lexicon, text: str) -> dict[str, float]:
     scores: dict[str, float] = {}
     for hit in hits:
-        factor = 0.3 if _not_happening(text, hit.start, hit.end) else 1.0
+        negated = _negated(text, hit.start, hit.end)
         for slug, weight in lexicon.keyword_index[hit.word]:
-            scores[slug] = scores.get(slug, 0.0) + weight * factor
+            # Event words (着火, 冒烟: weight >= 5) that did not happen ("万一着火", "上次
+            #着火") should not decide the category; ordinary nouns keep their weight.
+            if negated or (weight >= 5 and _not_happening(text, hit.start, hit.end)):
+                weight *= 0.2
+            scores[slug] = scores.get(slug, 0.0) + weight
     return scores
 
 
@@ -210,8 +214,17 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         score += 1.2
     if greeting or ack:
         score -= 4.0
+    elif P.ACK_PREFIX.match(text) and cat_score < 3:
+        score -= 3.0
+    # Residents rarely write a long message about nothing: with the non-report patterns
+    # handled explicitly above, length itself is weak evidence of a report.
+    if len(text) > 12:
+        score += min((len(text) - 12) * 0.04, 0.6)
     if notice:
-        score -= 4.5
+        # A notice announces an outage or a drill; it is not one being reported.
+        score -= 6.0 if urgency != "emergency" else 3.0
+        if urgency == "urgent":
+            score -= 1.2
     if group_buy:
         score -= 3.0
     if lost:

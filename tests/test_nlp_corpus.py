@@ -16,16 +16,24 @@ def test_corpus_shape() -> None:
 def test_corpus_quality_floors() -> None:
     """Floors a little below the measured figures, so regressions fail."""
     m = evaluate(load_corpus(str(CORPUS)))
-    assert m.report_f1 >= 0.95
-    assert m.category_accuracy >= 0.88
-    assert m.emergency_recall >= 0.75
-    assert m.emergency_precision >= 0.85
-    assert m.location_accuracy >= 0.90
+    assert m.report_f1 >= 0.97
+    assert m.category_accuracy >= 0.91
+    assert m.emergency_recall == 1.0  # missing an emergency is the worst error
+    assert m.emergency_precision >= 0.9
+    assert m.location_accuracy >= 0.95
 
 
 def test_held_out_split_floors() -> None:
     records = [r for r in load_corpus(str(CORPUS)) if r.get("split") == "test"]
     m = evaluate(records)
-    assert m.report_f1 >= 0.90
-    assert m.category_accuracy >= 0.80
-    assert m.emergency_recall >= 0.75
+    assert m.report_f1 >= 0.95
+    assert m.category_accuracy >= 0.88
+    assert m.emergency_recall == 1.0
+
+
+def test_second_holdout_floors() -> None:
+    """A small set written after the rules; see nlp/README.md for its blind first score."""
+    m = evaluate(load_corpus(str(CORPUS.with_name("nlp_holdout.jsonl"))))
+    assert m.report_f1 >= 0.93
+    assert m.category_accuracy >= 0.85
+    assert m.emergency_recall == 1.0
