@@ -136,6 +136,19 @@ class OutboxRepository(Repository):
             (chat_id, message_id, ticket_id),
         )
 
+    async def clear_card(self, ticket_id: int) -> None:
+        """The card message is gone (deleted by an admin): the next card row posts anew."""
+        await self._exec(
+            "UPDATE tickets SET card_chat_id = NULL, card_message_id = NULL WHERE id = ?",
+            (ticket_id,),
+        )
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest pending row becomes due (the sender sleeps until then)."""
+        return from_db(await self._scalar(
+            "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'"
+        ))
+
     async def counts(self) -> dict[str, int]:
         """Rows per status (pending, sent, failed, superseded), for monitoring."""
         rows = await self._all("SELECT status, count(*) FROM outbox GROUP BY status")

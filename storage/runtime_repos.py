@@ -36,11 +36,24 @@ class InboxRepository(Repository):
             "UPDATE inbox SET processed_at = ? WHERE update_id = ? AND processed_at IS NULL",
             (to_db(self._now(now)), update_id))
 
-    async def pending(self, limit: int = 1000) -> list[InboxUpdate]:
-        """Stored but unprocessed updates, in update order (replay these at start)."""
+    async def is_processed(self, update_id: int) -> bool:
+        """True when the update's handling already committed (skip a redelivery)."""
+        return bool(await self._scalar(
+            "SELECT processed_at IS NOT NULL FROM inbox WHERE update_id = ?", (update_id,)))
+
+    async def mark_failed(self, update_id: int, error: str) -> None:
+        """Handling failed: keep it pending for a replay, and count the attempt."""
+        await self._exec(
+            "UPDATE inbox SET attempts = attempts + 1, last_error = ? WHERE update_id = ?",
+            (error[:500], update_id))
+
+    async def pending(self, limit: int = 1000, max_attempts: int = 5) -> list[InboxUpdate]:
+        """Stored but unprocessed updates, in update order (replay these at start).
+        Updates whose handling already failed ``max_attempts`` times are left alone."""
         rows = await self._all(
             "SELECT update_id, payload, received_at, processed_at FROM inbox "
-            "WHERE processed_at IS NULL ORDER BY update_id LIMIT ?", (limit,))
+            "WHERE processed_at IS NULL AND attempts < ? ORDER BY update_id LIMIT ?",
+            (max_attempts, limit))
         return [InboxUpdate(r[0], r[1], req(r[2]), from_db(r[3])) for r in rows]
 
     async def max_update_id(self) -> int | None:

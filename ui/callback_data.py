@@ -5,6 +5,7 @@ Telegram allows 64 bytes of callback data. A payload is ``<kind>:<verb>:<id>``:
 - ``t:<action>:<ticket id>``  a worker action on a ticket (accept, progress, done, ...)
 - ``r:<score>:<ticket id>``   the reporter's rating, 1 (满意) to 4 (没解决)
 - ``q:<yes|no>:<prompt id>``  the answer to "shall I register this as a ticket?"
+- ``x:<person key>:<ticket id>``  transfer to a configured person (picked from a list)
 
 Anything else, or forged numbers, parse to ``None``; the handler then refuses politely.
 """
@@ -22,6 +23,8 @@ class TicketAction(StrEnum):
     TRANSFER = "xfer"
     RETURN = "ret"  # 退回: not mine / not a report
     ESCALATE = "esc"
+    RETURN_CONFIRM = "retok"  # the second tap that really returns it
+    BACK = "back"  # restore the action buttons
 
 
 RATING_SCORES = (1, 2, 3, 4)  # 满意, 基本满意, 不满意, 没解决
@@ -45,7 +48,13 @@ class PromptButton:
     prompt_id: int
 
 
-CallbackPayload = TicketButton | RatingButton | PromptButton
+@dataclass(frozen=True, slots=True)
+class TransferButton:
+    person_key: str
+    ticket_id: int
+
+
+CallbackPayload = TicketButton | RatingButton | PromptButton | TransferButton
 
 
 def ticket_button(action: TicketAction, ticket_id: int) -> str:
@@ -60,6 +69,12 @@ def prompt_button(register: bool, prompt_id: int) -> str:
     return f"q:{'yes' if register else 'no'}:{prompt_id}"
 
 
+def transfer_button(person_key: str, ticket_id: int) -> str | None:
+    """None when the person's key is too long to fit in callback data."""
+    data = f"x:{person_key}:{ticket_id}"
+    return data if len(data.encode()) <= 64 and ":" not in person_key else None
+
+
 def _positive_int(text: str) -> int | None:
     if not text.isascii() or not text.isdigit() or len(text) > 12:
         return None
@@ -69,7 +84,7 @@ def _positive_int(text: str) -> int | None:
 
 def parse_callback(data: str | None) -> CallbackPayload | None:
     """Parse a payload made by the builders above; ``None`` for anything else."""
-    if not data or len(data) > 64:
+    if not data or len(data.encode("utf-8", "surrogatepass")) > 64:
         return None
     parts = data.split(":")
     if len(parts) != 3:
@@ -87,4 +102,6 @@ def parse_callback(data: str | None) -> CallbackPayload | None:
         return RatingButton(int(verb), ident)
     if kind == "q" and verb in ("yes", "no"):
         return PromptButton(verb == "yes", ident)
+    if kind == "x" and verb.strip():
+        return TransferButton(verb, ident)
     return None

@@ -1,0 +1,5 @@
+"""Delivery of the durable outbox to Telegram (rate limits, retries, 403 fallback)."""
+
+from delivery.dispatcher import DeliveryStore, OutboxDispatcher, PendingSend, backoff, keyboard
+
+__all__ = ["DeliveryStore", "OutboxDispatcher", "PendingSend", "backoff", "keyboard"]

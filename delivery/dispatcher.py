@@ -1,0 +1,269 @@
+"""Sends the durable outbox through Telegram: rate-limited, retried, never dropped.
+
+Rows are written by the service layer in the same transaction as the state change they
+announce. The dispatcher picks due rows, sends them, and records the outcome:
+
+- sent: the Telegram message id is stored (a ticket card's id is kept on the ticket, so
+  later card rows edit that message instead of posting a new one);
+- 429 Too Many Requests: the row (and the rest of its chat) waits ``retry_after``;
+- network errors, timeouts and 5xx: retried with exponential backoff, without limit;
+- 403 from a private chat (the worker never started the bot): the row's fallback text
+  goes to its fallback chat (the grid group, mentioning the worker) as a new outbox row;
+- a group migrated to a supergroup: stored chat ids move, the row is retried there;
+- other 400s: the row is marked failed with the reason, and logged.
+
+Rows for one chat go out in order, one at a time; different chats are served
+concurrently up to ``max_parallel_chats``. PTB's AIORateLimiter on the bot keeps the
+overall and per-group rates within Telegram's limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from tickets.clock import Clock
+from tickets.messages import OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSend:
+    """A due outbox row. ``card_message_id`` is set when the row edits an existing card."""
+
+    row_id: int
+    message: OutgoingMessage
+    attempts: int
+    card_chat_id: int | None = None
+    card_message_id: int | None = None
+
+
+class DeliveryStore(Protocol):
+    """What the dispatcher needs from storage (implemented over ``storage`` in runtime)."""
+
+    async def due(self, now: datetime, limit: int) -> Sequence[PendingSend]: ...
+    async def mark_sent(self, row_id: int, telegram_message_id: int | None) -> None: ...
+    async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None: ...
+    async def mark_failed(self, row_id: int, error: str) -> None: ...
+    async def set_card(
+        self, row_id: int, ticket_id: int, chat_id: int, message_id: int
+    ) -> None: ...
+    async def card_lost(self, row_id: int, ticket_id: int) -> None: ...
+    async def forbidden(self, row_id: int, fallback: OutgoingMessage | None) -> None: ...
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
+    async def next_due_at(self) -> datetime | None: ...
+
+
+def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    """The Telegram inline keyboard for a message's abstract button rows."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(button.text, callback_data=button.data) for button in row]
+            for row in message.buttons
+        ]
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """2 s, 4 s, 8 s … capped at five minutes."""
+    return min(timedelta(seconds=2 ** min(attempts + 1, 16)), MAX_BACKOFF)
+
+
+class OutboxDispatcher:
+    """Background task that drains the outbox. Call :meth:`wake` after each commit."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: DeliveryStore,
+        clock: Clock,
+        *,
+        batch_size: int = 100,
+        max_parallel_chats: int = 8,
+        idle_poll: float = 1.0,
+    ) -> None:
+        self._bot = bot
+        self._store = store
+        self._clock = clock
+        self._batch_size = batch_size
+        self._parallel = asyncio.Semaphore(max_parallel_chats)
+        self._idle_poll = idle_poll
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._blocked_until: dict[int, datetime] = {}
+        self.sent_count = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    async def stop(self, *, drain_timeout: float = 5.0) -> None:
+        """Finish what is due now (up to ``drain_timeout`` seconds), then stop."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wakeup.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=drain_timeout)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    def wake(self) -> None:
+        """Something was committed to the outbox: look now instead of at the next poll."""
+        self._wakeup.set()
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                worked = await self.drain_once()
+            except Exception:  # storage trouble: keep the loop alive, try again shortly
+                log.exception("outbox pass failed")
+                worked = 0
+            if self._stopping and worked == 0:
+                return
+            if worked:
+                continue
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        timeout = self._idle_poll
+        try:
+            next_due = await self._store.next_due_at()
+        except Exception:
+            next_due = None
+        if next_due is not None:
+            wait = (next_due - self._clock.now()).total_seconds()
+            timeout = max(0.01, min(timeout, wait))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=timeout)
+
+    async def drain_once(self) -> int:
+        """Send every row due now; returns how many rows were attempted."""
+        now = self._clock.now()
+        rows = await self._store.due(now, self._batch_size)
+        lanes: dict[int, list[PendingSend]] = defaultdict(list)
+        for row in rows:
+            chat = row.card_chat_id if row.card_message_id else row.message.chat_id
+            blocked = self._blocked_until.get(chat)
+            if blocked is not None and blocked > now:
+                continue
+            lanes[chat].append(row)
+        if not lanes:
+            return 0
+        await asyncio.gather(*(self._drain_lane(chat, lane) for chat, lane in lanes.items()))
+        return sum(len(lane) for lane in lanes.values())
+
+    async def _drain_lane(self, chat_id: int, rows: list[PendingSend]) -> None:
+        async with self._parallel:
+            for row in rows:
+                if not await self._deliver(row):
+                    return  # keep the chat's order: the rest waits for this row's retry
+
+    # -- one row --------------------------------------------------------------------------
+
+    async def _deliver(self, row: PendingSend) -> bool:
+        """Send one row; returns False when the chat must pause (rate limit, outage)."""
+        message = row.message
+        try:
+            sent = await self._send(row)
+        except RetryAfter as error:
+            delay = _seconds(error.retry_after)
+            until = self._clock.now() + timedelta(seconds=delay)
+            self._blocked_until[message.chat_id] = until
+            await self._store.mark_retry(row.row_id, f"429 retry after {delay}s", until)
+            return False
+        except ChatMigrated as error:
+            await self._store.chat_migrated(message.chat_id, error.new_chat_id)
+            return False
+        except Forbidden as error:
+            fallback = None
+            if message.fallback_chat_id is not None and message.fallback_text:
+                fallback = OutgoingMessage(
+                    chat_id=message.fallback_chat_id,
+                    text=message.fallback_text,
+                    dedupe_key=f"fallback:{row.row_id}",
+                    kind="fallback",
+                )
+            log.info("chat %s refused a message (%s); fallback=%s", message.chat_id, error,
+                     fallback is not None)
+            await self._store.forbidden(row.row_id, fallback)
+            return True
+        except BadRequest as error:
+            text = str(error).lower()
+            if "not modified" in text:
+                await self._store.mark_sent(row.row_id, row.card_message_id)
+                return True
+            if row.card_message_id and "not found" in text:
+                # The card was deleted by an admin: post a fresh one next time.
+                await self._store.card_lost(row.row_id, message.card_ticket_id or 0)
+                return False
+            log.warning("outbox row %d refused by Telegram: %s", row.row_id, error)
+            await self._store.mark_failed(row.row_id, f"400 {error}")
+            return True
+        except NetworkError as error:  # includes TimedOut and 5xx answers
+            retry_at = self._clock.now() + backoff(row.attempts)
+            await self._store.mark_retry(row.row_id, f"network: {error}", retry_at)
+            return False
+        self.sent_count += 1
+        if message.card_ticket_id is not None and not row.card_message_id:
+            await self._store.set_card(row.row_id, message.card_ticket_id, sent.chat_id,
+                                       sent.message_id)
+        else:
+            await self._store.mark_sent(row.row_id, sent.message_id)
+        return True
+
+    async def _send(self, row: PendingSend) -> Message:
+        message = row.message
+        markup = keyboard(message)
+        if row.card_message_id and row.card_chat_id is not None:
+            edited = await self._bot.edit_message_text(
+                chat_id=row.card_chat_id,
+                message_id=row.card_message_id,
+                text=message.text,
+                parse_mode=message.parse_mode,
+                reply_markup=markup,
+            )
+            if isinstance(edited, Message):
+                return edited
+            raise BadRequest("edit returned no message")
+        reply = None
+        if message.reply_to_message_id is not None:
+            reply = ReplyParameters(
+                message_id=message.reply_to_message_id, allow_sending_without_reply=True
+            )
+        return await self._bot.send_message(
+            chat_id=message.chat_id,
+            text=message.text,
+            parse_mode=message.parse_mode,
+            reply_markup=markup,
+            reply_parameters=reply,
+            message_thread_id=message.thread_id,
+        )
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,161 @@
+"""Commands for the secretary and admins: /bind, /who, /broadcast, /schedule."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from community import Role
+from handlers.common import (
+    actor_of,
+    enqueue,
+    grid_of_chat,
+    incoming,
+    is_group,
+    reply,
+)
+from handlers.resident_commands import command_args
+from runtime.context import GridContext, Services
+from scheduler import schedule_error
+from tickets.messages import OutgoingMessage
+from ui import texts
+
+
+async def bind(update: Update, context: GridContext) -> None:
+    """/bind 网格名 (admins, in a group): tickets from this group belong to that grid."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await actor_of(services, inc.user)
+    if actor.person is None or not actor.person.has(Role.ADMIN):
+        await reply(services, inc, texts.ADMIN_ONLY)
+        return
+    if not is_group(inc.chat):
+        await reply(services, inc, texts.GROUP_ONLY)
+        return
+    name = " ".join(command_args(context)).strip()
+    grid = services.config.grid(name)
+    if grid is None:
+        choices = "、".join(g.name for g in services.config.grids)
+        await reply(services, inc, texts.UNKNOWN_GRID.format(name=name or "(空)", choices=choices))
+        return
+    async with services.db.transaction() as uow:
+        await uow.chats.bind(inc.chat.id, grid.name, title=inc.chat.title or "",
+                             thread_id=inc.thread_id, by=inc.user.id)
+    await reply(services, inc, texts.BIND_DONE.format(grid=grid.name))
+
+
+async def who(update: Update, context: GridContext) -> None:
+    """/who: the grid's workers, backup, specialists and the supervisors."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await actor_of(services, inc.user)
+    if not actor.is_staff:
+        await reply(services, inc, texts.STAFF_ONLY)
+        return
+    config = services.config
+    grid_name = await grid_of_chat(services, inc.chat.id) if is_group(inc.chat) else None
+    grids = [config.grid(grid_name)] if grid_name else list(config.grids)
+    lines = []
+    for grid in grids:
+        if grid is None:
+            continue
+        lines.append(f"【{grid.name}】")
+        lines.append("网格员: " + ("、".join(grid.workers) or "无"))
+        if grid.backup:
+            lines.append(f"备岗: {grid.backup}")
+        specialists = [p for p in config.people if p.has(Role.SPECIALIST)
+                       and (grid.name in p.grids or set(p.compounds) & set(grid.compounds)
+                            or not (p.grids or p.compounds))]
+        for person in specialists:
+            lines.append(f"专项: {person.key}({'、'.join(person.categories)})")
+    lines.append("书记/主任: " + ("、".join(p.key for p in config.supervisors()) or "无"))
+    await reply(services, inc, "\n".join(lines))
+
+
+async def _target_chats(services: Services, grid: str | None) -> list[int]:
+    """Group chats of one grid (or all), from the config and /bind bindings."""
+    chats: dict[int, None] = {}
+    for g in services.config.grids:
+        if grid is None or g.name == grid:
+            chats.update(dict.fromkeys(g.chats))
+    async with services.db.read() as uow:
+        for binding in await uow.chats.all_bound():
+            if binding.migrated_to is None and (grid is None or binding.grid == grid):
+                chats[binding.chat_id] = None
+    return list(chats)
+
+
+async def broadcast(update: Update, context: GridContext) -> None:
+    """/broadcast [网格名] 内容: an announcement to one grid's groups or to all."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await actor_of(services, inc.user)
+    if not actor.is_supervisor:
+        await reply(services, inc, texts.ADMIN_ONLY)
+        return
+    args = command_args(context)
+    grid = args[0] if args and services.config.grid(args[0]) else None
+    text = " ".join(args[1:] if grid else args).strip()
+    if not text:
+        await reply(services, inc, texts.NEED_TEXT.format(example="/broadcast 第一网格 明天停水"))
+        return
+    chats = await _target_chats(services, grid)
+    key = inc.request_key
+    messages = [OutgoingMessage(chat_id=chat, text=texts.BROADCAST.format(text=text),
+                                dedupe_key=f"{key}:bc:{chat}", kind="broadcast") for chat in chats]
+    await enqueue(services, *messages,
+                  OutgoingMessage(chat_id=inc.chat.id, text=texts.BROADCAST_DONE.format(
+                      count=len(chats)), dedupe_key=f"{key}:reply", kind="reply"))
+
+
+async def schedule(update: Update, context: GridContext) -> None:
+    """/schedule add 表达式 | 内容 [| 网格] · /schedule list · /schedule del 编号."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await actor_of(services, inc.user)
+    if actor.person is None or not (actor.person.has(Role.ADMIN) or actor.is_supervisor):
+        await reply(services, inc, texts.ADMIN_ONLY)
+        return
+    args = command_args(context)
+    verb = args[0].lower() if args else "list"
+    if verb in ("list", "列表"):
+        async with services.db.read() as uow:
+            items = await uow.schedules.active()
+        lines = [texts.SCHEDULE_LINE.format(id=s.id, when=s.expression, text=s.text[:40],
+                                            grids="、".join(s.grids) or "全部")
+                 for s in items]
+        await reply(services, inc, "\n".join([texts.SCHEDULE_HEADER, *lines])
+                    if lines else texts.SCHEDULE_NONE)
+        return
+    if verb in ("del", "删除", "remove") and len(args) == 2 and args[1].isdigit():
+        async with services.db.transaction() as uow:
+            removed = await uow.schedules.deactivate(int(args[1]))
+        await reply(services, inc, texts.SCHEDULE_REMOVED if removed
+                    else texts.SCHEDULE_NOT_FOUND.format(id=args[1]))
+        return
+    if verb in ("add", "添加"):
+        parts = [p.strip() for p in " ".join(args[1:]).split("|")]
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            await reply(services, inc, texts.SCHEDULE_USAGE)
+            return
+        expression, text = parts[0], parts[1]
+        grids = tuple(g.strip() for g in parts[2].split(",")) if len(parts) > 2 and parts[2] else ()
+        error = schedule_error(expression)
+        unknown = [g for g in grids if services.config.grid(g) is None]
+        if error or unknown:
+            reason = error or texts.UNKNOWN_GRID.format(
+                name="、".join(unknown), choices="、".join(g.name for g in services.config.grids))
+            await reply(services, inc, texts.SCHEDULE_INVALID.format(reason=reason))
+            return
+        async with services.db.transaction() as uow:
+            schedule_id = await uow.schedules.add(expression, text, grids, created_by=inc.user.id)
+        await reply(services, inc, texts.SCHEDULE_ADDED.format(id=schedule_id, when=expression))
+        return
+    await reply(services, inc, texts.SCHEDULE_USAGE)

@@ -1,0 +1,219 @@
+"""Resident messages: every text or captioned photo is read; reports become tickets.
+
+In a bound group chat a non-report gets nothing; a report gets its card (the
+acknowledgement) from the presenter; a borderline message gets a question with two
+buttons, asked privately when the author has started the bot, else as a short reply.
+An emergency is never held back by a question. In a private chat the bot answers
+everything, since the resident is talking to it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from telegram import Update
+
+import nlp
+from handlers.common import (
+    Incoming,
+    actor_of,
+    display_name,
+    grid_of_chat,
+    incoming,
+    is_group,
+    reply,
+    reply_message,
+)
+from runtime.context import GridContext, Services
+from tickets.messages import Button, OutgoingMessage
+from tickets.model import Location, ReportInput, Ticket, TicketState
+from ui import texts
+from ui.callback_data import prompt_button
+
+log = logging.getLogger(__name__)
+
+PROMPT_LIFETIME = timedelta(minutes=30)
+PHOTO_FOLLOWUP = timedelta(minutes=5)  # a photo this soon after a report belongs to it
+EDITABLE_STATES = (TicketState.NEW, TicketState.ASSIGNED)
+
+
+def report_input(text: str, parsed: nlp.ParseResult) -> ReportInput:
+    """What the ticket rules need from a parse. A forced report (/report, "yes" to a
+    question) may come with no category or urgency: then other/normal."""
+    loc = parsed.location
+    return ReportInput(
+        text=text,
+        category=parsed.category or "other",
+        urgency=parsed.urgency or "normal",
+        location=Location(loc.compound, loc.building, loc.unit, loc.room, loc.floor, loc.street),
+        keywords=parsed.keywords,
+        duplicate_key=parsed.duplicate_key,
+        parse_json=json.dumps(parsed.to_dict(), ensure_ascii=False),
+        confidence=parsed.confidence,
+    )
+
+
+def report_input_from_json(text: str, parse_json: str) -> ReportInput:
+    """Rebuild the input from a stored parse (a prompt answered later)."""
+    data = json.loads(parse_json)
+    loc = data.get("location") or {}
+    return ReportInput(
+        text=text,
+        category=data.get("category") or "other",
+        urgency=data.get("urgency") or "normal",
+        location=Location(**{k: loc.get(k) for k in
+                             ("compound", "building", "unit", "room", "floor", "street")}),
+        keywords=tuple(data.get("keywords") or ()),
+        duplicate_key=data.get("duplicate_key") or "",
+        parse_json=parse_json,
+        confidence=float(data.get("confidence") or 0.0),
+    )
+
+
+def _text_of(inc: Incoming) -> str:
+    return (inc.message.text or inc.message.caption or "").strip()
+
+
+def _photo_file_id(inc: Incoming) -> str | None:
+    photos = inc.message.photo
+    return photos[-1].file_id if photos else None
+
+
+async def file_report(services: Services, inc: Incoming, report: ReportInput) -> Ticket:
+    """Record the report (ticket or 附议) and attach the message's photo, if any."""
+    result = await services.tickets.report_received(
+        source_chat_id=inc.chat.id,
+        source_message_id=inc.message.message_id,
+        source_thread_id=inc.thread_id,
+        reporter_id=inc.user.id,
+        reporter_name=display_name(inc.user),
+        reporter_username=inc.user.username,
+        report=report,
+    )
+    photo = _photo_file_id(inc)
+    if photo and result.created:
+        actor = await actor_of(services, inc.user)
+        await services.tickets.attach_photo(result.ticket.id or 0, actor, photo)
+    services.dispatcher.wake()
+    return result.ticket
+
+
+async def _ask_if_report(services: Services, inc: Incoming, parsed: nlp.ParseResult) -> None:
+    """Store the question, then ask the author privately if possible, else in the chat."""
+    now = services.clock.now()
+    async with services.db.transaction() as uow:
+        prompt_id = await uow.prompts.add(
+            chat_id=inc.chat.id, message_id=inc.message.message_id, author_id=inc.user.id,
+            text=_text_of(inc), parse_json=json.dumps(parsed.to_dict(), ensure_ascii=False),
+            expires_at=now + PROMPT_LIFETIME)
+        if prompt_id is None:
+            return  # already asked (the update was replayed)
+        registration = await uow.people.get(inc.user.id)
+        buttons = ((Button("📝 登记为工单", prompt_button(True, prompt_id)),
+                    Button("不用了", prompt_button(False, prompt_id))),)
+        if is_group(inc.chat) and registration is not None and registration.private_chat:
+            question = OutgoingMessage(
+                chat_id=inc.user.id, text=texts.ASK_PRIVATE.format(text=_text_of(inc)[:200]),
+                buttons=buttons, dedupe_key=f"{inc.request_key}:ask", kind="prompt")
+        else:
+            name = display_name(inc.user)
+            question = reply_message(inc, texts.ASK_IN_CHAT.format(name=name), buttons=buttons,
+                                     suffix="ask")
+        await uow.outbox.add(question)
+    services.dispatcher.wake()
+
+
+async def _attach_followup_photo(services: Services, inc: Incoming) -> None:
+    """A photo without caption right after the same person's report joins that ticket."""
+    photo = _photo_file_id(inc)
+    if photo is None:
+        return
+    since = services.clock.now() - PHOTO_FOLLOWUP
+    async with services.db.read() as uow:
+        recent = await uow.queries.of_reporter(inc.user.id, limit=5)
+    for ticket in recent:
+        if ticket.source_chat_id == inc.chat.id and ticket.created_at >= since and ticket.is_open:
+            actor = await actor_of(services, inc.user)
+            await services.tickets.attach_photo(ticket.id or 0, actor, photo)
+            services.dispatcher.wake()
+            return
+
+
+async def on_message(update: Update, context: GridContext) -> None:
+    """Every non-command message with text, a caption or a photo."""
+    inc = incoming(update)
+    if inc is None or update.message is None:
+        return
+    services = context.services
+    if inc.user.is_bot or inc.message.sender_chat is not None:
+        return  # bots, channel posts and anonymous admins post notices, not reports
+    in_group = is_group(inc.chat)
+    if in_group:
+        if await grid_of_chat(services, inc.chat.id) is None:
+            log.info("message in unbound group %s ignored", inc.chat.id)
+            return
+        person = services.config.person_by_telegram(inc.user.id, inc.user.username)
+        if person is not None and person.is_staff:
+            return  # staff post notices and replies; they file tickets with /report
+    text = _text_of(inc)
+    if not text:
+        await _attach_followup_photo(services, inc)
+        return
+    parsed = nlp.parse(text, services.lexicon)
+    if parsed.urgency == "emergency" or (parsed.is_report and not parsed.borderline):
+        await file_report(services, inc, report_input(text, parsed))
+    elif parsed.borderline:
+        await _ask_if_report(services, inc, parsed)
+    elif not in_group:
+        await reply(services, inc, texts.PRIVATE_NOT_A_REPORT)
+
+
+async def on_edited_message(update: Update, context: GridContext) -> None:
+    """An edit to a report still waiting for a worker updates its text and parse; an edit
+    that turns chatter into a report files it."""
+    message = update.edited_message
+    inc = incoming(update)
+    if message is None or inc is None or inc.user.is_bot:
+        return
+    services = context.services
+    if is_group(inc.chat) and await grid_of_chat(services, inc.chat.id) is None:
+        return
+    text = _text_of(inc)
+    if not text:
+        return
+    async with services.db.read() as uow:
+        ticket = await uow.tickets.get_by_source(inc.chat.id, message.message_id)
+    parsed = nlp.parse(text, services.lexicon)
+    if ticket is None:
+        if parsed.is_report and not parsed.borderline:
+            await file_report(services, inc, report_input(text, parsed))
+        return
+    if ticket.state not in EDITABLE_STATES or ticket.reporter_id != inc.user.id:
+        return
+    actor = await actor_of(services, inc.user)
+    await services.tickets.edit_report(ticket.id or 0, actor, report_input(text, parsed))
+    services.dispatcher.wake()
+
+
+async def answer_prompt(services: Services, prompt_id: int, user_id: int, user_name: str,
+                        register: bool) -> str:
+    """The author tapped 登记为工单 / 不用了. Returns the toast text."""
+    async with services.db.transaction() as uow:
+        prompt = await uow.prompts.get(prompt_id)
+        if prompt is None:
+            return texts.BUTTON_INVALID
+        if prompt.author_id != user_id:
+            return texts.BUTTON_NOT_FOR_YOU
+        if not await uow.prompts.answer(prompt_id, "yes" if register else "no"):
+            return texts.BUTTON_EXPIRED
+    if not register:
+        return texts.PROMPT_DECLINED
+    report = report_input_from_json(prompt.text, prompt.parse_json)
+    result = await services.tickets.report_received(
+        source_chat_id=prompt.chat_id, source_message_id=prompt.message_id,
+        reporter_id=prompt.author_id, reporter_name=user_name, report=report)
+    services.dispatcher.wake()
+    return texts.PROMPT_REGISTERED.format(number=result.ticket.number)
+

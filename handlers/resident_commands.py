@@ -1,0 +1,176 @@
+"""Commands anyone may use: /start, /help, /report, /my, /ticket, /cancel."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+import nlp
+from handlers.common import (
+    BadTicketRef,
+    Incoming,
+    actor_of,
+    attempt,
+    example_number,
+    incoming,
+    is_group,
+    parse_ticket_ref,
+    refusal_text,
+    reply,
+)
+from handlers.intake import file_report, report_input
+from runtime.context import GridContext, Services
+from services import ticket_by_number, timeline
+from tickets.errors import TicketNotFound
+from tickets.model import Actor, Ticket
+from ui import texts
+from ui.cards import CardRenderer, esc, local_time
+from ui.mask import mask_for_group
+
+
+def help_text(actor: Actor) -> str:
+    if actor.is_supervisor:
+        return "\n\n".join((texts.WORKER_HELP, texts.SUPERVISOR_HELP))
+    if actor.is_staff:
+        return texts.WORKER_HELP
+    return texts.RESIDENT_HELP
+
+
+def command_args(context: GridContext) -> list[str]:
+    return list(context.args or [])
+
+
+async def start(update: Update, context: GridContext) -> None:
+    """Private /start: note that the user can receive private messages; register staff."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await actor_of(services, inc.user)
+    if is_group(inc.chat):
+        await reply(services, inc, help_text(actor))
+        return
+    async with services.db.transaction() as uow:
+        await uow.people.seen(inc.user.id, username=inc.user.username,
+                              display_name=inc.user.full_name)
+        await uow.people.set_private_chat(inc.user.id, True)
+        if actor.person is not None:
+            await uow.people.register(inc.user.id, actor.person.key)
+    if actor.person is not None and actor.is_staff:
+        text = texts.START_STAFF.format(name=actor.person.key, help=help_text(actor))
+    else:
+        text = texts.START_RESIDENT
+    await reply(services, inc, text, quote=False)
+
+
+async def help_command(update: Update, context: GridContext) -> None:
+    inc = incoming(update)
+    if inc is None:
+        return
+    actor = await actor_of(context.services, inc.user)
+    await reply(context.services, inc, help_text(actor))
+
+
+async def report(update: Update, context: GridContext) -> None:
+    """/report 文字: file a ticket even when detection missed it."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    text = " ".join(command_args(context)).strip()
+    if not text and inc.message.reply_to_message is not None:
+        quoted = inc.message.reply_to_message
+        text = (quoted.text or quoted.caption or "").strip()
+    if not text:
+        await reply(services, inc, texts.NEED_TEXT.format(example="/report 8号楼3单元楼道灯坏了"))
+        return
+    parsed = nlp.parse(text, services.lexicon)
+    await file_report(services, inc, report_input(text, parsed))
+
+
+async def my_tickets(update: Update, context: GridContext) -> None:
+    """/my: the author's tickets and their states."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    async with services.db.read() as uow:
+        tickets = await uow.queries.of_reporter(inc.user.id, limit=10)
+    if not tickets:
+        await reply(services, inc, texts.MY_NONE)
+        return
+    renderer = CardRenderer(services.config)
+    lines = [texts.MY_HEADER]
+    for ticket in tickets:
+        lines.append(texts.MY_LINE.format(
+            number=esc(ticket.number),
+            category=esc(renderer.headline(ticket).split(" · ")[1]),
+            state=texts.STATE_SHORT.get(ticket.state, ticket.state),
+            date=local_time(ticket.created_at, services.tz)))
+    await reply(services, inc, "\n".join(lines), html=True)
+
+
+def can_view(actor: Actor, ticket: Ticket) -> bool:
+    """Only the reporter, staff of the ticket's grid or category, and supervisors."""
+    return (
+        actor.is_reporter_of(ticket) or actor.is_supervisor or actor.is_assignee_of(ticket)
+        or actor.is_worker_of(ticket.grid) or actor.is_specialist_for(ticket.category)
+        or (actor.key is not None and actor.key in ticket.escalated_to)
+    )
+
+
+async def load_ticket(services: Services, inc: Incoming, args: list[str],
+                      usage: str) -> Ticket | None:
+    """The ticket named by the first argument, or None after answering why not."""
+    if not args:
+        await reply(services, inc, texts.NEED_TICKET_NUMBER.format(
+            example=usage.format(n=example_number(services))))
+        return None
+    try:
+        return await ticket_by_number(services.db, parse_ticket_ref(args[0], services))
+    except (BadTicketRef, TicketNotFound) as error:
+        await reply(services, inc, refusal_text(error, services))
+        return None
+
+
+async def show_ticket(update: Update, context: GridContext) -> None:
+    """/ticket N: details and timeline; masked in groups, full in private."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    ticket = await load_ticket(services, inc, command_args(context), "/ticket {n}")
+    if ticket is None:
+        return
+    actor = await actor_of(services, inc.user)
+    if not can_view(actor, ticket):
+        await reply(services, inc, texts.NOT_ALLOWED_TO_VIEW)
+        return
+    renderer = CardRenderer(services.config)
+    events = await timeline(services.db, ticket.id or 0)
+    in_group = is_group(inc.chat)
+    body = renderer.card(ticket) if in_group else renderer.brief(ticket, title="📋 工单")
+    lines = [body, "", texts.TIMELINE_HEADER]
+    for event in events[-12:]:
+        note = f":{event.note}" if event.note else ""
+        line = f"{local_time(event.at, services.tz)} {texts.ACTION_LABELS.get(event.action, event.action)}"
+        who = event.actor_key or ""
+        text = f"{line} {who}{note}".strip()
+        lines.append(esc(mask_for_group(text) if is_group(inc.chat) else text))
+    await reply(services, inc, "\n".join(lines), html=True)
+
+
+async def cancel(update: Update, context: GridContext) -> None:
+    """/cancel N [原因]: the reporter withdraws a report."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    args = command_args(context)
+    ticket = await load_ticket(services, inc, args, "/cancel {n}")
+    if ticket is None:
+        return
+    actor = await actor_of(services, inc.user)
+    note = " ".join(args[1:]) or None
+    done = await attempt(services, inc, lambda: services.tickets.cancel(ticket.id or 0, actor, note))
+    if done is not None:
+        await reply(services, inc, texts.CANCELLED.format(number=done.number))

@@ -1,0 +1,222 @@
+"""Commands for workers, specialists and supervisors (buttons do the same for taps).
+
+Each checks the role first, then the ticket; refusals come back as one Chinese sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import Update
+
+from handlers.common import (
+    Incoming,
+    actor_of,
+    attempt,
+    grid_of_chat,
+    incoming,
+    is_group,
+    reply,
+)
+from handlers.resident_commands import command_args, load_ticket
+from runtime.context import GridContext, Services
+from services import digest
+from tickets.model import Actor, Ticket
+from ui import texts
+from ui.cards import CardRenderer, esc, local_time
+
+Action = Callable[[Services, Ticket, Actor, list[str]], Awaitable[Ticket]]
+
+
+async def _staff(services: Services, inc: Incoming) -> Actor | None:
+    actor = await actor_of(services, inc.user)
+    if not actor.is_staff:
+        await reply(services, inc, texts.STAFF_ONLY)
+        return None
+    return actor
+
+
+def ticket_command(usage: str, needs_text: str | None, done_text: str,
+                   ) -> Callable[[Action], Callable[[Update, GridContext], Awaitable[None]]]:
+    """Wrap a ticket action as a command handler: role check, ticket lookup, argument
+    check, the use case, and the answer."""
+    def wrap(action: Action) -> Callable[[Update, GridContext], Awaitable[None]]:
+        async def handler(update: Update, context: GridContext) -> None:
+            inc = incoming(update)
+            if inc is None:
+                return
+            services = context.services
+            actor = await _staff(services, inc)
+            if actor is None:
+                return
+            args = command_args(context)
+            ticket = await load_ticket(services, inc, args, usage)
+            if ticket is None:
+                return
+            if needs_text is not None and len(args) < 2:
+                await reply(services, inc, texts.NEED_TEXT.format(
+                    example=usage.format(n=ticket.number)))
+                return
+            done = await attempt(services, inc, lambda: action(services, ticket, actor, args))
+            if done is not None:
+                await reply(services, inc, done_text.format(number=done.number))
+        handler.__name__ = action.__name__
+        return handler
+    return wrap
+
+
+@ticket_command("/accept {n}", None, texts.DONE_ACCEPT)
+async def accept(services: Services, ticket: Ticket, actor: Actor, args: list[str]) -> Ticket:
+    return await services.tickets.accept(ticket.id or 0, actor)
+
+
+@ticket_command("/progress {n} 已联系物业,明天上午维修", "note", texts.DONE_PROGRESS)
+async def progress(services: Services, ticket: Ticket, actor: Actor, args: list[str]) -> Ticket:
+    return await services.tickets.progress(ticket.id or 0, actor, " ".join(args[1:]))
+
+
+@ticket_command("/done {n} 已更换灯泡", None, texts.DONE_RESOLVE)
+async def done(services: Services, ticket: Ticket, actor: Actor, args: list[str]) -> Ticket:
+    return await services.tickets.resolve(ticket.id or 0, actor, " ".join(args[1:]) or None)
+
+
+@ticket_command("/escalate {n} 需要街道协调", "reason", texts.DONE_ESCALATE)
+async def escalate(services: Services, ticket: Ticket, actor: Actor, args: list[str]) -> Ticket:
+    return await services.tickets.escalate(ticket.id or 0, actor, " ".join(args[1:]))
+
+
+@ticket_command("/reject {n} 不是需要处理的问题", "reason", texts.DONE_REJECT)
+async def reject(services: Services, ticket: Ticket, actor: Actor, args: list[str]) -> Ticket:
+    return await services.tickets.reject(ticket.id or 0, actor, " ".join(args[1:]))
+
+
+def find_person_key(services: Services, name: str) -> str | None:
+    """A person by @username or configured name."""
+    name = name.strip()
+    if name.startswith("@"):
+        person = services.config.person_by_telegram(None, name[1:])
+        return person.key if person else None
+    person = services.config.person(name)
+    return person.key if person else None
+
+
+async def transfer(update: Update, context: GridContext) -> None:
+    """/transfer N @someone|网格名 [说明]."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await _staff(services, inc)
+    if actor is None:
+        return
+    args = command_args(context)
+    ticket = await load_ticket(services, inc, args, "/transfer {n} @某人")
+    if ticket is None:
+        return
+    if len(args) < 2:
+        await reply(services, inc, texts.NEED_TEXT.format(
+            example=f"/transfer {ticket.number} @某人"))
+        return
+    target, note = args[1], " ".join(args[2:]) or None
+    person_key = find_person_key(services, target)
+    grid = services.config.grid(target)
+    if person_key is None and grid is None:
+        await reply(services, inc, texts.UNKNOWN_PERSON.format(name=target))
+        return
+    done_ticket = await attempt(services, inc, lambda: services.tickets.transfer(
+        ticket.id or 0, actor, to_assignee=person_key, to_grid=grid.name if grid else None,
+        note=note))
+    if done_ticket is not None:
+        await reply(services, inc, texts.DONE_TRANSFER.format(
+            number=done_ticket.number, to=done_ticket.assignee or done_ticket.grid or target))
+
+
+async def _list(services: Services, inc: Incoming, tickets: list[Ticket], header: str,
+                empty: str) -> None:
+    if not tickets:
+        await reply(services, inc, empty)
+        return
+    renderer = CardRenderer(services.config)
+    now = services.clock.now()
+    lines = [header]
+    for ticket in tickets[:30]:
+        age = texts.when_text((now - ticket.created_at) / timedelta(minutes=1))
+        overdue = ""
+        if ticket.resolve_due and ticket.resolve_due < now:
+            overdue = " ⚠️超时"
+        elif ticket.accept_due and ticket.accepted_at is None and ticket.accept_due < now:
+            overdue = " ⚠️超时未接单"
+        lines.append(texts.OPEN_LINE.format(
+            number=esc(ticket.number), category=esc(renderer.headline(ticket).split(" · ")[1]),
+            location=esc(texts.location_text(ticket.compound, ticket.building, ticket.unit,
+                                             with_room=not is_group(inc.chat))),
+            state=texts.STATE_SHORT.get(ticket.state, ticket.state), age=age,
+            assignee=esc(ticket.assignee or "未派"), overdue=overdue))
+    await reply(services, inc, "\n".join(lines), html=True)
+
+
+async def mine(update: Update, context: GridContext) -> None:
+    """/mine: my open tickets, oldest first."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await _staff(services, inc)
+    if actor is None or actor.key is None:
+        return
+    async with services.db.read() as uow:
+        tickets = await uow.queries.open_for_assignee(actor.key)
+    await _list(services, inc, tickets, texts.MINE_HEADER, texts.MINE_NONE)
+
+
+async def _grids_for(services: Services, inc: Incoming, actor: Actor) -> list[str]:
+    if is_group(inc.chat):
+        grid = await grid_of_chat(services, inc.chat.id)
+        return [grid] if grid else []
+    if actor.is_supervisor:
+        return [g.name for g in services.config.grids]
+    return list(actor.person.grids) if actor.person else []
+
+
+async def open_tickets(update: Update, context: GridContext) -> None:
+    """/open: the grid's open tickets, oldest first (all grids for supervisors)."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await _staff(services, inc)
+    if actor is None:
+        return
+    grids = await _grids_for(services, inc, actor)
+    if not grids:
+        await reply(services, inc, texts.CHAT_NOT_BOUND)
+        return
+    tickets: list[Ticket] = []
+    async with services.db.read() as uow:
+        for grid in grids:
+            tickets += await uow.queries.open_in_grid(grid)
+    tickets.sort(key=lambda t: t.created_at)
+    header = texts.OPEN_HEADER.format(grids="、".join(grids), count=len(tickets))
+    await _list(services, inc, tickets, header, texts.OPEN_NONE)
+
+
+async def stats(update: Update, context: GridContext) -> None:
+    """/stats: the last 7 days in figures."""
+    inc = incoming(update)
+    if inc is None:
+        return
+    services = context.services
+    actor = await _staff(services, inc)
+    if actor is None:
+        return
+    end = services.clock.now()
+    start = end - timedelta(days=7)
+    figures = await digest(services.db, start, end)
+    lines = [texts.STATS_HEADER.format(start=local_time(start, services.tz),
+                                       end=local_time(end, services.tz))]
+    lines.append(texts.stats_line("全社区", figures.total))
+    for grid, counts in sorted(figures.by_grid.items()):
+        if grid:
+            lines.append(texts.stats_line(grid, counts))
+    await reply(services, inc, "\n".join(lines))

@@ -1,0 +1,214 @@
+"""Builds and runs the bot: one Application, one database, one outbox dispatcher.
+
+:class:`GridBot` owns the start-up and shut-down order, used the same way by
+``gridbot run``, the demo and the end-to-end tests:
+
+start: open the database (migrating it) → build services → initialise PTB (getMe) →
+publish command menus → start the outbox dispatcher and the scheduler → queue the
+updates a crash left unhandled → start polling.
+
+stop: stop polling → let PTB finish the update in hand → stop the scheduler → drain
+the outbox for a few seconds → close the database. Anything not finished stays in
+SQLite (unprocessed inbox rows, unsent outbox rows) and is picked up by the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+import handlers
+import storage
+from community import CommunityConfig
+from delivery import OutboxDispatcher
+from runtime.context import CONTEXT_TYPES, Services
+from runtime.inbox import DurableBot, GridApplication
+from runtime.lexicon import lexicon_from_config
+from runtime.stores import StorageDeliveryStore, StorageInboxStore
+from tickets.clock import Clock, SystemClock
+from ui.presenter import ChatPresenter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one Chinese sentence for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotOptions:
+    """Tunables with production defaults; tests and the demo shorten the timings."""
+
+    api_url: str | None = None
+    poll_timeout: int = 25  # long-polling seconds per getUpdates
+    request_timeout: float = 20.0
+    outbox_idle_poll: float = 1.0
+    scheduler_tick: float = 30.0  # seconds between scans of deadlines and schedules
+    rate_limit: bool = True
+
+
+def _file_url(api_url: str) -> str:
+    base = api_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+class GridBot:
+    """A running GridBot: ``await start()``, then ``await stop()``."""
+
+    def __init__(
+        self,
+        config: CommunityConfig,
+        token: str,
+        db_path: str,
+        *,
+        clock: Clock | None = None,
+        options: BotOptions | None = None,
+    ) -> None:
+        self.config = config
+        self.db_path = db_path
+        self.clock = clock or SystemClock()
+        self.options = options or BotOptions()
+        self.application = self._build_application(token)
+        self.services: Services | None = None
+
+    def _build_application(self, token: str) -> GridApplication:
+        api_url = (self.options.api_url or DEFAULT_API_URL).rstrip("/")
+        timeout = self.options.request_timeout
+        bot = DurableBot(
+            token=token,
+            base_url=api_url,
+            base_file_url=_file_url(api_url),
+            request=HTTPXRequest(
+                connection_pool_size=16, read_timeout=timeout, write_timeout=timeout,
+                connect_timeout=timeout, pool_timeout=timeout,
+            ),
+            get_updates_request=HTTPXRequest(
+                read_timeout=self.options.poll_timeout + timeout, connect_timeout=timeout,
+            ),
+            # Retries are the outbox's job (it knows what is durable); the limiter only
+            # paces requests: 30/s overall, 20/min per group.
+            rate_limiter=AIORateLimiter(max_retries=0) if self.options.rate_limit else None,
+        )
+        application = (
+            ApplicationBuilder()
+            .application_class(GridApplication)
+            .bot(bot)
+            .context_types(CONTEXT_TYPES)
+            .concurrent_updates(False)  # per-chat order matters: a report before its edit
+            .build()
+        )
+        assert isinstance(application, GridApplication)
+        handlers.register(application)
+        return application
+
+    @property
+    def bot(self) -> DurableBot:
+        bot = self.application.bot
+        assert isinstance(bot, DurableBot)
+        return bot
+
+    async def start(self) -> None:
+        """Open storage, connect to the Bot API and start polling."""
+        try:
+            db = await storage.open_database(self.db_path, clock=self.clock,
+                                             timezone=self.config.timezone)
+        except storage.StorageError as error:
+            raise StartupError(str(error)) from error
+        inbox = StorageInboxStore(db, self.clock)
+        self.bot.attach_inbox(inbox)
+        self.application.inbox = inbox
+        dispatcher = OutboxDispatcher(
+            self.bot, StorageDeliveryStore(db, self.clock), self.clock,
+            idle_poll=self.options.outbox_idle_poll,
+        )
+        services = Services(
+            config=self.config,
+            db=db,
+            clock=self.clock,
+            lexicon=lexicon_from_config(self.config),
+            presenter=ChatPresenter(self.config),
+            dispatcher=dispatcher,
+        )
+        self.services = services
+        self.application.bot_data.services = services
+        try:
+            await self.application.initialize()
+        except Exception as error:
+            await db.close()
+            raise StartupError(f"无法连接 Telegram Bot API: {error}") from error
+        services.bot_username = self.bot.username or ""
+        await handlers.publish_command_menus(self.application.bot, self.config)
+        dispatcher.start()
+        if self.options.scheduler_tick > 0:
+            from scheduler.jobs import GridScheduler
+
+            services.scheduler = GridScheduler(services, tick_seconds=self.options.scheduler_tick)
+            services.scheduler.start()
+        await self.application.replay_pending()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            timeout=self.options.poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+            error_callback=_polling_error,
+        )
+        await self.application.start()
+        log.info("GridBot @%s is running for %s", services.bot_username, self.config.name)
+
+    async def stop(self) -> None:
+        """Stop cleanly; whatever is unfinished stays in the database for the next start."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        services = self.services
+        if services is not None:
+            if services.scheduler is not None:
+                await services.scheduler.stop()
+            await services.dispatcher.stop(drain_timeout=5.0)
+        await app.shutdown()
+        if services is not None:
+            await services.db.close()
+        self.services = None
+
+
+def _polling_error(error: Exception) -> None:
+    log.warning("polling: %s", error)
+
+
+async def serve(bot: GridBot, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set (by a signal in production, by the caller in the demo)."""
+    await bot.start()
+    try:
+        await stop.wait()
+    finally:
+        await bot.stop()
+
+
+def run_bot(
+    *, config: CommunityConfig, token: str, db_path: str, api_url: str | None = None
+) -> None:
+    """``gridbot run``: the real bot until SIGINT/SIGTERM."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        bot = GridBot(config, token, db_path, options=BotOptions(api_url=api_url))
+        await serve(bot, stop)
+
+    asyncio.run(main())

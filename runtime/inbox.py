@@ -1,0 +1,106 @@
+"""The durable inbox: no update Telegram delivered is lost, none is handled twice.
+
+Telegram considers an update confirmed as soon as the next ``getUpdates`` asks for a
+higher offset, and python-telegram-bot asks again right after queueing a batch, long
+before the handlers ran. So :class:`DurableBot` writes every batch to SQLite *before*
+returning it: once the offset moves on, the update is on disk. If it cannot be written
+(disk full, database read-only) ``getUpdates`` fails with a NetworkError, PTB's polling
+loop backs off and retries, and the updates stay unconfirmed on Telegram's side.
+
+:class:`GridApplication` marks an update processed after its handlers finished without
+error, skips updates already processed (redelivery, replay), and replays whatever was
+left unprocessed by a crash when the bot starts again. Handlers make their effects
+idempotent (a ticket is unique per source message; actions carry a request key), so the
+small window between an effect's commit and the processed mark cannot repeat anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from telegram import Update
+from telegram.error import NetworkError
+from telegram.ext import Application, ExtBot
+
+log = logging.getLogger(__name__)
+
+
+class InboxStore(Protocol):
+    """What the inbox needs from storage."""
+
+    async def save_updates(self, updates: Sequence[tuple[int, str]]) -> None: ...
+    async def is_processed(self, update_id: int) -> bool: ...
+    async def mark_processed(self, update_id: int) -> None: ...
+    async def mark_failed(self, update_id: int, error: str) -> None: ...
+    async def pending_updates(self) -> list[tuple[int, str]]: ...
+
+
+class InboxUnavailable(NetworkError):
+    """The inbox could not store a batch; PTB retries getUpdates without confirming it."""
+
+
+class DurableBot(ExtBot[Any]):
+    """An ExtBot whose ``get_updates`` persists each batch before returning it."""
+
+    _inbox: InboxStore | None = None
+
+    def attach_inbox(self, inbox: InboxStore) -> None:
+        self._inbox = inbox
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        updates = await super().get_updates(*args, **kwargs)
+        if not updates:
+            return updates
+        if self._inbox is None:
+            raise InboxUnavailable("收件箱尚未就绪,稍后重试")
+        try:
+            await self._inbox.save_updates([(u.update_id, u.to_json()) for u in updates])
+        except Exception as error:  # sqlite3.OperationalError (disk full, read-only, locked)
+            log.error("cannot store %d update(s); left unconfirmed: %s", len(updates), error)
+            raise InboxUnavailable(f"无法保存收到的消息: {error}") from error
+        return updates
+
+
+class GridApplication(Application):  # type: ignore[type-arg]
+    """An Application that records which updates were handled, for exactly-once effects."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inbox: InboxStore | None = None
+        self._failed_updates: set[int] = set()
+
+    def note_failure(self, update: object) -> None:
+        """Called by the error handler: keep this update unprocessed for a later retry."""
+        if isinstance(update, Update):
+            self._failed_updates.add(update.update_id)
+
+    async def process_update(self, update: object) -> None:
+        if self.inbox is None or not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        update_id = update.update_id
+        if await self.inbox.is_processed(update_id):
+            log.info("update %d was already handled; skipped", update_id)
+            return
+        await super().process_update(update)
+        if update_id in self._failed_updates:
+            self._failed_updates.discard(update_id)
+            await self.inbox.mark_failed(update_id, "handler error")
+            return
+        await self.inbox.mark_processed(update_id)
+
+    async def replay_pending(self) -> int:
+        """Queue updates stored by an earlier run but never handled; returns how many."""
+        if self.inbox is None:
+            return 0
+        pending = await self.inbox.pending_updates()
+        for _update_id, payload in pending:
+            update = Update.de_json(json.loads(payload), self.bot)
+            await self.update_queue.put(update)
+        if pending:
+            log.warning("replaying %d update(s) left unhandled by the previous run", len(pending))
+        return len(pending)
+
