@@ -71,6 +71,41 @@ async def contacts_for(uow: UnitOfWork, config: CommunityConfig,
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Emission:
+    """One event to log and render, with its rendering context inputs."""
+
+    ticket: Ticket
+    event: TicketEvent
+    actor: Actor
+    master: Ticket | None = None
+    card_thread_id: int | None = None
+
+
+async def emit_many(uow: UnitOfWork, deps: Deps, now: datetime,
+                    items: Sequence[Emission], extra_keys: Iterable[str] = ()
+                    ) -> list[OutgoingMessage]:
+    """Append every event to the log (one statement) and queue every presenter message
+    (one statement), in the caller's transaction — a failing presenter rolls it all back."""
+    if not items:
+        return []
+    await uow.events.append_many([(e.ticket.id or 0, e.event) for e in items])
+    keys: list[str | None] = list(extra_keys)
+    for e in items:
+        keys += [e.ticket.assignee, *e.ticket.escalated_to]
+        decision = getattr(e.event, "decision", None)
+        if decision is not None:
+            keys += list(decision.also_notify)
+    contacts = await contacts_for(uow, deps.config, keys)
+    messages: list[OutgoingMessage] = []
+    for e in items:
+        ctx = RenderContext(deps.config, e.actor, now, contacts, e.master, e.card_thread_id)
+        messages.extend(deps.presenter.render(e.event, e.ticket, ctx))
+    if messages:
+        await uow.outbox.add_many(messages, now)
+    return messages
+
+
 async def emit(
     uow: UnitOfWork,
     deps: Deps,
@@ -79,28 +114,13 @@ async def emit(
     items: Sequence[tuple[Ticket, TicketEvent]],
     *,
     master: Ticket | None = None,
-    extra_keys: Iterable[str] = (),
     card_thread_id: int | None = None,
 ) -> list[OutgoingMessage]:
-    """Append each event to the log and queue the presenter's messages, all in the
-    caller's transaction (so a failing presenter rolls everything back).
+    """:func:`emit_many` for events sharing one actor (the common case of an action).
     ``card_thread_id`` is the forum thread bound to the ticket's chat (see
     :func:`card_thread`)."""
-    await uow.events.append_many([(t.id or 0, e) for t, e in items])
-    keys: list[str | None] = list(extra_keys)
-    for t, e in items:
-        keys += [t.assignee, *t.escalated_to]
-        decision = getattr(e, "decision", None)
-        if decision is not None:
-            keys += list(decision.also_notify)
-    contacts = await contacts_for(uow, deps.config, keys)
-    messages: list[OutgoingMessage] = []
-    for t, e in items:
-        ctx = RenderContext(deps.config, actor, now, contacts, master, card_thread_id)
-        messages.extend(deps.presenter.render(e, t, ctx))
-    if messages:
-        await uow.outbox.add_many(messages, now)
-    return messages
+    return await emit_many(uow, deps, now, [
+        Emission(t, e, actor, master, card_thread_id) for t, e in items])
 
 
 async def card_thread(uow: UnitOfWork, ticket: Ticket) -> int | None:

@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from community.model import CommunityConfig
-from services.common import Deps, card_thread, emit
+from services.common import Deps, Emission, emit_many
 from services.presenter import Presenter
 from storage import Database, UnitOfWork
 from tickets import lifecycle
 from tickets.clock import Clock
-from tickets.duplicates import find_master
+from tickets.duplicates import BURST_WINDOW, find_master
 from tickets.model import Actor, Location, ReportInput, Ticket
 from tickets.routing import route
 from tickets.sla import compute_deadlines
@@ -96,62 +96,104 @@ async def report_received_many(
     Nothing may be acknowledged before this returns."""
     deps = Deps(db, config, clock, presenter)
     async with db.transaction() as uow:
-        return [await intake_in(uow, deps, item) for item in items]
+        return await intake_batch(uow, deps, items)
 
 
 async def intake_in(
     uow: UnitOfWork, deps: Deps, item: IncomingReport, *, allow_join: bool = True
 ) -> IntakeResult:
-    """The intake decision inside the caller's transaction (``allow_join=False`` skips
-    duplicate detection: used when a supporter is split off into its own ticket)."""
-    config, report = deps.config, item.report
-    chat, msg = item.source_chat_id, item.source_message_id
+    """The intake decision for one report inside the caller's transaction
+    (``allow_join=False`` skips duplicate detection: used when a supporter is split off
+    into its own ticket)."""
+    return (await intake_batch(uow, deps, [item], allow_join=allow_join))[0]
 
-    existing = await uow.tickets.get_by_source(chat, msg)
-    if existing is not None:
-        return IntakeResult(existing, created=False, joined_master=False)
-    supporter = await uow.supporters.by_source(chat, msg)
-    if supporter is not None:
-        master = await uow.tickets.get(supporter.ticket_id)
-        assert master is not None
-        return IntakeResult(master, created=False, joined_master=False)
 
+async def intake_batch(
+    uow: UnitOfWork, deps: Deps, items: Sequence[IncomingReport], *, allow_join: bool = True
+) -> list[IntakeResult]:
+    """Decide every report of a batch, in order, inside the caller's transaction.
+
+    Lookups that do not depend on earlier items (already-seen source keys, chat
+    bindings) are made once for the batch, and all events and outbox rows are written
+    at the end in one statement each: that is what makes group commit fast. Later items
+    see tickets created by earlier ones (same transaction), so a burst joins up.
+    """
+    config = deps.config
     now = deps.clock.now()
-    reporter = Actor.resolve(config, item.reporter_id, username=item.reporter_username,
-                             name=item.reporter_name)
-    match = None
-    if allow_join:
-        candidates = await uow.tickets.duplicate_candidates(
-            report.category, now - config.sla.duplicate_window)
-        match = find_master(report, source_chat_id=chat, now=now, candidates=candidates,
-                            window=config.sla.duplicate_window)
-    if match is not None:
-        master = await uow.tickets.get(match.ticket_id)
-        assert master is not None
-        return await _support(uow, deps, item, reporter, master, now)
+    keys = [(i.source_chat_id, i.source_message_id) for i in items]
+    seen = await uow.tickets.sources_seen(keys)
+    bindings = await uow.chats.get_many(
+        {i.source_chat_id for i, k in zip(items, keys, strict=True) if k not in seen})
+    loaded: dict[int, Ticket] = {}  # identity map: one object per ticket in the batch
+    done: dict[tuple[int, int], IntakeResult] = {}
+    emissions: list[Emission] = []
 
-    binding = await uow.chats.get(chat)
-    chat_grid = binding.grid if binding and binding.grid else None
-    if chat_grid is None:
-        grid = config.grid_of_chat(chat)
-        chat_grid = grid.name if grid else None
-    loc = report.location
-    decision = route(config, category=report.category, urgency=report.urgency,
-                     compound=loc.compound or loc.street, building=loc.building,
-                     chat_grid=chat_grid)
-    deadlines = compute_deadlines(config.sla, deps.calendar, report.urgency, now)
-    ticket, event = lifecycle.open_ticket(
-        report=report, source_chat_id=chat, source_message_id=msg,
-        source_thread_id=item.source_thread_id, reporter=reporter,
-        reporter_name=item.reporter_name, decision=decision, deadlines=deadlines, now=now)
-    await uow.tickets.add(ticket)
-    await emit(uow, deps, reporter, now, [(ticket, event)],
-               card_thread_id=binding.thread_id if binding else None)
-    return IntakeResult(ticket, created=True, joined_master=False)
+    async def get(ticket_id: int) -> Ticket:
+        if ticket_id not in loaded:
+            ticket = await uow.tickets.get(ticket_id)
+            assert ticket is not None
+            loaded[ticket_id] = ticket
+        return loaded[ticket_id]
+
+    def thread_of(chat_id: int) -> int | None:
+        binding = bindings.get(chat_id)
+        return binding.thread_id if binding else None
+
+    results: list[IntakeResult] = []
+    for item, key in zip(items, keys, strict=True):
+        if key in done:  # the same message twice in one batch
+            prior = done[key]
+            results.append(IntakeResult(prior.ticket, created=False, joined_master=False))
+            continue
+        if key in seen:  # redelivery: report what the first delivery produced
+            _, ticket_id = seen[key]
+            results.append(IntakeResult(await get(ticket_id), created=False,
+                                        joined_master=False))
+            continue
+        report, chat = item.report, item.source_chat_id
+        reporter = Actor.resolve(config, item.reporter_id, username=item.reporter_username,
+                                 name=item.reporter_name)
+        place = report.location
+        match = None
+        if allow_join:
+            candidates = await uow.tickets.duplicate_candidates(
+                report.category, now - config.sla.duplicate_window,
+                compound=place.compound or place.street, building=place.building,
+                chat_id=chat, burst_since=now - BURST_WINDOW)
+            match = find_master(report, source_chat_id=chat, now=now, candidates=candidates,
+                                window=config.sla.duplicate_window)
+        if match is not None:
+            master = await get(match.ticket_id)
+            result = await _support(uow, item, reporter, master, now, emissions,
+                                    thread_of(master.source_chat_id))
+        else:
+            binding = bindings.get(chat)
+            chat_grid = binding.grid if binding and binding.grid else None
+            if chat_grid is None:
+                grid = config.grid_of_chat(chat)
+                chat_grid = grid.name if grid else None
+            decision = route(config, category=report.category, urgency=report.urgency,
+                             compound=place.compound or place.street, building=place.building,
+                             chat_grid=chat_grid)
+            deadlines = compute_deadlines(config.sla, deps.calendar, report.urgency, now)
+            ticket, event = lifecycle.open_ticket(
+                report=report, source_chat_id=chat, source_message_id=item.source_message_id,
+                source_thread_id=item.source_thread_id, reporter=reporter,
+                reporter_name=item.reporter_name, decision=decision, deadlines=deadlines,
+                now=now)
+            await uow.tickets.add(ticket)
+            loaded[ticket.id or 0] = ticket
+            emissions.append(Emission(ticket, event, reporter, None, thread_of(chat)))
+            result = IntakeResult(ticket, created=True, joined_master=False)
+        done[key] = result
+        results.append(result)
+    await emit_many(uow, deps, now, emissions)
+    return results
 
 
-async def _support(uow: UnitOfWork, deps: Deps, item: IncomingReport, reporter: Actor,
-                   master: Ticket, now: datetime) -> IntakeResult:
+async def _support(uow: UnitOfWork, item: IncomingReport, reporter: Actor, master: Ticket,
+                   now: datetime, emissions: list[Emission],
+                   thread: int | None) -> IntakeResult:
     assert master.id is not None
     if item.reporter_id == master.reporter_id:
         # The reporter repeating themselves is not a second voice.
@@ -167,6 +209,5 @@ async def _support(uow: UnitOfWork, deps: Deps, item: IncomingReport, reporter: 
         source_chat_id=item.source_chat_id, source_message_id=item.source_message_id,
         supporters_after=master.supporters_count + 1)
     await uow.tickets.update(master)
-    await emit(uow, deps, reporter, now, [(master, e) for e in events], master=master,
-               card_thread_id=await card_thread(uow, master))
+    emissions.extend(Emission(master, e, reporter, master, thread) for e in events)
     return IntakeResult(master, created=False, joined_master=True)

@@ -120,6 +120,17 @@ class ChatRepository(Repository):
             return None
         return ChatBinding(r[0], r[1], r[2], r[3], r[4], from_db(r[5]), r[6])
 
+    async def get_many(self, chat_ids: Iterable[int]) -> dict[int, ChatBinding]:
+        """Bindings of several chats in one query (chats without a row are absent)."""
+        ids = list(dict.fromkeys(chat_ids))
+        if not ids:
+            return {}
+        rows = await self._all(
+            "SELECT chat_id, grid, title, thread_id, bound_by, bound_at, migrated_to "
+            f"FROM chats WHERE chat_id IN ({', '.join('?' * len(ids))})", ids)
+        return {r[0]: ChatBinding(r[0], r[1], r[2], r[3], r[4], from_db(r[5]), r[6])
+                for r in rows}
+
     async def grid_of(self, chat_id: int) -> str | None:
         """The /bind grid of a chat, or None (then the config decides)."""
         return await self._scalar("SELECT grid FROM chats WHERE chat_id = ?", (chat_id,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -84,10 +85,14 @@ def _mutable_values(t: Ticket) -> list[object]:
     return [values[c] for c in _MUTABLE]
 
 
+# The number is computed in the statement from the month's counter; the
+# tickets_number_counter trigger (migration 0004) then advances the counter.
 _INSERT = (
     "INSERT INTO tickets (number, source_chat_id, source_message_id, source_thread_id, "
     "reporter_id, created_at, card_chat_id, card_message_id, " + ", ".join(_MUTABLE) + ") "
-    "VALUES (" + ", ".join("?" * (8 + len(_MUTABLE))) + ")"
+    "VALUES (?1 || '-' || printf('%04d', coalesce((SELECT value FROM counters "
+    "WHERE name = 'ticket:' || ?1), 0) + 1), "
+    + ", ".join(f"?{i}" for i in range(2, 9 + len(_MUTABLE))) + ") RETURNING id, number"
 )
 _UPDATE = (
     "UPDATE tickets SET " + ", ".join(f"{c} = ?" for c in _MUTABLE) + ", version = version + 1 "
@@ -110,24 +115,38 @@ class TicketRepository(Repository):
         self._tz = tz
 
     async def add(self, ticket: Ticket) -> Ticket:
-        """Insert a new ticket; sets ``id``, ``number`` and ``version`` on it and returns it.
-        Raises sqlite3.IntegrityError when its source message already has a ticket."""
+        """Insert a new ticket (one statement); sets ``id``, ``number`` and ``version`` on
+        it and returns it. Raises sqlite3.IntegrityError when its source message already
+        has a ticket."""
         period = f"{ticket.created_at.astimezone(self._tz):%y%m}"
-        seq = await self._scalar(
-            "INSERT INTO counters (name, value) VALUES (?, 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-            (f"ticket:{period}",),
-        )
-        ticket.number = ticket_number(ticket.created_at, self._tz, int(seq))
-        new_id = await self._insert(
+        row = await self._one(
             _INSERT,
-            (ticket.number, ticket.source_chat_id, ticket.source_message_id,
+            (period, ticket.source_chat_id, ticket.source_message_id,
              ticket.source_thread_id, ticket.reporter_id, to_db(ticket.created_at),
              ticket.card_chat_id, ticket.card_message_id, *_mutable_values(ticket)),
         )
-        assert new_id is not None
-        ticket.id, ticket.version = new_id, 1
+        assert row is not None
+        ticket.id, ticket.number, ticket.version = row[0], row[1], 1
         return ticket
+
+    async def sources_seen(
+        self, keys: Iterable[tuple[int, int]]
+    ) -> dict[tuple[int, int], tuple[str, int]]:
+        """Which (chat_id, message_id) already produced something: ``("ticket", id)`` or
+        ``("supporter", ticket_id)``. One query for a whole batch."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        values = ", ".join("(?, ?)" for _ in keys)
+        flat = [v for k in keys for v in k]
+        rows = await self._all(
+            "SELECT source_chat_id, source_message_id, 'ticket', id FROM tickets "
+            f"WHERE (source_chat_id, source_message_id) IN (VALUES {values}) UNION ALL "
+            "SELECT source_chat_id, source_message_id, 'supporter', ticket_id FROM supporters "
+            f"WHERE (source_chat_id, source_message_id) IN (VALUES {values})",
+            flat + flat,
+        )
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
     async def update(self, ticket: Ticket) -> Ticket:
         """Save a loaded ticket if nobody changed it since (optimistic version check);
@@ -162,14 +181,40 @@ class TicketRepository(Repository):
         )
         return row_to_ticket(row) if row else None
 
-    async def duplicate_candidates(self, category: str, since: datetime) -> list[Candidate]:
-        """Open tickets of ``category`` created at or after ``since`` (newest first, capped)."""
+    async def duplicate_candidates(
+        self,
+        category: str,
+        since: datetime,
+        *,
+        compound: str | None = None,
+        building: str | None = None,
+        chat_id: int | None = None,
+        burst_since: datetime | None = None,
+    ) -> list[Candidate]:
+        """Open tickets of ``category`` created at or after ``since`` that could match a
+        report at (``compound``, ``building``) — a prefilter only; ``tickets.duplicates``
+        decides. A report without place only meets tickets of its own chat since
+        ``burst_since``. Newest first, capped at 200."""
+        where = [f"category = ? AND created_at >= ? AND state IN {OPEN_SQL}"]
+        params: list[object] = [category, to_db(since)]
+        if building is not None:
+            # Compatible places share the building; a compound on both sides must agree.
+            where.append("building = ?")
+            params.append(building)
+            if compound is not None:
+                where.append("(compound IS NULL OR compound = ?)")
+                params.append(compound)
+        elif compound is not None:
+            where.append("building IS NULL AND compound = ?")
+            params.append(compound)
+        else:
+            where.append("source_chat_id = ? AND created_at >= ?")
+            params += [chat_id, to_db(burst_since or since)]
         rows = await self._all(
             "SELECT id, category, state, created_at, source_chat_id, compound, building, unit, "
-            "room, floor, keywords, reporter_id FROM tickets "
-            f"WHERE category = ? AND created_at >= ? AND state IN {OPEN_SQL} "
-            "ORDER BY created_at DESC LIMIT 200",
-            (category, to_db(since)),
+            "room, floor, keywords, reporter_id FROM tickets WHERE "
+            + " AND ".join(where) + " ORDER BY created_at DESC LIMIT 200",
+            params,
         )
         return [
             Candidate(

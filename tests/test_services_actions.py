@@ -8,7 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from test_tickets_helpers import (
+
+from services import TicketService, timeline
+from storage import Database, open_database
+from tests.test_tickets_helpers import (
     CHAT_A,
     CONFIG,
     T0,
@@ -17,9 +20,6 @@ from test_tickets_helpers import (
     report,
     resident,
 )
-
-from services import TicketService, timeline
-from storage import Database, open_database
 from tickets.clock import FakeClock
 from tickets.errors import NotPermitted, RefusalCode, TicketNotFound, TransitionRefused
 from tickets.model import Ticket, TicketState

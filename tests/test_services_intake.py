@@ -8,10 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_tickets_helpers import CHAT_A, CHAT_B, CONFIG, GRID_A, T0, RecordingPresenter, report
 
 from services import IncomingReport, TicketService, report_received
 from storage import Database, open_database
+from tests.test_tickets_helpers import CHAT_A, CHAT_B, CONFIG, GRID_A, T0, RecordingPresenter, report
 from tickets.clock import FakeClock
 from tickets.model import TicketState
 

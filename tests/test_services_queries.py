@@ -7,7 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_tickets_helpers import (
+
+import services as q
+from services import TicketService, purge_personal_data
+from storage import Database, open_database
+from tests.test_tickets_helpers import (
     CHAT_A,
     CHAT_B,
     CONFIG,
@@ -17,10 +21,6 @@ from test_tickets_helpers import (
     report,
     resident,
 )
-
-import services as q
-from services import TicketService, purge_personal_data
-from storage import Database, open_database
 from tickets.clock import FakeClock
 from tickets.errors import TicketNotFound
 from tickets.model import TicketState

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
-from test_tickets_helpers import T0
 
 from storage import (
     LATEST_VERSION,
@@ -20,6 +19,7 @@ from storage import (
     StaleTicket,
     open_database,
 )
+from tests.test_tickets_helpers import T0
 from tickets.clock import FakeClock
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Ticket, TicketState

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from test_tickets_helpers import CONFIG, GRID_A, GRID_B, GRID_C
-
 from community.model import Grid
+from tests.test_tickets_helpers import CONFIG, GRID_A, GRID_B, GRID_C
 from tickets.routing import GridSource, RoutingReason, route
 
 
