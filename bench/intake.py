@@ -138,7 +138,7 @@ async def main() -> None:
         bare = await bare_loop(base / "bare.db", args.n)
         single = await intake_single(base / "single.db", args.n)
         batched = await intake_batched(base / "batched.db", args.n, args.batch)
-    print(f"disk: {Path(args.dir or tempfile.gettempdir()).resolve()}  n={args.n}")
+    print(f"disk: {args.dir or tempfile.gettempdir()}  n={args.n}")
     print(f"bare aiosqlite INSERT+COMMIT loop : {bare:9.0f} rows/s")
     print(f"intake, 1 report per transaction  : {single:9.0f} msg/s  ratio {single / bare:.2f}")
     print(f"intake, group commit of {args.batch:<3}       : {batched:9.0f} msg/s  "

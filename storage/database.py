@@ -108,6 +108,9 @@ class Database:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
+        """Close both connections (after refreshing planner statistics, cheap)."""
+        async with self._write_lock:
+            await self._writer.execute("PRAGMA optimize")
         await self._reader.close()
         await self._writer.close()
 
