@@ -210,7 +210,7 @@ async def stats(update: Update, context: GridContext) -> None:
     actor = await _staff(services, inc)
     if actor is None:
         return
-    end = services.clock.now()
+    end = services.clock.now() + timedelta(seconds=1)  # [start, end) includes "now"
     start = end - timedelta(days=7)
     figures = await digest(services.db, start, end)
     lines = [texts.STATS_HEADER.format(start=local_time(start, services.tz),

@@ -163,6 +163,25 @@ class GridBot:
         await self.application.start()
         log.info("GridBot @%s is running for %s", services.bot_username, self.config.name)
 
+    async def until_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every received update is handled and nothing due is left to send
+        (for tests, the demo and benchmarks). Raises TimeoutError."""
+        services = self.services
+        assert services is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            async with services.db.read() as uow:
+                busy = bool(await uow.inbox.pending(limit=1))
+                if not busy:
+                    next_due = await uow.outbox.next_due_at()
+                    busy = next_due is not None and next_due <= self.clock.now()
+            if not busy and self.application.update_queue.empty():
+                return
+            if loop.time() > deadline:
+                raise TimeoutError("GridBot did not become idle")
+            await asyncio.sleep(0.02)
+
     async def stop(self) -> None:
         """Stop cleanly; whatever is unfinished stays in the database for the next start."""
         app = self.application
