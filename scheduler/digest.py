@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from community.model import CommunityConfig, Grid
+from community.model import CommunityConfig, Grid, Role
 from scheduler.ladder import binding_deadline
 from scheduler.recipients import GroupChat, grid_groups, private_ids, private_message
 from storage import Counts, UnitOfWork
@@ -48,6 +48,14 @@ def agenda_items(tickets: Iterable[Ticket], now: datetime,
     return items
 
 
+def grid_staff(config: CommunityConfig, grid: Grid) -> list[str]:
+    """The grid's workers (listed on the grid, or workers whose person lists the grid) and
+    its backup, each once."""
+    keys = [*grid.workers, *([grid.backup] if grid.backup else [])]
+    keys += [p.key for p in config.people if p.has(Role.WORKER) and grid.name in p.grids]
+    return list(dict.fromkeys(keys))
+
+
 async def grid_digest(uow: UnitOfWork, config: CommunityConfig, grid: Grid,
                       due: datetime) -> list[OutgoingMessage]:
     """The grid's public summaries and its workers' agendas for the occurrence ``due``."""
@@ -64,7 +72,7 @@ async def grid_digest(uow: UnitOfWork, config: CommunityConfig, grid: Grid,
                            kind="digest") for g in groups]
     items = agenda_items(open_tickets, due, config.sla.long_overdue_after)
     text = reminders.agenda(grid.name, items, config, due)
-    staff = [*grid.workers, *([grid.backup] if grid.backup else [])]
+    staff = grid_staff(config, grid)
     out += await _agendas(uow, config, staff, text, groups[0] if groups else None, stamp)
     return out
 

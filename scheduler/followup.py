@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tickets.errors import TicketNotFound, TransitionRefused
@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed h
 
 log = logging.getLogger("gridbot.scheduler")
 SCAN_LIMIT = 500
+#: needing_followup(x) means "resolved before x"; include one resolved exactly a day ago.
+_EPSILON = timedelta(seconds=1)
 
 
 @dataclass(slots=True)
@@ -66,8 +68,8 @@ class FollowupRunner:
         sla = self.services.config.sla
         # Close first, so a ticket past both limits is closed rather than asked again.
         async with self.services.db.read() as r:
-            expired = await r.queries.needing_followup(now - sla.close_unrated_after,
-                                                       SCAN_LIMIT)
+            expired = await r.queries.needing_followup(
+                now - sla.close_unrated_after + _EPSILON, SCAN_LIMIT)
         for ticket in expired:
             try:
                 await self.services.tickets.close_unrated(ticket.id or 0)
@@ -75,7 +77,8 @@ class FollowupRunner:
             except (TransitionRefused, TicketNotFound) as error:
                 log.info("close unrated %s refused: %s", ticket.id, error)  # rated meanwhile
         async with self.services.db.read() as r:
-            waiting = await r.queries.needing_followup(now - sla.followup_after, SCAN_LIMIT)
+            waiting = await r.queries.needing_followup(
+                now - sla.followup_after + _EPSILON, SCAN_LIMIT)
         due: list[tuple[Ticket, str, datetime]] = []
         for ticket in waiting:
             key = followup_key(ticket)
