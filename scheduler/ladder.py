@@ -49,8 +49,15 @@ class Step:
 
     @property
     def key(self) -> str:
-        """Dedupe key: outbox ``dedupe_key`` and ``job_runs`` key of this step."""
-        return f"sla:{self.ticket.id}:{self.deadline}:{self.due.isoformat()}:{self.kind}"
+        """Dedupe key: outbox ``dedupe_key`` and ``job_runs`` key of this step.
+
+        Reminder and overdue notice name the assignee: a transfer keeps the deadlines
+        (the resident's clock does not restart) but the new assignee must still be told.
+        """
+        key = f"sla:{self.ticket.id}:{self.deadline}:{self.due.isoformat()}:{self.kind}"
+        if self.kind in (REMIND, OVERDUE):
+            key += f"@{self.ticket.assignee or '-'}"
+        return key
 
     @property
     def late(self) -> timedelta:

@@ -36,7 +36,7 @@ async def test_reminder_overdue_escalation_each_once(tmp_path: Path) -> None:
         [remind] = await h.rows("sla")
         msg = remind.message
         assert msg.chat_id == WANG_ID and msg.kind == "sla_remind"
-        assert msg.dedupe_key == f"sla:{t.id}:accept:{t.accept_due.isoformat()}:remind:王芳"
+        assert msg.dedupe_key == f"sla:{t.id}:accept:{t.accept_due.isoformat()}:remind@王芳:王芳"
         assert "接单时限快到了" in msg.text and f"#{t.number}" in msg.text
         assert msg.fallback_chat_id == CHAT_A and "/start" in (msg.fallback_text or "")
         assert msg.parse_mode == "HTML" and msg.buttons  # accept buttons included
@@ -204,7 +204,7 @@ async def test_step_missed_during_long_downtime_is_skipped_not_sent(tmp_path: Pa
         assert await h.rows("sla") == []
         # The escalation (Fri 12:00) is stale too: the digest will list the ticket.
         assert [k.rsplit(":", 1)[1] for k in report.ladder.skipped] == [
-            "remind", "overdue", "escalate"]
+            "remind@王芳", "overdue@王芳", "escalate"]
         assert (await h.ticket(t.id or 0)).escalation_level == 0
         h.restart()
         report = await h.tick(local(2026, 9, 5, 12, 1))
@@ -222,3 +222,12 @@ async def test_step_missed_during_short_downtime_is_sent_once(tmp_path: Path) ->
         h.restart()
         await h.tick(local(2026, 9, 2, 10, 21))
         assert len(await h.rows("sla_overdue")) == 1
+
+
+async def test_transfer_keeps_deadline_but_new_assignee_is_told(tmp_path: Path) -> None:
+    async with harness(tmp_path, CONFIG, T0) as h:
+        t = await h.new_ticket()
+        await h.tick(local(2026, 9, 2, 9, 40))
+        await h.services.tickets.transfer(t.id or 0, person_actor("王芳"), to_assignee="李强")
+        await h.tick(local(2026, 9, 2, 9, 45))
+        assert [r.message.chat_id for r in await h.rows("sla_remind")] == [WANG_ID, 102]
