@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from nlp import patterns as P
@@ -53,6 +54,11 @@ def find_keywords(text: str, lexicon: Lexicon, spans: list[tuple[int, int]]) -> 
                 continue
             word = text[i:j]
             if word not in index:
+                continue
+            # "120" inside "1201" is a room number, not the ambulance.
+            if word.isdigit() and (
+                (i > 0 and text[i - 1].isdigit()) or (j < n and text[j].isdigit())
+            ):
                 continue
             if (
                 word in TAXONOMY.whole_words
@@ -157,10 +163,15 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
     if not resolved:
         for rx in P.EMERGENCY:
             for m in rx.finditer(text):
-                if _not_happening(text, m.start(), m.end()):
-                    found.append(m.group(0))  # demoted: still same-day work
+                trig = m.group(0)
+                if P.SMOKE_TRIGGER.search(trig) and P.SMOKE_GUARD.search(text):
+                    continue  # barbecue smoke, cigarette smell: a nuisance, not a fire
+                if (_not_happening(text, m.start(), m.end())
+                        or (P.BLOOD_TRIGGER.search(trig) and P.BITE_CONTEXT.search(text)
+                            and not P.VIOLENCE.search(text))):
+                    found.append(trig)  # demoted: still same-day work
                     continue
-                return "emergency", [m.group(0)]
+                return "emergency", [trig]
     found = found[:1] if found and not resolved else []
     for rx in P.URGENT:
         for m in rx.finditer(text):
@@ -178,6 +189,25 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
     return "normal", []
 
 
+_FIRE_FAMILY = P.EMERGENCY_FAMILY[0][0]
+_TRAPPED = re.compile(r"电梯|困|关在|卡在|出不来")
+_INJURY = re.compile(r"血|伤|破|打|刀|砍|捅|棍|砖")
+
+
+def emergency_category(trigger: str, text: str) -> tuple[str, float]:
+    """The category an emergency trigger points to, and how strongly (a score bonus)."""
+    if _FIRE_FAMILY.search(trigger):
+        # An e-bike that starts smoking is still filed under e-bike charging.
+        return "fire_gas_safety", (0.0 if P.EV_WORDS.search(text) else 5.0)
+    if _TRAPPED.search(trigger) and "电梯" in text:
+        return "elevator", 4.0
+    if P.VIOLENCE.search(text) and _INJURY.search(trigger):
+        return "public_order", 4.0
+    if P.ELDER.search(text) or P.NOT_SEEN.search(trigger):
+        return "elderly_care", 3.0
+    return "elderly_care", 0.0
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -186,8 +216,12 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     spans = segment.token_spans(text) if text else []
     hits = find_keywords(text, lexicon, spans)
     scores = score_categories(hits, lexicon, text)
-    slug, cat_score = best_category(scores, lexicon)
     urgency, triggers = detect_urgency(text, spans)
+    if urgency == "emergency" and triggers:
+        fam, bonus = emergency_category(triggers[0], text)
+        if fam in lexicon.weights:
+            scores[fam] = scores.get(fam, 0.0) + bonus
+    slug, cat_score = best_category(scores, lexicon)
 
     problem = 0.0
     for rx, weight in P.PROBLEM:
@@ -231,8 +265,13 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         score -= 4.0
     if resolved:
         score -= 3.5
+        # "...现在已经来电了": a message that ends on the resolution reports nothing new.
+        if any(m.end() >= len(text) - 2 for m in P.RESOLVED.finditer(text)):
+            score -= 1.5
     if praise:
         score -= 2.5
+        if P.PRAISE_START.search(text):
+            score -= 1.5
     if thanks:
         score -= 1.0 if cat_score >= 2 else 2.0
     if inquiry:

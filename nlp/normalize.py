@@ -37,6 +37,23 @@ _RE_SPACES = re.compile(r"\s+")
 # Fillers of voice typing; they carry no meaning for classification.
 _RE_FILLER = re.compile(r"(?:嗯+|呃+|额额+|那个那个|就是说|然后呢|这个这个|哎呀+|唉+)")
 _RE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Homophone typos of pinyin input and voice typing, fixed only in contexts where the intended
+# word is unambiguous ("燃起味" is a gas smell; "燃起希望" is left alone).
+_HOMOPHONES = (
+    ("电悌", "电梯"), ("电涕", "电梯"), ("电剃", "电梯"),
+    ("燃起味", "燃气味"), ("燃汽", "燃气"), ("煤汽", "煤气"),
+    ("天燃气", "天然气"), ("电平车", "电瓶车"), ("电频车", "电瓶车"),
+    ("电屏车", "电瓶车"), ("漏谁", "漏水"), ("停谁", "停水"), ("物叶", "物业"),
+    ("下水到", "下水道"), ("消防通到", "消防通道"), ("摔到了", "摔倒了"), ("摔到在", "摔倒在"),
+    ("晕到", "晕倒"), ("昏到", "昏倒"), ("跌到了", "跌倒了"), ("着活", "着火"), ("冒眼", "冒烟"),
+)
+_HOMOPHONE_MAP = dict(_HOMOPHONES)
+# "楼到" is 楼道 only when it is not "1楼到5楼".
+_HOMOPHONE_MAP["楼到"] = "楼道"
+_RE_HOMOPHONE = re.compile(
+    "|".join(re.escape(a) for a, _ in _HOMOPHONES)
+    + r"|(?<![\d一二三四五六七八九十几顶层])楼到(?=[灯里口内的堆有上]|$)"
+)
 
 
 @lru_cache(maxsize=1)
@@ -72,4 +89,5 @@ def normalize(text: str) -> str:
     text = _RE_FILLER.sub("", text)
     text = _RE_REPEAT_PUNCT.sub(r"\1", text)
     text = _RE_SPACES.sub(" ", text).strip()
+    text = _RE_HOMOPHONE.sub(lambda m: _HOMOPHONE_MAP[m.group(0)], text)
     return convert_address_numerals(text)
