@@ -164,6 +164,9 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
         for rx in P.EMERGENCY:
             for m in rx.finditer(text):
                 trig = m.group(0)
+                if P.PERSON_DOWN.search(trig) and not P.PERSON_NEAR.search(
+                        text[max(0, m.start() - 8): m.start()]):
+                    continue
                 if P.SMOKE_TRIGGER.search(trig) and P.SMOKE_GUARD.search(text):
                     continue  # barbecue smoke, cigarette smell: a nuisance, not a fire
                 if (_not_happening(text, m.start(), m.end())
@@ -272,7 +275,8 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         score -= 2.5
         if P.PRAISE_START.search(text):
             score -= 1.5
-    if thanks:
+    # "...麻烦帮忙联系一下,谢谢!" closes a long report politely; it is not a thank-you note.
+    if thanks and not (len(text) > 30 and cat_score >= 2 and not resolved):
         score -= 1.0 if cat_score >= 2 else 2.0
     if inquiry:
         score -= 2.5
@@ -280,7 +284,7 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         score -= 0.8
     if chat:
         score -= 1.2
-    if len(text) <= 3 and cat_score < 3:
+    if len(text) <= 3 and cat_score < 2:
         score -= 1.5
     if not text:
         score = -8.0
