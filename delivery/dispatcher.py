@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +56,8 @@ class DeliveryStore(Protocol):
 
     async def due(self, now: datetime, limit: int) -> Sequence[PendingSend]: ...
     async def mark_sent(self, row_id: int, telegram_message_id: int | None) -> None: ...
-    async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None: ...
+    async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
+        """Retry the row at ``next_attempt_at``; the rest of its chat waits as well."""
     async def mark_failed(self, row_id: int, error: str) -> None: ...
     async def set_card(
         self, row_id: int, ticket_id: int, chat_id: int, message_id: int
@@ -64,6 +66,11 @@ class DeliveryStore(Protocol):
     async def forbidden(self, row_id: int, fallback: OutgoingMessage | None) -> None: ...
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
     async def next_due_at(self) -> datetime | None: ...
+
+
+def _unreachable_private(error: BadRequest, message: OutgoingMessage) -> bool:
+    """A private chat Telegram does not know ("chat not found"): like a 403 for us."""
+    return message.chat_id > 0 and "chat not found" in str(error).lower()
 
 
 def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
@@ -105,7 +112,6 @@ class OutboxDispatcher:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._blocked_until: dict[int, datetime] = {}
         self.sent_count = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -167,11 +173,7 @@ class OutboxDispatcher:
         rows = await self._store.due(now, self._batch_size)
         lanes: dict[int, list[PendingSend]] = defaultdict(list)
         for row in rows:
-            chat = row.card_chat_id if row.card_message_id else row.message.chat_id
-            blocked = self._blocked_until.get(chat)
-            if blocked is not None and blocked > now:
-                continue
-            lanes[chat].append(row)
+            lanes[row.message.chat_id].append(row)
         if not lanes:
             return 0
         await asyncio.gather(*(self._drain_lane(chat, lane) for chat, lane in lanes.items()))
@@ -191,15 +193,16 @@ class OutboxDispatcher:
         try:
             sent = await self._send(row)
         except RetryAfter as error:
-            delay = _seconds(error.retry_after)
+            delay = _retry_after_seconds(error)
             until = self._clock.now() + timedelta(seconds=delay)
-            self._blocked_until[message.chat_id] = until
             await self._store.mark_retry(row.row_id, f"429 retry after {delay}s", until)
             return False
         except ChatMigrated as error:
             await self._store.chat_migrated(message.chat_id, error.new_chat_id)
             return False
-        except Forbidden as error:
+        except (Forbidden, BadRequest) as error:
+            if isinstance(error, BadRequest) and not _unreachable_private(error, message):
+                return await self._bad_request(row, error)
             fallback = None
             if message.fallback_chat_id is not None and message.fallback_text:
                 fallback = OutgoingMessage(
@@ -212,18 +215,6 @@ class OutboxDispatcher:
                      fallback is not None)
             await self._store.forbidden(row.row_id, fallback)
             return True
-        except BadRequest as error:
-            text = str(error).lower()
-            if "not modified" in text:
-                await self._store.mark_sent(row.row_id, row.card_message_id)
-                return True
-            if row.card_message_id and "not found" in text:
-                # The card was deleted by an admin: post a fresh one next time.
-                await self._store.card_lost(row.row_id, message.card_ticket_id or 0)
-                return False
-            log.warning("outbox row %d refused by Telegram: %s", row.row_id, error)
-            await self._store.mark_failed(row.row_id, f"400 {error}")
-            return True
         except NetworkError as error:  # includes TimedOut and 5xx answers
             retry_at = self._clock.now() + backoff(row.attempts)
             await self._store.mark_retry(row.row_id, f"network: {error}", retry_at)
@@ -234,6 +225,19 @@ class OutboxDispatcher:
                                        sent.message_id)
         else:
             await self._store.mark_sent(row.row_id, sent.message_id)
+        return True
+
+    async def _bad_request(self, row: PendingSend, error: BadRequest) -> bool:
+        text = str(error).lower()
+        if "not modified" in text:
+            await self._store.mark_sent(row.row_id, row.card_message_id)
+            return True
+        if row.card_message_id and "not found" in text:
+            # The card was deleted by an admin: post a fresh one on the next pass.
+            await self._store.card_lost(row.row_id, row.message.card_ticket_id or 0)
+            return False
+        log.warning("outbox row %d refused by Telegram: %s", row.row_id, error)
+        await self._store.mark_failed(row.row_id, f"400 {error}")
         return True
 
     async def _send(self, row: PendingSend) -> Message:
@@ -265,5 +269,8 @@ class OutboxDispatcher:
         )
 
 
-def _seconds(value: int | timedelta) -> float:
+def _retry_after_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta
+        warnings.simplefilter("ignore")
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)

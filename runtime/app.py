@@ -163,13 +163,13 @@ class GridBot:
         await self.application.start()
         log.info("GridBot @%s is running for %s", services.bot_username, self.config.name)
 
-    async def until_idle(self, timeout: float = 10.0) -> None:
+    async def until_idle(self, within: float = 10.0) -> None:
         """Wait until every received update is handled and nothing due is left to send
         (for tests, the demo and benchmarks). Raises TimeoutError."""
         services = self.services
         assert services is not None
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             async with services.db.read() as uow:
                 busy = bool(await uow.inbox.pending(limit=1))
@@ -179,7 +179,11 @@ class GridBot:
             if not busy and self.application.update_queue.empty():
                 return
             if loop.time() > deadline:
-                raise TimeoutError("GridBot did not become idle")
+                async with services.db.read() as uow:
+                    inbox = [u.update_id for u in await uow.inbox.pending(limit=5)]
+                    next_due = await uow.outbox.next_due_at()
+                raise TimeoutError(f"GridBot did not become idle: unhandled updates {inbox}, "
+                                   f"next message due {next_due} (now {self.clock.now()})")
             await asyncio.sleep(0.02)
 
     async def stop(self) -> None:

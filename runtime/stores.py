@@ -71,7 +71,10 @@ class StorageDeliveryStore:
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
         async with self.db.transaction() as uow:
+            row = await uow.outbox.get(row_id)
             await uow.outbox.mark_retry(row_id, error, next_attempt_at)
+            if row is not None:
+                await uow.outbox.defer_chat(row.message.chat_id, next_attempt_at)
 
     async def mark_failed(self, row_id: int, error: str) -> None:
         async with self.db.transaction() as uow:

@@ -121,6 +121,15 @@ class OutboxRepository(Repository):
             (error, to_db(next_attempt_at), outbox_id),
         )
 
+    async def defer_chat(self, chat_id: int, until: datetime) -> int:
+        """Hold every pending row for ``chat_id`` until ``until`` (a flood wait or an outage
+        applies to the whole chat, and its messages must keep their order)."""
+        return await self._exec(
+            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND chat_id = ? "
+            "AND next_attempt_at < ?",
+            (to_db(until), chat_id, to_db(until)),
+        )
+
     async def mark_failed(self, outbox_id: int, error: str) -> None:
         """A permanent failure (chat gone, bot blocked and no fallback): stop trying."""
         await self._exec(

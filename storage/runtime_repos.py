@@ -47,6 +47,11 @@ class InboxRepository(Repository):
             "UPDATE inbox SET attempts = attempts + 1, last_error = ? WHERE update_id = ?",
             (error[:500], update_id))
 
+    async def failed_attempts(self) -> int:
+        """Handling attempts that failed and wait for a replay (monitoring, tests)."""
+        return int(await self._scalar(
+            "SELECT coalesce(sum(attempts), 0) FROM inbox WHERE processed_at IS NULL") or 0)
+
     async def pending(self, limit: int = 1000, max_attempts: int = 5) -> list[InboxUpdate]:
         """Stored but unprocessed updates, in update order (replay these at start).
         Updates whose handling already failed ``max_attempts`` times are left alone."""
