@@ -25,6 +25,8 @@ from typing import Any, TextIO
 from community import CommunityConfig, example_config_text, parse_config
 from localapi import LocalBotApi, Request
 from runtime.app import BotOptions, GridBot
+from scheduler.ladder import plan
+from tickets.sla import WorkCalendar
 from ui.mask import mask_phone
 
 # Monday 2026-11-23 08:30 in Shanghai.
@@ -125,6 +127,15 @@ def _callback(request: Request, prefix: str) -> str:
     raise LookupError(f"no button {prefix} in message")
 
 
+def _number_of(server: LocalBotApi, group: int, category_word: str) -> str:
+    """The ticket number on the group card whose text mentions ``category_word``."""
+    for request in server.sent(chat_id=group, method="sendMessage"):
+        text = request.text or ""
+        if text.startswith("📋 工单 #") and category_word in text:
+            return text.split("#", 1)[1].split(" ", 1)[0]
+    raise LookupError(category_word)
+
+
 def _demo_config() -> CommunityConfig:
     import tomllib
 
@@ -197,15 +208,26 @@ async def play(server: LocalBotApi, bot: GridBot, clock: DemoClock, transcript: 
     await _settle(server, t)
 
     if bot.services is not None and bot.services.scheduler is not None:
-        t.scene("电动车工单一直没人接:提醒、超时、升级")
-        for hours in (20, 6, 4):
-            clock.advance(timedelta(hours=hours))
-            await asyncio.sleep(0.6)
-            t.flush()
-        t.scene("周四上午九点:周四议事会周报")
+        async with bot.services.db.read() as uow:
+            ebike = await uow.tickets.get_by_number(_number_of(server, cast.group, "电动车"))
+        if ebike is not None:
+            titles = {"remind": "接单时限快到了:提醒网格员(非紧急工单只在工作时间提醒)",
+                      "overdue": "接单时限已过:超时提醒",
+                      "escalate": "超时仍未接单:升级督办,群里卡片标注“已督办”"}
+            calendar = WorkCalendar(bot.config.timezone, bot.config.working_hours)
+            for step in plan(ebike, bot.config.sla, calendar):
+                if step.kind.lower() not in titles:
+                    continue
+                when = step.at + timedelta(minutes=1)
+                if clock.now() < when:
+                    clock.advance(when - clock.now())
+                t.scene(titles[step.kind.lower()])
+                await asyncio.sleep(0.8)
+                t.flush()
         target = datetime(2026, 11, 26, 1, 0, 30, tzinfo=UTC)
         if clock.now() < target:
             clock.advance(target - clock.now())
+        t.scene("周四上午九点:周四议事会周报")
         await asyncio.sleep(1.0)
         t.flush()
 

@@ -200,7 +200,7 @@ class ChatPresenter:
     def _on_Escalated(self, event: ev.Escalated, ticket: Ticket, ctx: RenderContext,
                       ) -> list[OutgoingMessage]:
         out = self.card(ticket, ctx)
-        actor = esc(ctx.actor.key or ctx.actor.name or "系统")
+        actor = "系统" if ctx.actor.is_system else esc(ctx.actor.key or ctx.actor.name or "")
         for key in event.escalated_to:
             out += self.to_staff(key, ticket, ctx, title="⬆️ 督办提醒",
                                  key=self._key(ticket, event, key),
