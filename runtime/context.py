@@ -13,10 +13,9 @@ from services import TicketService
 from tickets.clock import Clock
 
 if TYPE_CHECKING:
-    from scheduler.jobs import GridScheduler
-
     import nlp
     from delivery import OutboxDispatcher
+    from scheduler.jobs import GridScheduler
     from storage import Database
     from ui.presenter import ChatPresenter
 
