@@ -55,6 +55,7 @@ class DeliveryStore(Protocol):
     """What the dispatcher needs from storage (implemented over ``storage`` in runtime)."""
 
     async def due(self, now: datetime, limit: int) -> Sequence[PendingSend]: ...
+    async def mark_in_flight(self, row_id: int) -> None: ...
     async def mark_sent(self, row_id: int, telegram_message_id: int | None) -> None: ...
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
         """Retry the row at ``next_attempt_at``; the rest of its chat waits as well."""
@@ -190,6 +191,7 @@ class OutboxDispatcher:
     async def _deliver(self, row: PendingSend) -> bool:
         """Send one row; returns False when the chat must pause (rate limit, outage)."""
         message = row.message
+        await self._store.mark_in_flight(row.row_id)
         try:
             sent = await self._send(row)
         except RetryAfter as error:

@@ -122,6 +122,11 @@ class GridBot:
                                              timezone=self.config.timezone)
         except storage.StorageError as error:
             raise StartupError(str(error)) from error
+        async with db.transaction() as uow:
+            resent = await uow.outbox.recover_in_flight()
+        if resent:
+            log.warning("%d message(s) were being sent when the bot stopped; sending again",
+                        resent)
         inbox = StorageInboxStore(db, self.clock)
         self.bot.attach_inbox(inbox)
         self.application.inbox = inbox

@@ -16,6 +16,7 @@ small window between an effect's commit and the processed mark cannot repeat any
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -67,10 +68,15 @@ class DurableBot(ExtBot[Any]):
 class GridApplication(Application):  # type: ignore[type-arg]
     """An Application that records which updates were handled, for exactly-once effects."""
 
+    #: In-process retries of an update whose handling failed (seconds to wait before each).
+    #: After these it stays unprocessed in the inbox and is replayed at the next start.
+    RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.inbox: InboxStore | None = None
         self._failed_updates: set[int] = set()
+        self._retries: dict[int, int] = {}
 
     def note_failure(self, update: object) -> None:
         """Called by the error handler: keep this update unprocessed for a later retry."""
@@ -88,9 +94,33 @@ class GridApplication(Application):  # type: ignore[type-arg]
         await super().process_update(update)
         if update_id in self._failed_updates:
             self._failed_updates.discard(update_id)
-            await self.inbox.mark_failed(update_id, "handler error")
+            await self._failed(update)
             return
+        self._retries.pop(update_id, None)
         await self.inbox.mark_processed(update_id)
+
+    async def _failed(self, update: Update) -> None:
+        """Count the failure and try again later in this process (a locked database or a
+        passing fault usually clears within seconds)."""
+        assert self.inbox is not None
+        try:
+            await self.inbox.mark_failed(update.update_id, "handler error")
+        except Exception as error:  # the database itself may be what failed
+            log.error("cannot record the failure of update %d: %s", update.update_id, error)
+        attempt = self._retries.get(update.update_id, 0)
+        if attempt >= len(self.RETRY_DELAYS) or not self.running:
+            self._retries.pop(update.update_id, None)
+            log.error("update %d failed %d times; left for the next start",
+                      update.update_id, attempt + 1)
+            return
+        self._retries[update.update_id] = attempt + 1
+        self.create_task(self._retry_later(update, self.RETRY_DELAYS[attempt]),
+                         name=f"retry-update-{update.update_id}")
+
+    async def _retry_later(self, update: Update, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self.running:
+            await self.update_queue.put(update)
 
     async def replay_pending(self) -> int:
         """Queue updates stored by an earlier run but never handled; returns how many."""

@@ -65,6 +65,10 @@ class StorageDeliveryStore:
                                           card_message))
             return result
 
+    async def mark_in_flight(self, row_id: int) -> None:
+        async with self.db.transaction() as uow:
+            await uow.outbox.mark_in_flight(row_id)
+
     async def mark_sent(self, row_id: int, telegram_message_id: int | None) -> None:
         async with self.db.transaction() as uow:
             await uow.outbox.mark_sent(row_id, telegram_message_id)

@@ -104,7 +104,7 @@ class OutboxRepository(Repository):
         """Delivered. For a card row, older pending card rows of the ticket are superseded."""
         await self._exec(
             "UPDATE outbox SET status = 'sent', sent_at = ?, telegram_message_id = ?, "
-            "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            "attempts = attempts + 1, in_flight_at = NULL WHERE id = ?",
             (to_db(self._now(now)), telegram_message_id, outbox_id),
         )
         await self._exec(
@@ -116,10 +116,23 @@ class OutboxRepository(Repository):
     async def mark_retry(self, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
         """A temporary failure (flood wait, network): try again at ``next_attempt_at``."""
         await self._exec(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
-            "WHERE id = ?",
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
+            "in_flight_at = NULL WHERE id = ?",
             (error, to_db(next_attempt_at), outbox_id),
         )
+
+    async def mark_in_flight(self, outbox_id: int, now: datetime | None = None) -> None:
+        """About to hand the row to Telegram (see :meth:`recover_in_flight`)."""
+        await self._exec("UPDATE outbox SET in_flight_at = ? WHERE id = ?",
+                         (to_db(self._now(now)), outbox_id))
+
+    async def recover_in_flight(self) -> int:
+        """At start-up: rows that were being sent when the process died. Their fate is
+        unknown (Telegram may have delivered them); they stay pending and go out again.
+        Returns how many, for the log."""
+        return await self._exec(
+            "UPDATE outbox SET in_flight_at = NULL, last_error = 'in flight at restart' "
+            "WHERE status = 'pending' AND in_flight_at IS NOT NULL")
 
     async def defer_chat(self, chat_id: int, until: datetime) -> int:
         """Hold every pending row for ``chat_id`` until ``until`` (a flood wait or an outage
@@ -133,8 +146,8 @@ class OutboxRepository(Repository):
     async def mark_failed(self, outbox_id: int, error: str) -> None:
         """A permanent failure (chat gone, bot blocked and no fallback): stop trying."""
         await self._exec(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? "
-            "WHERE id = ?",
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, "
+            "in_flight_at = NULL WHERE id = ?",
             (error, outbox_id),
         )
 

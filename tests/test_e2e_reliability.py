@@ -203,3 +203,27 @@ async def test_read_only_database_keeps_updates_unconfirmed(
     await idle(server, gridbot)
     assert await count_tickets(gridbot) == 1
     _ = timedelta
+
+
+async def test_database_locked_by_another_writer_for_seconds(
+    server: LocalBotApi, gridbot: GridBot, db_path: str
+) -> None:
+    """Another process holds the write lock longer than the busy timeout: receiving the
+    update fails and is retried (Telegram keeps it); once the lock goes, one ticket."""
+    import asyncio
+    import sqlite3
+
+    blocker = sqlite3.connect(db_path, timeout=0.1, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        await server.post(GROUP_1, RESIDENT, "8号楼单元门禁坏了 关不上")
+        await asyncio.sleep(6.5)  # longer than the 5 s busy timeout
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    await server.wait_consumed(timeout=40)
+    await gridbot.until_idle(within=40)
+    assert await count_tickets(gridbot) == 1
+    cards = [r for r in server.sent(chat_id=GROUP_1, method="sendMessage")
+             if "📋 工单 #" in r.text]
+    assert len(cards) == 1

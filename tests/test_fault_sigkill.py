@@ -1,0 +1,105 @@
+"""The bot process killed (SIGKILL) in the middle of a burst, then restarted.
+
+The bot runs as a real subprocess (``bot.py run``) against the local Bot API server
+hosted by the test. Every report the server delivered must become exactly one ticket,
+and every report must get its acknowledgement card; a card can only appear twice if its
+send was in flight at the moment of the kill (Telegram gives no way to know whether it
+arrived), and those are counted by the bot and bounded here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from community import example_config_text
+from localapi import LocalBotApi
+
+ROOT = Path(__file__).resolve().parent.parent
+# Three groups of the first grid, so the acknowledgements stay within Telegram's
+# 20 messages per minute per group and the test does not wait on the rate limiter.
+GROUPS = (-1001000000001, -1001000000003, -1001000000004)
+REPORTS = 36
+
+
+def report_text(index: int) -> str:
+    building = index % 12 + 1
+    problems = ["楼道灯坏了", "门口下水道堵了", "单元门禁坏了", "楼道堆满杂物",
+                "有人在楼道给电动车充电", "楼上漏水到我家"]
+    return f"{building}号楼{index // 12 + 1}单元{problems[index % len(problems)]}"
+
+
+async def start_bot(server: LocalBotApi, config: Path, db: Path, log: Path) -> asyncio.subprocess.Process:
+    env = dict(os.environ, TELEGRAM_BOT_TOKEN=server.token, PYTHONPATH=str(ROOT))
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config), "--db", str(db),
+        "--api-url", server.base_url, env=env, cwd=str(ROOT),
+        stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+def cards_by_report(server: LocalBotApi) -> dict[tuple[int, int], int]:
+    """(chat id, report message id) -> how many cards answered it."""
+    counts: dict[tuple[int, int], int] = {}
+    for request in server.sent(method="sendMessage"):
+        if (request.text or "").startswith("📋 工单 #"):
+            reply_to = (int(request.chat_id), request.params["reply_parameters"]["message_id"])
+            counts[reply_to] = counts.get(reply_to, 0) + 1
+    return counts
+
+
+async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "community.toml"
+    config.write_text(example_config_text().replace(
+        "chats = [-1001000000001]", f"chats = [{', '.join(map(str, GROUPS))}]"), encoding="utf-8")
+    db = tmp_path / "gridbot.db"
+    log = tmp_path / "bot.log"
+    async with LocalBotApi() as server:
+        server.user(1000, "张书记")
+        residents = list(range(5000, 5000 + REPORTS))
+        for user in residents:
+            server.user(user, f"居民{user}")
+        for group in GROUPS:
+            server.group(group, f"阳光花园群{group}", admins=[1000], members=[1000, *residents])
+
+        bot = await start_bot(server, config, db, log)
+        await server.wait_for(lambda: server.poll_count > 0, timeout=30)
+        reports = []
+        for index, user in enumerate(residents):
+            group = GROUPS[index % len(GROUPS)]
+            reports.append(await server.post(group, user, report_text(index)))
+            await server.post(group, user, "谢谢大家")  # chatter in between
+            if index == REPORTS // 2:
+                # Mid-burst: wait until some cards went out, then kill without warning.
+                await server.wait_for(lambda: len(cards_by_report(server)) >= 5, timeout=30)
+                bot.send_signal(signal.SIGKILL)
+                await bot.wait()
+        killed_with = len(cards_by_report(server))
+        assert 0 < killed_with < REPORTS
+
+        bot = await start_bot(server, config, db, log)
+        try:
+            report_ids = {(m.chat.id, m.message_id) for m in reports}
+            await server.wait_for(lambda: report_ids <= set(cards_by_report(server)), timeout=60)
+            await asyncio.sleep(0.5)  # anything sent twice would show up now
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            exit_code = await asyncio.wait_for(bot.wait(), timeout=30)
+        assert exit_code == 0, log.read_text(errors="replace")[-3000:]
+
+    with sqlite3.connect(db) as conn:
+        tickets = conn.execute("SELECT source_chat_id, source_message_id FROM tickets").fetchall()
+        resent = conn.execute(
+            "SELECT count(*) FROM outbox WHERE last_error = 'in flight at restart'").fetchone()[0]
+        unhandled = conn.execute(
+            "SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
+    assert sorted(tickets) == sorted(report_ids)  # each report once, none lost
+    assert unhandled == 0
+    cards = cards_by_report(server)
+    duplicates = sum(n - 1 for n in cards.values())
+    print(f"killed after {killed_with} cards; resent {resent}; duplicates {duplicates}")
+    assert duplicates <= resent <= 8  # only sends cut off by the kill can repeat
