@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 from dataclasses import dataclass
 
 from telegram import Update
@@ -120,8 +121,17 @@ class GridBot:
         try:
             db = await storage.open_database(self.db_path, clock=self.clock,
                                              timezone=self.config.timezone)
-        except storage.StorageError as error:
-            raise StartupError(str(error)) from error
+        except storage.SchemaTooNew as error:
+            raise StartupError(
+                f"数据库 {self.db_path} 由更新版本的 GridBot 写入(结构版本 {error.found},"
+                f"本版本支持到 {error.supported}),未做任何修改。请升级 GridBot 或换用备份。"
+            ) from error
+        except storage.NotAGridbotDatabase as error:
+            raise StartupError(
+                f"{self.db_path} 不是 GridBot 的数据库,已拒绝打开(未做修改)。请检查 --db 路径。"
+            ) from error
+        except (storage.StorageError, OSError, sqlite3.Error) as error:
+            raise StartupError(f"无法打开数据库 {self.db_path}: {error}") from error
         async with db.transaction() as uow:
             resent = await uow.outbox.recover_in_flight()
         if resent:
