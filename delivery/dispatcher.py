@@ -261,6 +261,16 @@ class OutboxDispatcher:
             reply = ReplyParameters(
                 message_id=message.reply_to_message_id, allow_sending_without_reply=True
             )
+        if message.photo_file_id:
+            return await self._bot.send_photo(
+                chat_id=message.chat_id,
+                photo=message.photo_file_id,
+                caption=message.text[:1024] or None,
+                parse_mode=message.parse_mode,
+                reply_markup=markup,
+                reply_parameters=reply,
+                message_thread_id=message.thread_id,
+            )
         return await self._bot.send_message(
             chat_id=message.chat_id,
             text=message.text,

@@ -17,16 +17,20 @@ from telegram import Update
 
 import nlp
 from handlers.common import (
+    BadTicketRef,
     Incoming,
     actor_of,
     display_name,
     grid_of_chat,
     incoming,
     is_group,
+    parse_ticket_ref,
+    refusal_text,
     reply,
     reply_message,
 )
 from runtime.context import GridContext, Services
+from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Location, ReportInput, Ticket, TicketState
 from ui import texts
@@ -141,6 +145,41 @@ async def _attach_followup_photo(services: Services, inc: Incoming) -> None:
             return
 
 
+STAFF_PHOTO_WINDOW = timedelta(minutes=30)  # a fix photo after /done belongs to that ticket
+
+
+async def _attach_staff_photo(services: Services, inc: Incoming, person_key: str) -> bool:
+    """A worker's photo in private chat: the ticket named in the caption ("#2611-0042"),
+    else the ticket they resolved most recently (a photo of the fix after /done)."""
+    photo = _photo_file_id(inc)
+    if photo is None:
+        return False
+    caption = (inc.message.caption or "").strip()
+    ticket_ref: int | str | None = None
+    if caption:
+        token = caption.split()[0]
+        try:
+            ticket_ref = parse_ticket_ref(token, services)
+        except BadTicketRef:
+            ticket_ref = None
+    if ticket_ref is None:
+        since = services.clock.now() - STAFF_PHOTO_WINDOW
+        async with services.db.read() as uow:
+            recent = await uow.queries.recently_resolved_by(person_key, since, limit=1)
+        if not recent:
+            return False
+        ticket_ref = recent[0].id or 0
+    actor = await actor_of(services, inc.user)
+    try:
+        ticket = await services.tickets.attach_photo(ticket_ref, actor, photo)
+    except (TransitionRefused, NotPermitted, TicketNotFound) as error:
+        await reply(services, inc, refusal_text(error, services))
+        return True
+    services.dispatcher.wake()
+    await reply(services, inc, texts.PHOTO_ATTACHED.format(number=ticket.number))
+    return True
+
+
 async def on_message(update: Update, context: GridContext) -> None:
     """Every non-command message with text, a caption or a photo."""
     inc = incoming(update)
@@ -157,6 +196,11 @@ async def on_message(update: Update, context: GridContext) -> None:
         person = services.config.person_by_telegram(inc.user.id, inc.user.username)
         if person is not None and person.is_staff:
             return  # staff post notices and replies; they file tickets with /report
+    else:
+        person = services.config.person_by_telegram(inc.user.id, inc.user.username)
+        if (person is not None and person.is_staff and inc.message.photo
+                and await _attach_staff_photo(services, inc, person.key)):
+            return
     text = _text_of(inc)
     if not text:
         await _attach_followup_photo(services, inc)

@@ -16,13 +16,13 @@ from tickets.messages import Button, OutgoingMessage
 _INSERT = (
     "INSERT INTO outbox (chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, "
     "card_ticket_id, fallback_chat_id, fallback_text, dedupe_key, kind, created_at, "
-    "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "next_attempt_at, photo_file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (dedupe_key) DO NOTHING"
 )
 _COLUMNS = (
     "id, chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, card_ticket_id, "
     "fallback_chat_id, fallback_text, dedupe_key, kind, status, attempts, created_at, "
-    "next_attempt_at, sent_at, telegram_message_id, last_error"
+    "next_attempt_at, sent_at, telegram_message_id, last_error, photo_file_id"
 )
 
 
@@ -47,7 +47,7 @@ def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
         msg.chat_id, msg.text, msg.reply_to_message_id, msg.thread_id,
         json.dumps(buttons, ensure_ascii=False), msg.parse_mode, msg.card_ticket_id,
         msg.fallback_chat_id, msg.fallback_text, msg.dedupe_key, msg.kind, to_db(now),
-        to_db(max(now, msg.not_before) if msg.not_before else now),
+        to_db(max(now, msg.not_before) if msg.not_before else now), msg.photo_file_id,
     )
 
 
@@ -59,6 +59,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         card_ticket_id=r["card_ticket_id"], fallback_chat_id=r["fallback_chat_id"],
         fallback_text=r["fallback_text"], dedupe_key=r["dedupe_key"],
         not_before=from_db(r["next_attempt_at"]), kind=r["kind"],
+        photo_file_id=r["photo_file_id"],
     )
     return OutboxRow(r["id"], msg, r["status"], r["attempts"], req(r["created_at"]),
                      req(r["next_attempt_at"]), from_db(r["sent_at"]),

@@ -65,6 +65,16 @@ class TicketQueries(Repository):
             "ORDER BY created_at LIMIT ?", (person_key, limit))
         return [row_to_ticket(r) for r in rows]
 
+    async def recently_resolved_by(self, person_key: str, since: datetime,
+                                   limit: int = 5) -> list[Ticket]:
+        """Tickets the person resolved since ``since``, newest first (a photo of the fix
+        sent right after /done belongs to one of these)."""
+        rows = await self._all(
+            f"SELECT {COLUMNS} FROM tickets WHERE assignee = ? AND state = 'resolved' "
+            "AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT ?",
+            (person_key, to_db(since), limit))
+        return [row_to_ticket(r) for r in rows]
+
     async def open_in_grid(self, grid: str, limit: int = 50) -> list[Ticket]:
         """A grid's open tickets by age, oldest first."""
         rows = await self._all(

@@ -189,3 +189,26 @@ async def test_bind_who_broadcast_and_schedule(server: LocalBotApi, gridbot: Gri
     await server.post(new_group, RESIDENT, "翠苑小区3号楼门口垃圾成堆了 好几天没人收")
     card = await server.wait_for(lambda: [t for t in texts_to(server, new_group) if "工单 #" in t])
     assert "环境卫生" in card[0]
+
+
+async def test_photos_reach_the_worker_and_a_fix_photo_is_filed(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.start_private(WORKER_1)
+    await server.post(GROUP_1, RESIDENT, photo=True, caption="8号楼门口路灯杆被撞歪了 很危险")
+    await server.wait_consumed()
+    await gridbot.until_idle()
+    photos = server.sent(chat_id=WORKER_1, method="sendPhoto")
+    assert photos and "居民发来的照片" in (photos[0].text or "")
+    assert gridbot.services is not None
+    async with gridbot.services.db.read() as uow:
+        [ticket] = await uow.queries.of_reporter(RESIDENT, limit=1)
+    await server.command(WORKER_1, WORKER_1, f"/done {ticket.number} 已扶正")
+    await server.wait_consumed()
+    await gridbot.until_idle()
+    await server.post(WORKER_1, WORKER_1, photo=True)
+    await server.wait_consumed()
+    await gridbot.until_idle()
+    assert any("照片已存入工单" in t for t in texts_to(server, WORKER_1))
+    async with gridbot.services.db.read() as uow:
+        assert len(await uow.tickets.photos(ticket.id or 0)) == 2

@@ -22,7 +22,8 @@ class OutgoingMessage:
     card, later card rows edit it, and older pending card rows are superseded by newer ones.
     ``fallback_chat_id``/``fallback_text`` are used when a private send is refused (403).
     ``dedupe_key`` is unique in the outbox: adding the same key twice is a no-op.
-    ``not_before`` delays the first attempt.
+    ``not_before`` delays the first attempt. ``photo_file_id`` sends a photo (already on
+    Telegram's servers) with ``text`` as its caption.
     """
 
     chat_id: int
@@ -37,3 +38,4 @@ class OutgoingMessage:
     dedupe_key: str | None = None
     not_before: datetime | None = None
     kind: str = "message"
+    photo_file_id: str | None = None

@@ -234,4 +234,13 @@ class ChatPresenter:
 
     def _on_PhotoAttached(self, event: ev.PhotoAttached, ticket: Ticket, ctx: RenderContext,
                           ) -> list[OutgoingMessage]:
-        return []  # the worker sees photos with /ticket; the card does not change
+        """The photo goes to the assignee privately; the group card does not change."""
+        contact = ctx.contact(ticket.assignee)
+        if contact is None or contact.user_id is None:
+            return []
+        by_staff = ctx.actor.is_staff and not ctx.actor.is_reporter_of(ticket)
+        caption = texts.PHOTO_BY_STAFF if by_staff else texts.PHOTO_BY_RESIDENT
+        return [OutgoingMessage(
+            chat_id=contact.user_id, text=caption.format(number=esc(ticket.number)),
+            parse_mode=HTML, photo_file_id=event.file_id, kind="photo",
+            dedupe_key=self._key(ticket, event, event.file_id[-16:]))]

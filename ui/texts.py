@@ -212,3 +212,6 @@ ACTION_TOASTS = {
 PROGRESS_DEFAULT_NOTE = "正在处理"
 ESCALATE_DEFAULT_REASON = "网格员申请督办"
 RETURN_DEFAULT_NOTE = "网格员退回:不是需要处理的问题"
+PHOTO_BY_RESIDENT = "📷 工单 #{number} 居民发来的照片"
+PHOTO_BY_STAFF = "📷 工单 #{number} 办理照片已存档"
+PHOTO_ATTACHED = "照片已存入工单 #{number}。"
