@@ -22,6 +22,7 @@ from handlers.common import (
 from handlers.resident_commands import command_args, load_ticket
 from runtime.context import GridContext, Services
 from services import digest
+from tickets.errors import NotPermitted, RefusalCode
 from tickets.model import Actor, Ticket
 from ui import texts
 from ui.cards import CardRenderer, esc, local_time
@@ -60,7 +61,8 @@ def ticket_command(usage: str, needs_text: str | None, done_text: str,
                 return
             done = await attempt(services, inc, lambda: action(services, ticket, actor, args))
             if done is not None:
-                await reply(services, inc, done_text.format(number=done.number))
+                to = done.assignee or done.grid or ""
+                await reply(services, inc, done_text.format(number=done.number, to=to))
         handler.__name__ = action.__name__
         return handler
     return wrap
@@ -101,35 +103,17 @@ def find_person_key(services: Services, name: str) -> str | None:
     return person.key if person else None
 
 
-async def transfer(update: Update, context: GridContext) -> None:
+@ticket_command("/transfer {n} @某人 (或网格名) 说明", "target", texts.DONE_TRANSFER)
+async def transfer(services: Services, ticket: Ticket, actor: Actor, args: list[str]) -> Ticket:
     """/transfer N @someone|网格名 [说明]."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await _staff(services, inc)
-    if actor is None:
-        return
-    args = command_args(context)
-    ticket = await load_ticket(services, inc, args, "/transfer {n} @某人")
-    if ticket is None:
-        return
-    if len(args) < 2:
-        await reply(services, inc, texts.NEED_TEXT.format(
-            example=f"/transfer {ticket.number} @某人"))
-        return
     target, note = args[1], " ".join(args[2:]) or None
     person_key = find_person_key(services, target)
     grid = services.config.grid(target)
     if person_key is None and grid is None:
-        await reply(services, inc, texts.UNKNOWN_PERSON.format(name=target))
-        return
-    done_ticket = await attempt(services, inc, lambda: services.tickets.transfer(
+        raise NotPermitted(RefusalCode.UNKNOWN_TARGET, target)
+    return await services.tickets.transfer(
         ticket.id or 0, actor, to_assignee=person_key, to_grid=grid.name if grid else None,
-        note=note))
-    if done_ticket is not None:
-        await reply(services, inc, texts.DONE_TRANSFER.format(
-            number=done_ticket.number, to=done_ticket.assignee or done_ticket.grid or target))
+        note=note)
 
 
 async def _list(services: Services, inc: Incoming, tickets: list[Ticket], header: str,
