@@ -2,38 +2,32 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
 from community import Role
 from handlers.common import (
-    actor_of,
+    Incoming,
+    admin,
+    command,
     enqueue,
     grid_of_chat,
-    incoming,
     is_group,
     reply,
+    staff,
+    supervisor,
 )
-from handlers.resident_commands import command_args
-from runtime.context import GridContext, Services
+from runtime.context import Services
 from scheduler import schedule_error
 from tickets.messages import OutgoingMessage
+from tickets.model import Actor
 from ui import texts
 
 
-async def bind(update: Update, context: GridContext) -> None:
+@command(admin, texts.ADMIN_ONLY)
+async def bind(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/bind 网格名 (admins, in a group): tickets from this group belong to that grid."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await actor_of(services, inc.user)
-    if actor.person is None or not actor.person.has(Role.ADMIN):
-        await reply(services, inc, texts.ADMIN_ONLY)
-        return
     if not is_group(inc.chat):
         await reply(services, inc, texts.GROUP_ONLY)
         return
-    name = " ".join(command_args(context)).strip()
+    name = " ".join(args).strip()
     grid = services.config.grid(name)
     if grid is None:
         choices = "、".join(g.name for g in services.config.grids)
@@ -45,16 +39,9 @@ async def bind(update: Update, context: GridContext) -> None:
     await reply(services, inc, texts.BIND_DONE.format(grid=grid.name))
 
 
-async def who(update: Update, context: GridContext) -> None:
+@command(staff)
+async def who(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/who: the grid's workers, backup, specialists and the supervisors."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await actor_of(services, inc.user)
-    if not actor.is_staff:
-        await reply(services, inc, texts.STAFF_ONLY)
-        return
     config = services.config
     grid_name = await grid_of_chat(services, inc.chat.id) if is_group(inc.chat) else None
     grids = [config.grid(grid_name)] if grid_name else list(config.grids)
@@ -88,17 +75,9 @@ async def _target_chats(services: Services, grid: str | None) -> list[int]:
     return list(chats)
 
 
-async def broadcast(update: Update, context: GridContext) -> None:
+@command(supervisor, texts.ADMIN_ONLY)
+async def broadcast(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/broadcast [网格名] 内容: an announcement to one grid's groups or to all."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await actor_of(services, inc.user)
-    if not actor.is_supervisor:
-        await reply(services, inc, texts.ADMIN_ONLY)
-        return
-    args = command_args(context)
     grid = args[0] if args and services.config.grid(args[0]) else None
     text = " ".join(args[1:] if grid else args).strip()
     if not text:
@@ -113,17 +92,9 @@ async def broadcast(update: Update, context: GridContext) -> None:
                       count=len(chats)), dedupe_key=f"{key}:reply", kind="reply"))
 
 
-async def schedule(update: Update, context: GridContext) -> None:
+@command(supervisor, texts.ADMIN_ONLY)  # supervisor() includes admins
+async def schedule(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/schedule add 表达式 | 内容 [| 网格] · /schedule list · /schedule del 编号."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await actor_of(services, inc.user)
-    if actor.person is None or not (actor.person.has(Role.ADMIN) or actor.is_supervisor):
-        await reply(services, inc, texts.ADMIN_ONLY)
-        return
-    args = command_args(context)
     verb = args[0].lower() if args else "list"
     if verb in ("list", "列表"):
         async with services.db.read() as uow:

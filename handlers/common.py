@@ -6,6 +6,7 @@ an update replayed after a crash cannot answer twice.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from datetime import datetime
 
 from telegram import Chat, Message, Update, User
 
+from community import Role
 from runtime.context import GridContext, Services
 from services import resolve_actor
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
@@ -147,9 +149,46 @@ async def attempt(
     return ticket
 
 
-def services_of(context: GridContext) -> Services:
-    return context.services
-
-
 def now_local(services: Services) -> datetime:
     return services.clock.now().astimezone(services.tz)
+
+
+CommandBody = Callable[[Services, "Incoming", Actor, list[str]], Awaitable[None]]
+Handler = Callable[[Update, GridContext], Awaitable[None]]
+
+
+def anyone(actor: Actor) -> bool:
+    return True
+
+
+def staff(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def supervisor(actor: Actor) -> bool:
+    return actor.is_supervisor
+
+
+def admin(actor: Actor) -> bool:
+    return actor.person is not None and actor.person.has(Role.ADMIN)
+
+
+def command(allowed: Callable[[Actor], bool] = anyone, refusal: str = texts.STAFF_ONLY,
+            ) -> Callable[[CommandBody], Handler]:
+    """Make a command body a PTB callback: it receives the services, the checked update,
+    the acting person and the arguments, and runs only if ``allowed(actor)``; otherwise
+    the user gets ``refusal``."""
+    def wrap(body: CommandBody) -> Handler:
+        @functools.wraps(body)
+        async def handler(update: Update, context: GridContext) -> None:
+            inc = incoming(update)
+            if inc is None:
+                return
+            services = context.services
+            actor = await actor_of(services, inc.user)
+            if not allowed(actor):
+                await reply(services, inc, refusal)
+                return
+            await body(services, inc, actor, list(context.args or []))
+        return handler
+    return wrap

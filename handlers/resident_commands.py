@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
 import nlp
 from handlers.common import (
     BadTicketRef,
     Incoming,
-    actor_of,
     attempt,
+    command,
     example_number,
-    incoming,
     is_group,
     parse_ticket_ref,
     refusal_text,
     reply,
 )
 from handlers.intake import file_report, report_input
-from runtime.context import GridContext, Services
+from runtime.context import Services
 from services import ticket_by_number, timeline
 from tickets.errors import TicketNotFound
 from tickets.model import Actor, Ticket
@@ -35,17 +32,9 @@ def help_text(actor: Actor) -> str:
     return texts.RESIDENT_HELP
 
 
-def command_args(context: GridContext) -> list[str]:
-    return list(context.args or [])
-
-
-async def start(update: Update, context: GridContext) -> None:
+@command()
+async def start(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """Private /start: note that the user can receive private messages; register staff."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await actor_of(services, inc.user)
     if is_group(inc.chat):
         await reply(services, inc, help_text(actor))
         return
@@ -62,21 +51,15 @@ async def start(update: Update, context: GridContext) -> None:
     await reply(services, inc, text, quote=False)
 
 
-async def help_command(update: Update, context: GridContext) -> None:
-    inc = incoming(update)
-    if inc is None:
-        return
-    actor = await actor_of(context.services, inc.user)
-    await reply(context.services, inc, help_text(actor))
+@command()
+async def help_command(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
+    await reply(services, inc, help_text(actor))
 
 
-async def report(update: Update, context: GridContext) -> None:
+@command()
+async def report(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/report 文字: file a ticket even when detection missed it."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    text = " ".join(command_args(context)).strip()
+    text = " ".join(args).strip()
     if not text and inc.message.reply_to_message is not None:
         quoted = inc.message.reply_to_message
         text = (quoted.text or quoted.caption or "").strip()
@@ -87,12 +70,9 @@ async def report(update: Update, context: GridContext) -> None:
     await file_report(services, inc, report_input(text, parsed))
 
 
-async def my_tickets(update: Update, context: GridContext) -> None:
+@command()
+async def my_tickets(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/my: the author's tickets and their states."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
     async with services.db.read() as uow:
         tickets = await uow.queries.of_reporter(inc.user.id, limit=10)
     if not tickets:
@@ -132,16 +112,12 @@ async def load_ticket(services: Services, inc: Incoming, args: list[str],
         return None
 
 
-async def show_ticket(update: Update, context: GridContext) -> None:
+@command()
+async def show_ticket(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/ticket N: details and timeline; masked in groups, full in private."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    ticket = await load_ticket(services, inc, command_args(context), "/ticket {n}")
+    ticket = await load_ticket(services, inc, args, "/ticket {n}")
     if ticket is None:
         return
-    actor = await actor_of(services, inc.user)
     if not can_view(actor, ticket):
         await reply(services, inc, texts.NOT_ALLOWED_TO_VIEW)
         return
@@ -152,25 +128,21 @@ async def show_ticket(update: Update, context: GridContext) -> None:
     lines = [body, "", texts.TIMELINE_HEADER]
     for event in events[-12:]:
         note = f":{event.note}" if event.note else ""
-        line = f"{local_time(event.at, services.tz)} {texts.ACTION_LABELS.get(event.action, event.action)}"
+        action = texts.ACTION_LABELS.get(event.action, event.action)
         who = event.actor_key or ""
-        text = f"{line} {who}{note}".strip()
+        text = f"{local_time(event.at, services.tz)} {action} {who}{note}".strip()
         lines.append(esc(mask_for_group(text) if is_group(inc.chat) else text))
     await reply(services, inc, "\n".join(lines), html=True)
 
 
-async def cancel(update: Update, context: GridContext) -> None:
+@command()
+async def cancel(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/cancel N [原因]: the reporter withdraws a report."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    args = command_args(context)
     ticket = await load_ticket(services, inc, args, "/cancel {n}")
     if ticket is None:
         return
-    actor = await actor_of(services, inc.user)
     note = " ".join(args[1:]) or None
-    done = await attempt(services, inc, lambda: services.tickets.cancel(ticket.id or 0, actor, note))
+    done = await attempt(services, inc,
+                         lambda: services.tickets.cancel(ticket.id or 0, actor, note))
     if done is not None:
         await reply(services, inc, texts.CANCELLED.format(number=done.number))

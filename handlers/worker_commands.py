@@ -5,22 +5,22 @@ Each checks the role first, then the ticket; refusals come back as one Chinese s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Update
-
 from handlers.common import (
+    Handler,
     Incoming,
-    actor_of,
     attempt,
+    command,
     grid_of_chat,
-    incoming,
     is_group,
     reply,
+    staff,
 )
-from handlers.resident_commands import command_args, load_ticket
-from runtime.context import GridContext, Services
+from handlers.resident_commands import load_ticket
+from runtime.context import Services
 from services import digest
 from tickets.errors import NotPermitted, RefusalCode
 from tickets.model import Actor, Ticket
@@ -30,28 +30,14 @@ from ui.cards import CardRenderer, esc, local_time
 Action = Callable[[Services, Ticket, Actor, list[str]], Awaitable[Ticket]]
 
 
-async def _staff(services: Services, inc: Incoming) -> Actor | None:
-    actor = await actor_of(services, inc.user)
-    if not actor.is_staff:
-        await reply(services, inc, texts.STAFF_ONLY)
-        return None
-    return actor
-
-
 def ticket_command(usage: str, needs_text: str | None, done_text: str,
-                   ) -> Callable[[Action], Callable[[Update, GridContext], Awaitable[None]]]:
-    """Wrap a ticket action as a command handler: role check, ticket lookup, argument
-    check, the use case, and the answer."""
-    def wrap(action: Action) -> Callable[[Update, GridContext], Awaitable[None]]:
-        async def handler(update: Update, context: GridContext) -> None:
-            inc = incoming(update)
-            if inc is None:
-                return
-            services = context.services
-            actor = await _staff(services, inc)
-            if actor is None:
-                return
-            args = command_args(context)
+                   ) -> Callable[[Action], Handler]:
+    """Wrap a ticket action as a staff command: ticket lookup, argument check, the use
+    case, and the answer."""
+    def wrap(action: Action) -> Handler:
+        @command(staff)
+        async def handler(services: Services, inc: Incoming, actor: Actor,
+                          args: list[str]) -> None:
             ticket = await load_ticket(services, inc, args, usage)
             if ticket is None:
                 return
@@ -63,8 +49,7 @@ def ticket_command(usage: str, needs_text: str | None, done_text: str,
             if done is not None:
                 to = done.assignee or done.grid or ""
                 await reply(services, inc, done_text.format(number=done.number, to=to))
-        handler.__name__ = action.__name__
-        return handler
+        return functools.wraps(action)(handler)
     return wrap
 
 
@@ -140,14 +125,10 @@ async def _list(services: Services, inc: Incoming, tickets: list[Ticket], header
     await reply(services, inc, "\n".join(lines), html=True)
 
 
-async def mine(update: Update, context: GridContext) -> None:
+@command(staff)
+async def mine(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/mine: my open tickets, oldest first."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await _staff(services, inc)
-    if actor is None or actor.key is None:
+    if actor.key is None:
         return
     async with services.db.read() as uow:
         tickets = await uow.queries.open_for_assignee(actor.key)
@@ -163,15 +144,9 @@ async def _grids_for(services: Services, inc: Incoming, actor: Actor) -> list[st
     return list(actor.person.grids) if actor.person else []
 
 
-async def open_tickets(update: Update, context: GridContext) -> None:
+@command(staff)
+async def open_tickets(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/open: the grid's open tickets, oldest first (all grids for supervisors)."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await _staff(services, inc)
-    if actor is None:
-        return
     grids = await _grids_for(services, inc, actor)
     if not grids:
         await reply(services, inc, texts.CHAT_NOT_BOUND)
@@ -185,15 +160,9 @@ async def open_tickets(update: Update, context: GridContext) -> None:
     await _list(services, inc, tickets, header, texts.OPEN_NONE)
 
 
-async def stats(update: Update, context: GridContext) -> None:
+@command(staff)
+async def stats(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/stats: the last 7 days in figures."""
-    inc = incoming(update)
-    if inc is None:
-        return
-    services = context.services
-    actor = await _staff(services, inc)
-    if actor is None:
-        return
     end = services.clock.now() + timedelta(seconds=1)  # [start, end) includes "now"
     start = end - timedelta(days=7)
     figures = await digest(services.db, start, end)
