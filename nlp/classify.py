@@ -105,9 +105,31 @@ def _crossed(i: int, j: int, spans: list[tuple[int, int]]) -> bool:
     return False
 
 
-def _negated(text: str, start: int, end: int) -> bool:
+def _negated(text: str, start: int, end: int, thing: bool = False) -> bool:
+    """Negated before or after. For a thing (a manhole cover, a handrail) "没了" after it
+    means it is missing, which is the problem, not its absence."""
     before = text[max(0, start - 6): start]
-    return bool(P.NEG_BEFORE.search(before)) or bool(P.NEG_AFTER.match(text[end: end + 8]))
+    if P.NEG_BEFORE.search(before):
+        return True
+    m = P.NEG_AFTER.match(text[end: end + 8])
+    if m and thing and _MISSING.match(m.group(0)):
+        return False
+    return bool(m)
+
+
+_MISSING = re.compile(r"^(?:已经|已|都)?没有?了")
+
+
+def is_elsewhere(text: str) -> bool:
+    """News, a forward or an article about somewhere else, not told as the writer's own case."""
+    return bool(P.NEWS.search(text)) and not (
+        P.LOCAL_NOW.search(text) or P.FIRST_PERSON.search(text))
+
+
+def is_resolved(text: str) -> bool:
+    """The message says the matter is over (and does not say it came back)."""
+    return bool(P.RESOLVED.search(text) or P.RESOLVED_MORE.search(text)) and not (
+        P.RELAPSE.search(text))
 
 
 def _clause_before(text: str, start: int, width: int = 10) -> str:
@@ -133,8 +155,10 @@ def _not_happening(text: str, start: int, end: int) -> bool:
 def score_categories(hits: list[Hit], lexicon: Lexicon, text: str) -> dict[str, float]:
     scores: dict[str, float] = {}
     for hit in hits:
-        negated = _negated(text, hit.start, hit.end)
-        for slug, weight in lexicon.keyword_index[hit.word]:
+        entries = lexicon.keyword_index[hit.word]
+        thing = any(slug == "facilities" for slug, _ in entries)
+        negated = _negated(text, hit.start, hit.end, thing)
+        for slug, weight in entries:
             # Event words (着火, 冒烟: weight >= 5) that did not happen ("万一着火", "上次
             #着火") should not decide the category; ordinary nouns keep their weight.
             if negated or (weight >= 5 and _not_happening(text, hit.start, hit.end)):
@@ -158,8 +182,13 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
     only a clear negation, hypothetical, averted or past context in the same clause, or a
     message that says the matter is resolved, cancels a trigger.
     """
-    resolved = bool(P.RESOLVED.search(text)) and not P.RELAPSE.search(text)
+    resolved = is_resolved(text)
+    # News about somewhere else, or a suggestion, describes no emergency here and now.
+    elsewhere = is_elsewhere(text)
+    suggestion = bool(P.SUGGEST_START.search(text))
     found: list[str] = []
+    if elsewhere:
+        return "normal", []
     if not resolved:
         for rx in P.EMERGENCY:
             for m in rx.finditer(text):
@@ -169,12 +198,19 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
                     continue
                 if P.SMOKE_TRIGGER.search(trig) and P.SMOKE_GUARD.search(text):
                     continue  # barbecue smoke, cigarette smell: a nuisance, not a fire
-                if (_not_happening(text, m.start(), m.end())
+                if (_not_happening(text, m.start(), m.end()) or suggestion
                         or (P.BLOOD_TRIGGER.search(trig) and P.BITE_CONTEXT.search(text)
-                            and not P.VIOLENCE.search(text))):
+                            and not P.VIOLENCE.search(text))
+                        or (P.TRAPPED_HOME.search(text, m.start(), m.end() + 4)
+                            and P.OUTAGE_CONTEXT.search(text))):
                     found.append(trig)  # demoted: still same-day work
                     continue
                 return "emergency", [trig]
+        for rx, contexts in P.EMERGENCY_WITH_CONTEXT:
+            m = rx.search(text)
+            if (m and not suggestion and all(c.search(text) for c in contexts)
+                    and not _not_happening(text, m.start(), m.end())):
+                return "emergency", [m.group(0)]
     found = found[:1] if found and not resolved else []
     for rx in P.URGENT:
         for m in rx.finditer(text):
@@ -194,11 +230,18 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
 
 _FIRE_FAMILY = P.EMERGENCY_FAMILY[0][0]
 _TRAPPED = re.compile(r"电梯|困|关在|卡在|出不来")
+_JUMP = re.compile(r"跳|想不开|楼顶|天台|窗台")
+_LOCKED_IN = re.compile(r"锁在")
+_GAS_OR_FIRE = re.compile(r"煤气|燃气|天然气|液化气|火")
 _INJURY = re.compile(r"血|伤|破|打|刀|砍|捅|棍|砖")
 
 
 def emergency_category(trigger: str, text: str) -> tuple[str, float]:
     """The category an emergency trigger points to, and how strongly (a score bonus)."""
+    if _JUMP.search(trigger):
+        return "public_order", 4.0
+    if _LOCKED_IN.search(trigger) and _GAS_OR_FIRE.search(text):
+        return "fire_gas_safety", 4.0
     if _FIRE_FAMILY.search(trigger):
         # An e-bike that starts smoking is still filed under e-bike charging.
         return "fire_gas_safety", (0.0 if P.EV_WORDS.search(text) else 5.0)
@@ -224,6 +267,10 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         fam, bonus = emergency_category(triggers[0], text)
         if fam in lexicon.weights:
             scores[fam] = scores.get(fam, 0.0) + bonus
+    for rx, cue_slug, bonus, context in P.CATEGORY_CUES:
+        if cue_slug in lexicon.weights and rx.search(text) and (
+                context is None or context.search(text)):
+            scores[cue_slug] = scores.get(cue_slug, 0.0) + bonus
     slug, cat_score = best_category(scores, lexicon)
 
     problem = 0.0
@@ -232,13 +279,19 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             problem += weight
     problem = min(problem, 3.5)
 
-    resolved = bool(P.RESOLVED.search(text)) and not P.RELAPSE.search(text)
+    resolved = is_resolved(text)
     thanks = bool(P.THANKS.search(text))
-    praise = bool(P.PRAISE.search(text))
-    notice = bool(P.NOTICE.search(text))
+    praise = bool(P.PRAISE.search(text) or P.PRAISE_MORE.search(text))
+    suggestion = bool(P.SUGGEST_START.search(text))
+    notice = bool(P.NOTICE.search(text) or P.NOTICE_MORE.search(text)) and not suggestion
+    if notice and P.INCIDENT.search(text) and not P.FORMAL_NOTICE.search(text):
+        notice = False  # "有骗子上门 我妈差点上当 大家注意": a report with a warning
+    news = is_elsewhere(text)
     group_buy = bool(P.GROUP_BUY.search(text))
+    advert = bool(P.AD.search(text)) or len(P.AD_WEAK.findall(text)) >= 2
     lost = bool(P.LOST_FOUND.search(text))
-    inquiry = bool(P.INQUIRY.search(text))
+    inquiry = bool(P.INQUIRY.search(text) or P.INQUIRY_MORE.search(text))
+    hard = bool(P.HARD_PROBLEM.search(text))
     question = bool(P.QUESTION_END.search(text)) or "?" in text
     greeting = bool(P.GREETING.search(text))
     ack = bool(P.ACK.match(text))
@@ -264,26 +317,45 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             score -= 1.2
     if group_buy:
         score -= 3.0
+    if advert:
+        score -= 4.0
+    if news and not notice:
+        score -= 4.0
     if lost:
         score -= 4.0
     if resolved:
         score -= 3.5
         # "...现在已经来电了": a message that ends on the resolution reports nothing new.
-        if any(m.end() >= len(text) - 2 for m in P.RESOLVED.finditer(text)):
+        if any(m.end() >= len(text) - 2 for rx in (P.RESOLVED, P.RESOLVED_MORE)
+               for m in rx.finditer(text)):
             score -= 1.5
+        # "上次反映的…已经修好了": a follow-up that closes an earlier report.
+        if P.FOLLOW_UP.search(text):
+            score -= 2.0
     if praise:
         score -= 2.5
-        if P.PRAISE_START.search(text):
+        if P.PRAISE_START.search(text) or P.PRAISE_START_MORE.search(text):
+            score -= 1.5
+        if P.PRAISE_END.search(text):
             score -= 1.5
     # "...麻烦帮忙联系一下,谢谢!" closes a long report politely; it is not a thank-you note.
     if thanks and not (len(text) > 30 and cat_score >= 2 and not resolved):
         score -= 1.0 if cat_score >= 2 else 2.0
     if inquiry:
         score -= 2.5
+        # (a long formal petition that opens with 请问 still argues a case)
+        if (P.INQUIRY_START.search(text) and not hard and urgency != "emergency"
+                and len(text) <= 60):
+            score -= 2.0
+    if (P.INQUIRY_GENERAL.search(text) and not hard and urgency != "emergency"
+            and len(text) <= 60):
+        score -= 2.0
     if question and cat_score < 2 and problem < 1.5:
         score -= 0.8
     if chat:
         score -= 1.2
+        if P.CHAT_START.search(text):
+            score -= 1.5
     if len(text) <= 3 and cat_score < 2:
         score -= 1.5
     if not text:

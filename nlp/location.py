@@ -50,7 +50,7 @@ _RE_TOP_FLOOR = re.compile(r"顶楼|楼顶|顶层|房顶")
 # are everyday words ("家里", "城管"), so they only count right before a building number.
 _STRONG = (
     "家属院|家属区|花园|名苑|家园|世家|港湾|公寓|小区|新村|山庄|花苑|华庭|雅苑|嘉园|佳苑|名邸|华府|"
-    "公馆|名城|新城|大厦|广场|雅居|丽园|嘉苑|新苑|苑小区|宿舍"
+    "公馆|名城|新城|大厦|广场(?!舞)|雅居|丽园|嘉苑|新苑|苑小区|宿舍"
 )
 _RE_COMPOUND_STRONG = re.compile(rf"([\u4e00-\u9fffA-Za-z]{{2,5}}?)({_STRONG})")
 _RE_COMPOUND_WEAK = re.compile(
@@ -204,7 +204,13 @@ def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
 def _is_floor_room(text: str, m: re.Match[str]) -> bool:
     # A 3-4 digit number that is a year, money or a phone fragment is not a room.
     tail = text[m.end(1): m.end(1) + 2]
-    return tail[:1] in _NOT_ROOM_UNITS
+    if tail[:1] in _NOT_ROOM_UNITS and tail != "天天":  # "602天天吵" is a flat, "300天" not
+        return True
+    # "快打119", "已拨打110": a hotline being dialled, not a flat.
+    return bool(_RE_DIALLED.search(text, max(0, m.start(1) - 4), m.start(1)))
+
+
+_RE_DIALLED = re.compile(r"(?:打|拨|叫|报警|电话|热线|call)\s*$")
 
 
 _NOT_ROOM_UNITS = frozenset("年元块米平万多余次个斤天人路")

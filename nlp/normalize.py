@@ -40,7 +40,7 @@ _RE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Homophone typos of pinyin input and voice typing, fixed only in contexts where the intended
 # word is unambiguous ("燃起味" is a gas smell; "燃起希望" is left alone).
 _HOMOPHONES = (
-    ("电悌", "电梯"), ("电涕", "电梯"), ("电剃", "电梯"),
+    ("电悌", "电梯"), ("电涕", "电梯"), ("电剃", "电梯"), ("电体", "电梯"),
     ("燃起味", "燃气味"), ("燃汽", "燃气"), ("煤汽", "煤气"),
     ("天燃气", "天然气"), ("电平车", "电瓶车"), ("电频车", "电瓶车"),
     ("电屏车", "电瓶车"), ("漏谁", "漏水"), ("停谁", "停水"), ("物叶", "物业"),
