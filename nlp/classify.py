@@ -196,11 +196,14 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
                 if P.PERSON_DOWN.search(trig) and not P.PERSON_NEAR.search(
                         text[max(0, m.start() - 8): m.start()]):
                     continue
+                if "没气" in trig and P.GAS_CUT_CONTEXT.search(text):
+                    continue  # a gas cut (urgent), not a person who stopped breathing
                 if P.SMOKE_TRIGGER.search(trig) and P.SMOKE_GUARD.search(text):
                     continue  # barbecue smoke, cigarette smell: a nuisance, not a fire
                 if (_not_happening(text, m.start(), m.end()) or suggestion
                         or (P.BLOOD_TRIGGER.search(trig) and P.BITE_CONTEXT.search(text)
-                            and not P.VIOLENCE.search(text))
+                            and not P.VIOLENCE.search(text)
+                            and not P.HEAVY_BLEEDING.search(text))
                         or (P.TRAPPED_HOME.search(text, m.start(), m.end() + 4)
                             and P.OUTAGE_CONTEXT.search(text))):
                     found.append(trig)  # demoted: still same-day work
