@@ -146,6 +146,8 @@ def _not_happening(text: str, start: int, end: int) -> bool:
     """Negated, hypothetical ("万一着火"), averted ("差点摔倒") or past ("上次着火")."""
     if _negated(text, start, end):
         return True
+    if start > 0 and text[start - 1] == "防":  # 防溺水, 防跌倒: prevention, not an event
+        return True
     before = _clause_before(text, start)
     if P.HYPOTHETICAL.search(before) or P.PAST.search(before):
         return True
@@ -176,7 +178,15 @@ def best_category(scores: dict[str, float], lexicon: Lexicon) -> tuple[str, floa
 
 
 def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[str]]:
-    """Return urgency and the trigger phrases that set it.
+    """Return urgency and the trigger phrases that set it."""
+    urgency, triggers, _ = _detect_urgency(text, spans)
+    return urgency, triggers
+
+
+def _detect_urgency(
+    text: str, spans: list[tuple[int, int]]
+) -> tuple[str, list[str], str | None]:
+    """Urgency, triggers, and the danger-lexicon family when that layer set the emergency.
 
     Emergencies are checked with a light touch on purpose (missing one is the worst error):
     only a clear negation, hypothetical, averted or past context in the same clause, or a
@@ -188,7 +198,7 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
     suggestion = bool(P.SUGGEST_START.search(text))
     found: list[str] = []
     if elsewhere:
-        return "normal", []
+        return "normal", [], None
     if not resolved:
         for rx in P.EMERGENCY:
             for m in rx.finditer(text):
@@ -208,12 +218,16 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
                             and P.OUTAGE_CONTEXT.search(text))):
                     found.append(trig)  # demoted: still same-day work
                     continue
-                return "emergency", [trig]
+                return "emergency", [trig], None
         for rx, contexts in P.EMERGENCY_WITH_CONTEXT:
             m = rx.search(text)
             if (m and not suggestion and all(c.search(text) for c in contexts)
                     and not _not_happening(text, m.start(), m.end())):
-                return "emergency", [m.group(0)]
+                return "emergency", [m.group(0)], None
+        if not suggestion:
+            danger = danger_scan(text)
+            if danger:
+                return "emergency", [danger[0]], danger[1]
     found = found[:1] if found and not resolved else []
     for rx in P.URGENT:
         for m in rx.finditer(text):
@@ -227,8 +241,47 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
     if m and P.ELDERLY_CONTEXT.search(text):
         found.append(m.group(0))
     if found:
-        return "urgent", found
-    return "normal", []
+        return "urgent", found, None
+    return "normal", [], None
+
+
+def danger_scan(text: str) -> tuple[str, str] | None:
+    """The danger lexicon: (trigger, category) of the first live danger stem, or None.
+
+    Stems are short and composable by family (gas word + smell/leak, a person + down/fit/
+    not breathing, a vulnerable person + missing/not seen, ...); a stem counts unless it is
+    negated, hypothetical, past, prevention (防…), "after" (摔倒后…), or the message is
+    fiction, advice, figurative speech or good news (DANGER_GUARD).
+    """
+    if P.DANGER_GUARD.search(text) or P.DANGER_HABITUAL.search(text):
+        return None
+    if P.TRAPPED_HOME.search(text) and P.OUTAGE_CONTEXT.search(text):
+        return None  # stuck at home in an outage: urgent
+    smoke_guard = bool(P.SMOKE_GUARD.search(text))
+    bite = bool(P.BITE_CONTEXT.search(text)) and not P.HEAVY_BLEEDING.search(text)
+    for slug, rx, needs_person in P.DANGER:
+        for m in rx.finditer(text):
+            trig = m.group(0)
+            if (P.DANGER_NEEDS_VULNERABLE.search(trig)
+                    and not P.DANGER_VULNERABLE.search(text)):
+                continue
+            if needs_person:
+                who = P.DANGER_WHO.search(text, max(0, m.start() - 12), m.start())
+                if not who or "把" in text[who.end(): m.start()]:
+                    continue  # "把垃圾倒在…": pouring, not a person down
+            if "没气" in trig and P.GAS_CUT_CONTEXT.search(text):
+                continue  # a gas cut, not a person who stopped breathing
+            if (P.HYPOTHETICAL.search(trig)
+                    or P.DANGER_HEDGE.search(text, max(0, m.start() - 2), m.start())):
+                continue
+            if smoke_guard and P.SMOKE_TRIGGER.search(trig):
+                continue  # barbecue, chimney, cigarettes
+            if bite and P.BLOOD_TRIGGER.search(trig):
+                continue  # a dog bite that bleeds a little: urgent
+            if _not_happening(text, m.start(), m.end()) or text[m.end(): m.end() + 1] == "后":
+                continue
+            return trig, slug
+    return None
 
 
 _FIRE_FAMILY = P.EMERGENCY_FAMILY[0][0]
@@ -265,9 +318,15 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     spans = segment.token_spans(text) if text else []
     hits = find_keywords(text, lexicon, spans)
     scores = score_categories(hits, lexicon, text)
-    urgency, triggers = detect_urgency(text, spans)
+    urgency, triggers, danger_family = _detect_urgency(text, spans)
     if urgency == "emergency" and triggers:
         fam, bonus = emergency_category(triggers[0], text)
+        if danger_family:
+            # From the danger lexicon: its family names the category (an e-bike on fire is
+            # still filed under e-bike charging, as for the enumerated triggers).
+            fam, bonus = danger_family, 4.0
+            if fam == "fire_gas_safety" and P.EV_WORDS.search(text):
+                bonus = 0.0
         if fam in lexicon.weights:
             scores[fam] = scores.get(fam, 0.0) + bonus
     for rx, cue_slug, bonus, context in P.CATEGORY_CUES:

@@ -25,6 +25,10 @@ _RE_EMOJI = re.compile(
     "\U000e0000-\U000e007f"
     "]+"
 )
+# Emoji that carry a danger meaning are read as words before the rest are dropped.
+_EMOJI_WORDS = {"\U0001f525": "火", "\U0001f198": "救命", "\U0001f692": "消防车",
+                "\U0001f691": "救护车", "\U0001f6a8": "报警"}
+_RE_EMOJI_WORDS = re.compile("|".join(_EMOJI_WORDS))
 # Mentions: ASCII usernames, Chinese names ending in a role word, or anything up to a space
 # (WeChat puts a U+2005 space after a mention; NFKC turns it into an ordinary space).
 _RE_MENTION = re.compile(
@@ -86,6 +90,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
     text = _RE_PLACEHOLDER.sub(" ", text)
+    text = _RE_EMOJI_WORDS.sub(lambda m: _EMOJI_WORDS[m.group(0)], text)
     text = _RE_EMOJI.sub(" ", text)
     text = _RE_MENTION.sub(" ", text)
     text = _RE_FILLER.sub("", text)

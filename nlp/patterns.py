@@ -240,3 +240,55 @@ CATEGORY_CUES = [
     (_rx(r"(?:经常|常|多|能不能|帮忙|有人)(?:去|上门)?(?:看看|看一眼|照看|探望)|老是忘事|忘事|记性(?:不好|差)"), "elderly_care", 2.5,
      _rx(r"阿姨|奶奶|爷爷|老人|老太|大爷|独居|我妈|我爸|母亲|父亲")),
 ]
+
+# --- danger lexicon (added after blind7): emergencies by composition, not by phrase -------
+# Each family pairs short danger stems with what makes them about a person or a live hazard,
+# so unseen phrasings ("燃起泄露了", "有人羊癫疯发作了", "邻居喝农药了") are caught without
+# listing sentences. It runs only when no enumerated trigger fired, after the same
+# resolved / elsewhere / suggestion / hypothetical / past guards, plus DANGER_GUARD below.
+# Recall is preferred over precision here: ambiguous cases are emergencies.
+_GAS = r"(?:煤气|燃气|天然气|液化气|瓦斯|燃起|气罐)"
+_WHO = r"(?:人|老|孩|娃|她|他|妈|爸|伴|叔|姨|爷|奶|婆|公|哥|姐|弟|妹|男|女|孙|儿|宝|工|邻居|朋友|同学|保安|师傅)"
+DANGER = [
+    # gas: a gas word next to smell / leak / hiss / damage / poisoning, either order
+    ("fire_gas_safety", _rx(_GAS + r"[^。!?]{0,12}(?:味|漏|泄|冒气|嘶|呲|挖断|挖破|中毒|报警器[^。!?]{0,4}(?:叫|响))"
+                            r"|(?:气味|味道|漏|泄)[^。!?]{0,8}" + _GAS
+                            + r"|泄[漏露](?![^。!?]{0,4}(?:隐私|信息|个人|秘密))|一氧化碳"), False),
+    # fire, smoke, sparks, explosions (figurative uses are in DANGER_GUARD)
+    ("fire_gas_safety", _rx(r"着火|起火|失火|冒火|着伙|火光|火苗|火花|火星|明火|(?<![较重特])大火(?!灾)|火[^。!?]{0,8}(?:快(?!乐|递|餐)|救命|119)|烧起来|烧着|点着了|燃起来|炸了|爆炸|炸开|冒烟|浓烟|黑烟|焦味|糊味|烧焦|烧糊"), False),
+    # trapped: shut in a lift, a car, a room; crushed under something
+    ("elevator", _rx(r"电梯(?:里|内)有人|电梯[^。!?没无]{0,12}(?:里面有个?(?:人|老|孩|小孩|孕妇|娃)|人在里|有人(?:被)?(?:困|关|卡)|困|关着|卡着人|卡人)"), False),
+    ("other", _rx(r"(?:关|锁|困|卡)(?:在|住)[^。!?]{0,4}(?:车里|车内|里面|里头|屋里|房间|厕所|卫生间|家里)"
+                  r"|(?:压住|压在下面|被压|埋在|砸(?:到|伤|中)(?:人|了人|头))"), True),
+    ("facilities", _rx(r"塌[^。!?]{0,6}(?:有人|人被|压着人|压到人|压住人)"), False),
+    # violence with a weapon or an injury, domestic violence, robbery
+    ("public_order", _rx(r"捅(?:人|伤|了|死)|被捅|砍(?:人|伤|死|了人)|被砍|持刀|拿刀|拿着?菜刀|动刀|刀子|划伤|打伤|家暴|追着?(?:人|打|砍)|在追人|打得[^。!?]{0,3}(?:重|狠|凶)|抢劫|推倒[^。!?]{0,8}血|打[^。!?]{0,10}血"), False),
+    # suicide risk and falls from height / into water
+    ("public_order", _rx(r"跳楼|要跳|想跳|往下跳|不想活|活不下去|轻生|寻死|自杀|遗书|喝农药|喝了农药|吃了安眠药|割腕"), False),
+    ("elderly_care", _rx(r"掉(?:进|到|下|入)?[^。!?\s]{0,4}(?:河|水|井|池|塘|湖|坑|化粪池|楼)|坠楼|坠落|摔下来|从楼上[^。!?]{0,4}(?:掉|摔|跳|坠)|落水|溺水|往水里走|挂在(?:外面|窗外|阳台外)|栏杆外|窗台外"), True),
+    # a person down: fallen, fainted, fit, stroke, heart, not breathing, electrocuted
+    ("elderly_care", _rx(r"倒了|倒在|倒地|栽倒|跌倒|摔倒|摔了|摔在|摔地|晕|昏|抽搐|癫痫|羊癫疯|羊角风|骤停|没呼吸|不呼吸|没气了|脸[^。!?\s]{0,2}(?:紫|青)了|嘴歪|说不出话|说不了话|半边身子|中风|脑梗|胸口(?:痛|疼|闷)|喘不上|喘不过|吐血|触电|起不来|起唔来|爬不起来|动不了|(?:叫|喊)不醒|没反应|一动不动|流[^。!?\s]{0,3}血|出血|头破|头磕破|见血|满脸是血|快不行了"), True),
+    # someone vulnerable missing
+    ("elderly_care", _rx(r"(?:走丢|走失|失踪|找不到了|找不着了|找不到人|不见了|迷路|没回家|没回来)"), True),
+    # an elder or a relative not seen / not answering for a time
+    ("elderly_care", _rx(r"(?:[一二两三四五六七八九十几\d]+天|一个?(?:礼拜|星期)|好久|一天|一整天|昨天)[^。!?]{0,12}(?:没出现|没见|没露面|联系不上|没人接|不接|没接|关机|没动静|没下楼|没出门)"
+                         r"|敲门[^。!?]{0,4}(?:没人|没反应|不开|不应)|(?:电视|灯)[^。!?]{0,4}一直(?:开|亮)着[^。!?]{0,8}(?:天|敲门)|不开门"), True),
+    # an animal attacking a person right now
+    ("pets", _rx(r"在咬(?:人|小孩|孩子|老人)"), False),
+]
+# Families that need a vulnerable person named somewhere in the message.
+DANGER_VULNERABLE = _rx(r"老人|老太|老头|大爷|大妈|奶奶|爷爷|阿婆|婆婆|阿公|老伯|王伯|独居|一个人住|孤寡|空巢|孩子|小孩|娃|孙|儿子|女儿|女孩|男孩|宝宝|我妈|我爸|老妈|老爸|老伴|痴呆|阿尔茨海默|智力|记性|心脏病|朋友|遗书|老[赵钱孙李周吴郑王张刘陈杨黄]")
+# Non-live uses of danger words: fiction, media, advice, prevention, figurative speech, food.
+DANGER_GUARD = _rx(
+    r"电影|电视剧|视频|小说|梦见|做梦|游戏|动画|新闻|听说|高发|科普|知识|培训|讲座|演练|演习|团购|接龙|报名|提示|安全教育"
+    r"|嘴[^。!?\s]{0,3}着火|心态|群[^。!?\s]{0,2}炸|炸锅|炸鸡|炸串|油炸|炸酱|火爆|上火|发火|火锅|火车|火腿|烟花|鞭炮|爆竹|放炮|打火机|火柴|生日|蜡烛"
+    r"|终于|气色|精神(?:不错|很好)|住院了|出院|已经送|送到医院了|找到了"
+)
+# Stems that need a person just before them ("树倒了", "车倒在" are clutter).
+DANGER_WHO = _rx(_WHO)
+# Missing / not-seen stems need a vulnerable person named.
+DANGER_NEEDS_VULNERABLE = _rx(r"走丢|走失|失踪|找不|不见|迷路|没回|没出现|没见|没露面|联系不上|没人接|不接|没接|关机|没动静|没下楼|没出门|敲门|一直|不开门")
+# Habitual or generic wording ("好几个人绊倒了", "老是有人"): a standing problem, not one now.
+DANGER_HABITUAL = _rx(r"好几个|好几次|老是|总是|经常|天天|每次|常常|动不动")
+# Hedges just before a stem: "会划伤孩子", "容易摔".
+DANGER_HEDGE = _rx(r"会|可能|容易|怕|能")
