@@ -1,0 +1,824 @@
+"""End-to-end load test: the real bot (``bot.py run`` in a subprocess) against the local Bot
+API server hosted in this process, under a mixed resident load.
+
+For each rate (default 10, 50 and 200 messages/s, ``--seconds`` each) it starts a fresh
+server (``enforce_limits=True``: every send beyond Telegram's limits is answered 429 and
+counted), a fresh database and a fresh bot process, posts ~70% chatter and ~30% reports
+(some of them the same problem reported by several residents) across six groups bound
+to two grids, waits (bounded) for the bot to drain, and prints:
+
+* offered and achieved input rate, input backlog at the end of the load;
+* report → acknowledgement latency (post to the card reply for that message id):
+  median, p95, p99, max; acknowledgements missing (still queued vs lost);
+* tickets created vs expected (distinct problems), supporters (附议) vs expected;
+* sends per group per minute (max over groups and rolling 60 s windows: ≤ 20) and
+  overall sends per second (max rolling 1 s window: ≤ 30), successful and attempted;
+  429s served;
+* the bot's peak RSS and CPU seconds (psutil on the subprocess), errors in its log;
+
+then a final table. Only 127.0.0.1 traffic; bounded in time and count; stops by itself.
+
+Usage: .venv/bin/python bench/e2e.py [--rates 10,50,200] [--seconds 20] [--quick]
+       [--drain-timeout 900] [--groups 6] [--seed 7] [--keep DIR]
+Exit code: 0 when every run finished and the bot stayed healthy (no crash, no lost
+ticket or acknowledgement, no duplicate acknowledgement); 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from localapi import LocalBotApi  # noqa: E402
+from localapi.faults import SEND_METHODS  # noqa: E402
+from localapi.state import Request  # noqa: E402
+
+GROUP_LIMIT_PER_MINUTE = 20  # Telegram: messages per minute into one group
+GLOBAL_LIMIT_PER_SECOND = 30  # Telegram: messages per second overall
+LIMITER_LOG = "AIORateLimiter: Rate limit hit"
+
+# --------------------------------------------------------------------------- community
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSpec:
+    """A bench group: its chat id, grid and the buildings its residents live in.
+
+    Each group gets its own buildings, so a problem (category + building + unit + room)
+    is unique across the community and the expected ticket count is exact.
+    """
+
+    chat_id: int
+    title: str
+    grid: str
+    compound: str
+    buildings: tuple[int, ...]
+    suffix: str  # how residents name a building there: 号楼 / 幢 / 栋
+
+
+ALL_GROUPS: tuple[GroupSpec, ...] = (
+    GroupSpec(-1001000000001, "阳光花园一期业主群", "第一网格", "阳光花园", (1, 2, 3, 4, 5, 6), "号楼"),
+    GroupSpec(-1001000000002, "阳光花园三期业主群", "第二网格", "阳光花园",
+              (13, 14, 15, 16, 17), "号楼"),
+    GroupSpec(-1001000000011, "阳光花园二期邻里群", "第一网格", "阳光花园",
+              (7, 8, 9, 10, 11, 12), "号楼"),
+    GroupSpec(-1001000000012, "翠苑小区东区群", "第二网格", "翠苑小区", (1, 2, 3, 4, 5, 6, 7), "栋"),
+    GroupSpec(-1001000000021, "临江路老小区群", "第一网格", "临江路", (2, 3, 4, 5, 6), "幢"),
+    GroupSpec(-1001000000022, "翠苑小区西区群", "第二网格", "翠苑小区",
+              (8, 9, 10, 11, 12, 18, 19, 20), "栋"),
+)
+
+STAFF = ((1001, "王芳", "wangfang_grid"), (1002, "李强", "liqiang_grid"),
+         (1000, "张书记", "zhang_shuji"))
+
+
+def config_text(groups: Sequence[GroupSpec]) -> str:
+    """The bench community: the example's two grids and people, with the bench groups."""
+    def chats(grid: str) -> str:
+        return ", ".join(str(g.chat_id) for g in groups if g.grid == grid)
+
+    return f"""\
+[community]
+name = "幸福里社区(压测)"
+timezone = "Asia/Shanghai"
+
+[[grids]]
+name = "第一网格"
+areas = [{{ compound = "阳光花园", buildings = "1-12" }}, {{ compound = "临江路", buildings = "2-6" }}]
+chats = [{chats("第一网格")}]
+workers = ["王芳"]
+backup = "李强"
+
+[[grids]]
+name = "第二网格"
+areas = [{{ compound = "阳光花园", buildings = "13-20" }}, {{ compound = "翠苑小区" }}]
+chats = [{chats("第二网格")}]
+workers = ["李强"]
+backup = "王芳"
+
+[[people]]
+name = "王芳"
+telegram_id = 1001
+username = "wangfang_grid"
+roles = ["worker"]
+grids = ["第一网格"]
+
+[[people]]
+name = "李强"
+telegram_id = 1002
+username = "liqiang_grid"
+roles = ["worker"]
+grids = ["第二网格"]
+
+[[people]]
+name = "张书记"
+telegram_id = 1000
+username = "zhang_shuji"
+roles = ["supervisor", "admin"]
+"""
+
+
+# ------------------------------------------------------------------------------ corpus
+
+#: Per category: how the first resident reports it, and how neighbours report the same
+#: problem again. ``{p}`` is the place (compound, building, unit, room).
+REPORTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "water_leak": (
+        ("{p}楼上漏水了,卫生间天花板一直在滴水,麻烦尽快来看看",
+         "我家住{p},厨房顶上渗水好几天了,墙皮都泡起来了"),
+        ("{p}也漏水,天花板在滴水,我家也一样", "+1 {p}这边天花板漏水还没人管"),
+    ),
+    "facilities": (
+        ("{p}楼道的灯坏了好几天了,晚上黑漆漆的老人下楼很危险",),
+        ("{p}楼道灯确实坏了,晚上灯不亮", "同问,{p}的灯坏了什么时候修"),
+    ),
+    "sanitation": (
+        ("{p}门口垃圾好几天没人清运了,味道很大,苍蝇到处飞",),
+        ("{p}的垃圾还是没人清,太臭了",),
+    ),
+    "elevator": (
+        ("{p}电梯又坏了,困在里面十分钟才出来,请物业赶紧修",),
+        ("{p}电梯又坏了,我刚才也困在里面",),
+    ),
+    "ev_charging": (
+        ("{p}楼下有人在楼道里给电动车充电,太危险了,请管一管",
+         "{p}又有人把电动车推进楼道充电,电线拖了一地"),
+        ("{p}楼道里电动车充电还在,没人管吗",),
+    ),
+    "noise": (
+        ("{p}楼上每天半夜装修电钻声,吵得根本睡不着",),
+        ("{p}半夜电钻太吵了,睡不着,我也要反映",),
+    ),
+    "drainage": (
+        ("{p}下水道堵了,污水都漫到楼道里了",),
+        ("{p}下水道还是堵的,污水味道很重",),
+    ),
+    "utilities": (
+        ("{p}停水了,从早上到现在都没有水,什么时候能恢复?",),
+        ("{p}我家也停水了",),
+    ),
+}
+
+CHATTER = (
+    "大家早上好!", "谢谢网格员的帮助", "收到", "收到,谢谢通知", "好的,谢谢", "辛苦了!",
+    "明天团购的鸡蛋几点到?", "团购的水果到了,请到3号门领取", "今晚团购车厘子,要的接龙",
+    "有没有人知道快递驿站几点关门", "今天天气真好,带孩子去公园了", "哈哈哈 是的", "👍👍👍",
+    "晚上广场舞几点开始呀", "有人一起拼车去机场吗", "周末社区有义诊活动吗?", "早", "新年快乐",
+    "请问疫苗接种在哪里登记", "我家猫找到了,谢谢大家", "这个月的物业费在哪里交",
+    "谢谢王芳,上次的事处理得很快", "楼下新开的面馆挺好吃的", "孩子的校服在哪里买?",
+    "明天几点开业主大会?", "晚安各位", "感谢社区送来的月饼🥮", "好的收到👌",
+)
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ("阿姨", "大爷", "师傅", "姐", "哥", "奶奶", "老师", "先生", "女士")
+
+
+def place(group: GroupSpec, index: int) -> str:
+    """The ``index``-th distinct place in a group: building, unit 1-6, room floor 1-18
+    door 01-04 (over 2,000 places per group, none shared with another group)."""
+    n = len(group.buildings)
+    building = group.buildings[index % n]
+    unit = 1 + index // n % 6
+    rest = index // (n * 6)
+    floor, door = 1 + rest % 18, 1 + rest // 18 % 4
+    return f"{group.compound}{building}{group.suffix}{unit}单元{floor}{door:02d}"
+
+
+@dataclass(slots=True)
+class Planned:
+    """One message of the load plan."""
+
+    at: float  # seconds after the start of the load
+    group: GroupSpec
+    user_id: int
+    text: str
+    kind: str  # "chat" | "report" (a new problem) | "support" (the same problem again)
+    problem: int | None = None
+
+
+@dataclass(slots=True)
+class Problem:
+    group: GroupSpec
+    reporter: int
+    category: str
+    place: str
+    voices: set[int] = field(default_factory=set)
+
+
+def make_plan(rate: float, seconds: float, groups: Sequence[GroupSpec], rng: random.Random,
+              *, report_share: float = 0.30, support_share: float = 0.25,
+              residents: int = 3000) -> tuple[list[Planned], list[Problem]]:
+    """The whole load, decided up front so the expected outcome is known exactly.
+
+    ``report_share`` of messages are reports; of those, ``support_share`` repeat one of the
+    group's 15 most recent problems from a resident who has not reported it yet.
+    """
+    total = round(rate * seconds)
+    problems: list[Problem] = []
+    recent: dict[int, deque[int]] = {g.chat_id: deque(maxlen=15) for g in groups}
+    next_place: dict[int, int] = defaultdict(int)
+    categories = sorted(REPORTS)
+    plan: list[Planned] = []
+    for i in range(total):
+        group = rng.choice(groups)
+        user = 300_000 + rng.randrange(residents)
+        at = i / rate
+        if rng.random() >= report_share:
+            plan.append(Planned(at, group, user, rng.choice(CHATTER), "chat"))
+            continue
+        pool = recent[group.chat_id]
+        if pool and rng.random() < support_share:
+            pid = rng.choice(pool)
+            problem = problems[pid]
+            while user in problem.voices:
+                user = 300_000 + rng.randrange(residents)
+            problem.voices.add(user)
+            text = rng.choice(REPORTS[problem.category][1]).format(p=problem.place)
+            plan.append(Planned(at, group, user, text, "support", pid))
+            continue
+        category = rng.choice(categories)
+        where = place(group, next_place[group.chat_id])
+        next_place[group.chat_id] += 1
+        problems.append(Problem(group, user, category, where, {user}))
+        pool.append(len(problems) - 1)
+        text = rng.choice(REPORTS[category][0]).format(p=where)
+        plan.append(Planned(at, group, user, text, "report", len(problems) - 1))
+    return plan, problems
+
+
+def check_corpus(config_path: Path, groups: Sequence[GroupSpec]) -> None:
+    """Fail fast if the bot's reader disagrees with the bench's ground truth: every report
+    template must read as a non-borderline report of its category at its place, every
+    repeat as the same problem, every chatter line as no report and no question. Otherwise
+    'tickets vs expected' would measure the corpus, not the bot."""
+    from community import check_config
+    from nlp import parse
+    from runtime.lexicon import lexicon_from_config
+
+    config, problems = check_config(str(config_path))
+    if config is None:
+        raise SystemExit(f"bench config invalid: {problems}")
+    lexicon = lexicon_from_config(config)
+    bad: list[str] = []
+    for group in groups:
+        for index in (0, 7, 250, 1999):
+            where = place(group, index)
+            for category, (first, again) in REPORTS.items():
+                keys = set()
+                for template in (*first, *again):
+                    text = template.format(p=where)
+                    r = parse(text, lexicon)
+                    if not r.is_report or r.borderline or r.category != category:
+                        bad.append(f"{text!r}: report={r.is_report} borderline={r.borderline} "
+                                   f"category={r.category}")
+                    loc = r.location
+                    keys.add((loc.compound or loc.street, loc.building, loc.unit, loc.room))
+                if len(keys) != 1:
+                    bad.append(f"{category} at {where}: places read differently: {keys}")
+    for text in CHATTER:
+        r = parse(text, lexicon)
+        if r.is_report or r.borderline:
+            bad.append(f"chatter {text!r}: report={r.is_report} borderline={r.borderline}")
+    if bad:
+        raise SystemExit("bench corpus disagrees with nlp.parse:\n  " + "\n  ".join(bad[:20]))
+
+
+# ------------------------------------------------------------------------------ measuring
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def max_in_window(times: Iterable[float], window: float) -> int:
+    """Most events in any rolling window of ``window`` seconds (half-open, as the
+    server's limiter counts)."""
+    ordered = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(ordered):
+        while t - ordered[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def max_per_calendar_minute(times: Iterable[float], origin: float) -> int:
+    """Most events in one whole minute counted from ``origin`` (what a dashboard shows)."""
+    buckets: dict[int, int] = defaultdict(int)
+    for t in times:
+        buckets[int((t - origin) // 60)] += 1
+    return max(buckets.values(), default=0)
+
+
+def reply_target(request: Request) -> int | None:
+    """The message id a sendMessage replied to (``reply_parameters`` or the legacy field)."""
+    params = request.params.get("reply_parameters")
+    if isinstance(params, dict) and params.get("message_id") is not None:
+        return int(params["message_id"])
+    legacy = request.params.get("reply_to_message_id")
+    return int(legacy) if legacy is not None else None
+
+
+def chat_of(request: Request) -> int | None:
+    try:
+        return int(request.chat_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+class ProcessWatch:
+    """Samples a process's RSS (and keeps its CPU times) while it runs; the kernel's
+    high-water mark (VmHWM) is used when readable, so short peaks are not missed."""
+
+    def __init__(self, pid: int, every: float = 0.25) -> None:
+        self.process = psutil.Process(pid)
+        self.every = every
+        self.peak_rss = 0
+        self.cpu = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self) -> None:
+        with contextlib.suppress(psutil.Error):
+            with self.process.oneshot():
+                self.peak_rss = max(self.peak_rss, self.process.memory_info().rss)
+                times = self.process.cpu_times()
+                self.cpu = times.user + times.system
+            self.peak_rss = max(self.peak_rss, _vm_hwm(self.process.pid))
+
+    async def _loop(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.every)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def _vm_hwm(pid: int) -> int:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def db_counts(db: Path) -> dict[str, int]:
+    """Counts read from the bot's database (read-only; WAL lets us read while it writes)."""
+    queries = {
+        "tickets": "SELECT count(*) FROM tickets",
+        "supporters": "SELECT count(*) FROM supporters",
+        "outbox_pending": "SELECT count(*) FROM outbox WHERE status = 'pending'",
+        "outbox_failed": "SELECT count(*) FROM outbox WHERE status = 'failed'",
+        "inbox_unprocessed": "SELECT count(*) FROM inbox WHERE processed_at IS NULL",
+    }
+    out = dict.fromkeys(queries, -1)
+    if not db.exists():
+        return out
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
+            for name, sql in queries.items():
+                with contextlib.suppress(sqlite3.Error):
+                    out[name] = c.execute(sql).fetchone()[0]
+    except sqlite3.Error:
+        pass
+    return out
+
+
+def staff_brief_delays(db: Path) -> list[float]:
+    """Seconds each private brief to a worker/secretary waited in the outbox (queued →
+    sent). Private chats have no per-chat limit, so this shows whether group throttling
+    holds them up."""
+    sql = ("SELECT (julianday(sent_at) - julianday(created_at)) * 86400 FROM outbox "
+           "WHERE status = 'sent' AND kind = 'staff' AND chat_id > 0")
+    with contextlib.suppress(sqlite3.Error), contextlib.closing(
+            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
+        return [float(v) for (v,) in c.execute(sql) if v is not None]
+    return []
+
+
+def pending_card_sources(db: Path) -> set[tuple[int, int]]:
+    """(chat, message) of reports whose ticket card is still waiting in the outbox."""
+    sql = ("SELECT t.source_chat_id, t.source_message_id FROM outbox o "
+           "JOIN tickets t ON t.id = o.card_ticket_id WHERE o.status = 'pending'")
+    with contextlib.suppress(sqlite3.Error), contextlib.closing(
+            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
+        return {(int(a), int(b)) for a, b in c.execute(sql)}
+    return set()
+
+
+# ------------------------------------------------------------------------------- one run
+
+
+@dataclass
+class RunResult:
+    """Figures of one rate."""
+
+    rate: float
+    seconds: float
+    posted: int = 0
+    achieved: float = 0.0
+    backlog_at_end: int = 0
+    reports: int = 0
+    problems: int = 0
+    supports: int = 0
+    tickets: int = -1
+    supporters: int = -1
+    latencies: list[float] = field(default_factory=list)
+    acks_missing_queued: int = 0
+    acks_missing_lost: int = 0
+    duplicate_acks: int = 0
+    group_minute_max: int = 0
+    group_minute_attempted: int = 0
+    group_calendar_minute_max: int = 0
+    sends_second_max: int = 0
+    sends_second_attempted: int = 0
+    group_sends: int = 0
+    edits: int = 0
+    private_sends: int = 0
+    served_429: int = 0
+    served_429_groups: int = 0
+    brief_delays: list[float] = field(default_factory=list)
+    drained: bool = False
+    drain_seconds: float = 0.0
+    peak_rss: int = 0
+    cpu_startup: float = 0.0
+    cpu_run: float = 0.0
+    exit_code: int | None = None
+    log_errors: list[str] = field(default_factory=list)
+    limiter_log_lines: int = 0
+    outbox_failed: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        """No crash, nothing lost or doubled, no error logged, drained in time. (429s are
+        reported as figures, not failures: the outbox recovers from them by design.)"""
+        return (self.exit_code == 0 and self.drained and self.acks_missing_lost == 0
+                and self.duplicate_acks == 0 and self.tickets == self.problems
+                and self.supporters == self.supports and not self.log_errors
+                and self.outbox_failed == 0)
+
+
+def latency_cells(values: Sequence[float]) -> tuple[str, str, str, str]:
+    if not values:
+        return ("-", "-", "-", "-")
+    return (f"{statistics.median(values):.2f}", f"{percentile(values, 95):.2f}",
+            f"{percentile(values, 99):.2f}", f"{max(values):.2f}")
+
+
+async def wait_bot_ready(server: LocalBotApi, proc: asyncio.subprocess.Process,
+                         within: float) -> None:
+    """The bot is ready once it long-polls; fail early if it died instead."""
+    deadline = time.monotonic() + within
+    while server.poll_count == 0:
+        if proc.returncode is not None:
+            raise RuntimeError(f"the bot exited with code {proc.returncode} during start-up")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the bot did not start polling within {within:.0f} s")
+        await asyncio.sleep(0.05)
+
+
+async def stop_bot(proc: asyncio.subprocess.Process, within: float = 20.0) -> int | None:
+    """SIGTERM (the production stop path), then SIGKILL if it hangs (returns None)."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return await asyncio.wait_for(proc.wait(), within)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return None
+
+
+async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], workdir: Path,
+                   *, seed: int, drain_timeout: float, quiet: bool) -> RunResult:
+    """One rate: fresh server, database and bot process; load; drain; measure."""
+    result = RunResult(rate=rate, seconds=seconds)
+    rng = random.Random(f"{seed}:{rate}")
+    plan, problems = make_plan(rate, seconds, groups, rng)
+    result.reports = sum(p.kind != "chat" for p in plan)
+    result.problems = len(problems)
+    result.supports = sum(p.kind == "support" for p in plan)
+    run_dir = workdir / f"rate{rate:g}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    db, config, log_path = run_dir / "bench.db", run_dir / "bench.toml", run_dir / "bot.log"
+    config.write_text(config_text(groups), encoding="utf-8")
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(f"  [{rate:g}/s] {text}", flush=True)
+
+    async with LocalBotApi(enforce_limits=True) as server:
+        staff = [server.user(uid, name, username) for uid, name, username in STAFF]
+        for spec in groups:
+            server.group(spec.chat_id, spec.title, admins=[staff[2]], members=staff[:2])
+        residents: dict[int, object] = {}
+
+        def resident(uid: int) -> object:
+            if uid not in residents:
+                residents[uid] = server.user(
+                    uid, SURNAMES[uid % len(SURNAMES)] + GIVEN[uid // 7 % len(GIVEN)])
+            return residents[uid]
+
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "PYTHONUNBUFFERED": "1"}
+        env.pop("TELEGRAM_API_URL", None)
+        with log_path.open("wb") as log:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config),
+                "--db", str(db), "--api-url", server.base_url,
+                cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
+        watch = ProcessWatch(proc.pid)
+        watch.start()
+        try:
+            await wait_bot_ready(server, proc, within=60)
+            # Staff open their private chats first, as the README asks, so briefs go to
+            # them privately instead of as mentions in the groups.
+            for person in staff:
+                await server.start_private(person)
+            await server.wait_for(lambda: server.pending_updates() == 0, timeout=30)
+            watch.sample()
+            result.cpu_startup = watch.cpu
+            say(f"bot ready (pid {proc.pid}); {len(plan)} messages, {result.reports} reports, "
+                f"{result.problems} distinct problems")
+
+            loop = asyncio.get_running_loop()
+            posted: list[tuple[Planned, int, float]] = []  # plan item, message id, wall time
+            load_start_wall = time.time()
+            start = loop.time()
+            for item in plan:
+                delay = start + item.at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if proc.returncode is not None:
+                    break
+                wall = time.time()
+                message = await server.post(item.group.chat_id, resident(item.user_id),
+                                            item.text)
+                posted.append((item, message.message_id, wall))
+            load_seconds = loop.time() - start
+            result.posted = len(posted)
+            result.achieved = len(posted) / max(load_seconds, 1e-9)
+            result.backlog_at_end = server.pending_updates() + max(
+                0, (await asyncio.to_thread(db_counts, db))["inbox_unprocessed"])
+            say(f"posted {len(posted)} in {load_seconds:.1f} s; input backlog "
+                f"{result.backlog_at_end}; draining (up to {drain_timeout:.0f} s)")
+
+            originals = {(p.group.chat_id, mid): wall for p, mid, wall in posted
+                         if p.kind == "report"}
+            drain_start = loop.time()
+            last_note = drain_start
+            while True:
+                counts = await asyncio.to_thread(db_counts, db)
+                idle = (server.pending_updates() == 0 and counts["inbox_unprocessed"] == 0
+                        and counts["outbox_pending"] == 0)
+                if idle or proc.returncode is not None:
+                    result.drained = idle
+                    break
+                if loop.time() - drain_start > drain_timeout:
+                    break
+                if loop.time() - last_note > 30:
+                    last_note = loop.time()
+                    acked = len(_acks(server, originals))
+                    say(f"draining: {loop.time() - drain_start:.0f} s, acks {acked}/"
+                        f"{len(originals)}, outbox pending {counts['outbox_pending']}, "
+                        f"429s {len(server.faults.served_429)}")
+                await asyncio.sleep(0.25)
+            result.drain_seconds = loop.time() - drain_start
+            watch.sample()
+            result.cpu_run = watch.cpu - result.cpu_startup
+        finally:
+            result.exit_code = await stop_bot(proc)
+            await watch.stop()
+        result.peak_rss = watch.peak_rss
+
+        counts = db_counts(db)
+        result.tickets, result.supporters = counts["tickets"], counts["supporters"]
+        result.outbox_failed = max(0, counts["outbox_failed"])
+        result.brief_delays = staff_brief_delays(db)
+        _measure(result, server, originals, load_start_wall, pending_card_sources(db))
+
+    text = log_path.read_text("utf-8", errors="replace")
+    errors = [line for line in text.splitlines() if " ERROR " in line or " CRITICAL " in line]
+    # PTB's AIORateLimiter logs every 429 it passes on as an ERROR with a traceback; the
+    # outbox then waits retry_after and resends. Those are counted as 429s, not as faults.
+    limiter = [line for line in errors if LIMITER_LOG in line]
+    result.limiter_log_lines = len(limiter)
+    result.log_errors = [line for line in errors if LIMITER_LOG not in line]
+    return result
+
+
+def _acks(server: LocalBotApi, originals: dict[tuple[int, int], float]
+          ) -> dict[tuple[int, int], list[float]]:
+    """Successful group replies to each original report: (chat, message id) → times."""
+    acks: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for request in server.sent(method="sendMessage"):
+        chat, target = chat_of(request), reply_target(request)
+        if chat is not None and chat < 0 and target is not None and (chat, target) in originals:
+            acks[(chat, target)].append(request.time)
+    return acks
+
+
+def _measure(result: RunResult, server: LocalBotApi, originals: dict[tuple[int, int], float],
+             origin: float, queued_cards: set[tuple[int, int]]) -> None:
+    acks = _acks(server, originals)
+    for key, posted_at in originals.items():
+        times = acks.get(key)
+        if times:
+            result.latencies.append(min(times) - posted_at)
+            result.duplicate_acks += len(times) > 1
+        elif key in queued_cards:
+            result.acks_missing_queued += 1
+        else:
+            result.acks_missing_lost += 1
+
+    def sends(include_failed: bool) -> list[Request]:
+        return [r for r in server.sent(include_failed=include_failed)
+                if r.method.lower() in SEND_METHODS and r.time >= origin]
+
+    by_group: dict[int, list[float]] = defaultdict(list)
+    by_group_attempted: dict[int, list[float]] = defaultdict(list)
+    for request in sends(include_failed=False):
+        chat = chat_of(request)
+        if chat is not None and chat < 0:
+            by_group[chat].append(request.time)
+            result.group_sends += 1
+        else:
+            result.private_sends += 1
+    for request in sends(include_failed=True):
+        chat = chat_of(request)
+        if chat is not None and chat < 0:
+            by_group_attempted[chat].append(request.time)
+    result.edits = sum(1 for r in server.sent() if r.method.lower() == "editmessagetext"
+                       and r.time >= origin)
+    result.group_minute_max = max((max_in_window(t, 60) for t in by_group.values()), default=0)
+    result.group_minute_attempted = max(
+        (max_in_window(t, 60) for t in by_group_attempted.values()), default=0)
+    result.group_calendar_minute_max = max(
+        (max_per_calendar_minute(t, origin) for t in by_group.values()), default=0)
+    result.sends_second_max = max_in_window((r.time for r in sends(False)), 1.0)
+    result.sends_second_attempted = max_in_window((r.time for r in sends(True)), 1.0)
+    served = server.faults.served_429
+    result.served_429 = len(served)
+    result.served_429_groups = sum(1 for f in served if _negative(f.chat_id))
+
+
+def _negative(chat_id: object) -> bool:
+    try:
+        return int(chat_id) < 0  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------------------ printing
+
+
+def print_result(r: RunResult) -> None:
+    p50, p95, p99, worst = latency_cells(r.latencies)
+    print(f"\n== {r.rate:g} msg/s for {r.seconds:g} s ==")
+    print(f"input: offered {r.rate:g}/s, achieved {r.achieved:.1f}/s ({r.posted} posted); "
+          f"backlog at end of load {r.backlog_at_end} updates")
+    print(f"report → card latency (s), {len(r.latencies)} acked: median {p50}, p95 {p95}, "
+          f"p99 {p99}, max {worst}")
+    if r.brief_delays:
+        b50, b95, _, bmax = latency_cells(r.brief_delays)
+        print(f"worker briefs (private, {len(r.brief_delays)}): outbox wait median {b50} s, "
+              f"p95 {b95} s, max {bmax} s")
+    print(f"acks missing: {r.acks_missing_queued + r.acks_missing_lost} "
+          f"({r.acks_missing_queued} still queued in the outbox, {r.acks_missing_lost} lost); "
+          f"duplicate acks: {r.duplicate_acks}")
+    print(f"tickets: {r.tickets} created / {r.problems} expected (distinct problems); "
+          f"supporters (附议): {r.supporters} / {r.supports} expected; "
+          f"reports posted {r.reports}")
+    print(f"sends per group per minute: max {r.group_minute_max} (rolling 60 s; limit "
+          f"{GROUP_LIMIT_PER_MINUTE}), {r.group_calendar_minute_max} per calendar minute, "
+          f"{r.group_minute_attempted} attempted incl. refused")
+    print(f"sends per second overall: max {r.sends_second_max} (rolling 1 s; limit "
+          f"{GLOBAL_LIMIT_PER_SECOND}), {r.sends_second_attempted} attempted; "
+          f"429s served: {r.served_429} ({r.served_429_groups} on group chats)")
+    print(f"traffic: {r.group_sends} group sends, {r.edits} card edits, "
+          f"{r.private_sends} private sends; outbox failed rows: {r.outbox_failed}")
+    drain = "drained" if r.drained else "NOT drained"
+    print(f"{drain} {r.drain_seconds:.1f} s after the load; bot peak RSS "
+          f"{r.peak_rss / 2**20:.0f} MiB, CPU {r.cpu_run:.1f} s during load+drain "
+          f"(+{r.cpu_startup:.1f} s start-up); exit code {r.exit_code}")
+    print(f"bot log: {len(r.log_errors)} error line(s) besides {r.limiter_log_lines} "
+          f"'{LIMITER_LOG}' lines (one per 429)")
+    for line in r.log_errors[:3]:
+        print(f"  {line[:200]}")
+
+
+def print_table(results: Sequence[RunResult]) -> None:
+    head = ("rate/s", "achieved", "tickets", "supp.", "missing", "p50 s", "p95 s", "p99 s",
+            "max s", "grp/min", "sends/s", "429s", "drain s", "RSS MiB", "CPU s", "ok")
+    rows = []
+    for r in results:
+        rows.append((
+            f"{r.rate:g}", f"{r.achieved:.1f}", f"{r.tickets}/{r.problems}",
+            f"{r.supporters}/{r.supports}", str(r.acks_missing_queued + r.acks_missing_lost),
+            *latency_cells(r.latencies), str(r.group_minute_max), str(r.sends_second_max),
+            str(r.served_429), f"{r.drain_seconds:.0f}", f"{r.peak_rss / 2**20:.0f}",
+            f"{r.cpu_run:.1f}", "yes" if r.healthy else "NO",
+        ))
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    print("\n| " + " | ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    groups = ALL_GROUPS[: args.groups]
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gridbot-e2e-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        config = workdir / "corpus-check.toml"
+        config.write_text(config_text(groups), encoding="utf-8")
+        check_corpus(config, groups)
+        print(f"e2e bench: rates {','.join(f'{r:g}' for r in args.rates)} msg/s, "
+              f"{args.seconds:g} s each, {len(groups)} groups over 2 grids, "
+              f"~30% reports (25% of them repeats), seed {args.seed}", flush=True)
+        results = []
+        for rate in args.rates:
+            result = await run_rate(rate, args.seconds, groups, workdir, seed=args.seed,
+                                    drain_timeout=args.drain_timeout, quiet=args.quiet)
+            print_result(result)
+            results.append(result)
+        print_table(results)
+        bad = [r for r in results if not r.healthy]
+        if bad:
+            print(f"\nunhealthy runs: {', '.join(f'{r.rate:g}/s' for r in bad)}"
+                  + ("" if args.keep else " (rerun with --keep DIR for the bot logs)"))
+            return 1
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="10,50,200",
+                        help="comma-separated input rates in messages/s (default 10,50,200)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="load seconds per rate")
+    parser.add_argument("--drain-timeout", type=float, default=900.0,
+                        help="seconds to wait for the bot to drain after each load")
+    parser.add_argument("--groups", type=int, default=6, choices=range(2, 7), metavar="2..6",
+                        help="number of bench groups (default 6, half per grid)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 3 s at 10 and 50 msg/s, drain bounded to 60 s")
+    parser.add_argument("--keep", metavar="DIR", help="keep configs, databases and bot logs")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rates, args.seconds = "10,50", 3.0
+        args.drain_timeout = min(args.drain_timeout, 60.0)
+    try:
+        args.rates = [float(x) for x in args.rates.split(",") if x.strip()]
+    except ValueError:
+        parser.error("--rates takes numbers, e.g. 10,50,200")
+    if not args.rates or any(r <= 0 or r > 1000 for r in args.rates):
+        parser.error("rates must be in (0, 1000]")
+    if not 0 < args.seconds <= 600:
+        parser.error("--seconds must be in (0, 600]")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return asyncio.run(main_async(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

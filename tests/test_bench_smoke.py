@@ -1,0 +1,39 @@
+"""Smoke test of the end-to-end bench: ``bench/e2e.py --quick`` runs the real bot in a
+subprocess against the local Bot API for 3 s at 10 and 50 msg/s and must finish cleanly.
+
+It fails when the bench itself breaks (its corpus no longer reads as intended, the bot
+does not start, a table row is missing) and when the bot loses or doubles a ticket or an
+acknowledgement, crashes, logs an error or does not drain: the bench exits 1 then.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: A final-table row: rate, achieved, tickets created/expected, supporters, ..., ok.
+ROW = re.compile(
+    r"^\|\s+(\d+)\s+\|\s+[\d.]+\s+\|\s+(\d+)/(\d+)\s+\|\s+(\d+)/(\d+)\s+\|.*\|\s+(yes|NO)\s+\|$",
+    re.MULTILINE)
+
+
+def test_e2e_bench_quick_runs_and_prints_the_table() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "e2e.py"), "--quick", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert "| rate/s |" in done.stdout, output[-4000:]
+    rows = {int(m[0]): m for m in ROW.findall(done.stdout)}
+    assert set(rows) == {10, 50}, output[-4000:]
+    for rate, tickets, expected, supporters, supports, ok in rows.values():
+        assert tickets == expected and int(expected) > 0, f"{rate}/s: tickets {tickets}/{expected}"
+        assert supporters == supports, f"{rate}/s: supporters {supporters}/{supports}"
+        assert ok == "yes", output[-4000:]
+    missing = re.findall(r"^acks missing: (\d+) ", done.stdout, re.MULTILINE)
+    assert missing == ["0", "0"], output[-4000:]
