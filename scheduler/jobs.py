@@ -1,4 +1,5 @@
-"""``GridScheduler``: the bot's clockwork — SLA ladder, digests, follow-ups, broadcasts.
+"""``GridScheduler``: the bot's clockwork — SLA ladder, digests, follow-ups, broadcasts,
+retention.
 
 The database is the source of truth; APScheduler (3.x ``AsyncIOScheduler`` on the bot's
 event loop) is only the ticker: one interval job calls :meth:`GridScheduler.tick` every
@@ -25,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler.followup import FollowupReport, FollowupRunner
 from scheduler.recurring import Fired, RecurringRunner
+from scheduler.retention import RetentionReport, RetentionRunner
 from scheduler.sla_run import LadderReport, LadderRunner
 
 if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
@@ -41,6 +43,7 @@ class TickReport:
     ladder: LadderReport = field(default_factory=LadderReport)
     followups: FollowupReport = field(default_factory=FollowupReport)
     fired: list[Fired] = field(default_factory=list)
+    retention: RetentionReport = field(default_factory=RetentionReport)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -59,6 +62,7 @@ class GridScheduler:
         self._ladder = LadderRunner(services)
         self._followups = FollowupRunner(services)
         self._recurring = RecurringRunner(services)
+        self._retention = RetentionRunner(services)
         self._lock = asyncio.Lock()  # ticks never overlap (ticker and a direct call)
         self._ticker: AsyncIOScheduler | None = None
 
@@ -113,6 +117,10 @@ class GridScheduler:
                 report.fired = await self._recurring.run(now)
             except Exception as error:
                 self._failed(report, "recurring", error)
+            try:
+                report.retention = await self._retention.run(now)
+            except Exception as error:
+                self._failed(report, "retention", error)
             if report.wrote:
                 self.services.dispatcher.wake()
             return report

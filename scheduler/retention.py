@@ -1,0 +1,82 @@
+"""Retention: once a day, forget what the community no longer needs to keep.
+
+Two things go, both idempotent:
+
+- the personal fields of tickets closed, cancelled or merged more than
+  ``config.retention_days`` ago (:func:`services.purge_personal_data`: reporter name
+  masked, report text replaced, parse result and room dropped, supporters' names and
+  texts masked; category, place down to the unit, timestamps and ratings stay for the
+  statistics);
+- raw Telegram updates in the inbox that were handled more than :data:`INBOX_KEEP` ago.
+  They hold every sender's name, username and full message text, and are only kept to
+  recognise a redelivery, which Telegram makes within a day at most. Updates that were
+  never handled (a poison message) stay for an operator to look at.
+
+It runs at the first scheduler tick of each local day. The ``job_runs`` row
+``retention:<local date>`` is claimed *after* the work, so a failed run is retried at
+the next tick, and a restart later the same day does not run it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from services import purge_personal_data
+
+if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
+    from runtime.context import Services
+
+log = logging.getLogger("gridbot.scheduler")
+
+#: Handled raw updates older than this are deleted from the inbox.
+INBOX_KEEP = timedelta(days=7)
+
+
+def retention_key(day: date) -> str:
+    """The ``job_runs`` key of one day's run."""
+    return f"retention:{day.isoformat()}"
+
+
+@dataclass(slots=True)
+class RetentionReport:
+    """What one run did; ``ran`` is False when today's run had already happened."""
+
+    ran: bool = False
+    tickets_purged: int = 0
+    updates_pruned: int = 0
+
+
+class RetentionRunner:
+    """The retention part of :class:`scheduler.jobs.GridScheduler`'s tick."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._done_for: date | None = None  # saves a read per tick; the database decides
+
+    async def run(self, now: datetime) -> RetentionReport:
+        services = self.services
+        day = now.astimezone(services.tz).date()
+        report = RetentionReport()
+        if self._done_for == day:
+            return report
+        key = retention_key(day)
+        async with services.db.read() as r:
+            if await r.job_runs.last_due(key) is not None:
+                self._done_for = day
+                return report
+        report.tickets_purged = await purge_personal_data(
+            services.db, services.config, services.clock)
+        async with services.db.transaction() as uow:
+            report.updates_pruned = await uow.inbox.prune(now - INBOX_KEEP)
+            # The day's midnight is the occurrence; a second claim the same day is refused.
+            await uow.job_runs.claim(key, datetime.combine(day, time(0), services.tz), now)
+        self._done_for = day
+        report.ran = True
+        log.info("retention %s: personal data purged from %d ticket(s) finished more than "
+                 "%d days ago; %d handled update(s) older than %d days removed from the inbox",
+                 day.isoformat(), report.tickets_purged, services.config.retention_days,
+                 report.updates_pruned, INBOX_KEEP.days)
+        return report
