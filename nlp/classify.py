@@ -183,51 +183,96 @@ def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[s
     return urgency, triggers
 
 
+def emergency_guard(text: str) -> str | None:
+    """Message-level reasons that no emergency is live here and now (one pipeline for every
+    emergency layer): news elsewhere, media / fiction, drills / notices / inspections, advice /
+    prevention, resolved or good news. A live-now cue ("快来人", "救命") outweighs the media,
+    drill and advice words, not a resolution."""
+    if is_elsewhere(text):
+        return "elsewhere"
+    if is_resolved(text) or P.GUARD_GOOD_NEWS.search(text):
+        return "resolved"
+    live = bool(P.LIVE_NOW.search(text)) and not P.GUARD_CHATTY.search(text)
+    if live:
+        return None
+    if P.GUARD_MEDIA.search(text) or P.DANGER_GUARD.search(text):
+        return "media"
+    if P.GUARD_DRILL.search(text):
+        return "drill"
+    if P.SUGGEST_START.search(text) or P.GUARD_ADVICE.search(text):
+        return "advice"
+    return None
+
+
+def live_at(text: str, start: int, end: int) -> bool:
+    """Per-trigger guard shared by every emergency layer: negated or none happened (没有着火,
+    没人被困), prevention (防…), hypothetical (万一, 如果, 就怕, 会不会), hedged future (会,
+    容易), past in the same clause, or "after" (摔倒后…). Uncertainty is live: 怕是, 恐怕,
+    好像, 是不是, 感觉, 可能是, 会不会是 all still count as an emergency."""
+    uncertain = text[max(0, start - 3): start] == "是不是"  # "maybe", not "it is not"
+    if (not uncertain and _negated(text, start, end)) or P.NEG_NONE_BEFORE.search(
+            text, max(0, start - 3), start):
+        return False
+    if start > 0 and text[start - 1] == "防":
+        return False
+    before = _clause_before(text, start)
+    if P.EMERG_HYPO.search(before) or P.PAST.search(before):
+        return False
+    if P.EMERG_HEDGE.search(text, max(0, start - 3), start):
+        return False
+    if P.BARE_FEAR.search(before) and not P.PERFECTIVE_AFTER.search(text[end: end + 5]):
+        return False
+    after = text[end: end + 6]
+    return not (P.HYPO_AFTER.match(after) or P.EMERG_HYPO_AFTER.match(after)
+                or after[:1] == "后")
+
+
 def _detect_urgency(
     text: str, spans: list[tuple[int, int]]
 ) -> tuple[str, list[str], str | None]:
-    """Urgency, triggers, and the danger-lexicon family when that layer set the emergency.
+    """Urgency, triggers, and the family (category) when a composed layer set the emergency.
 
-    Emergencies are checked with a light touch on purpose (missing one is the worst error):
-    only a clear negation, hypothetical, averted or past context in the same clause, or a
-    message that says the matter is resolved, cancels a trigger.
+    Every emergency layer (the enumerated triggers, the danger lexicon, the broadened stems,
+    the strong rescue cues) passes the same guards: `emergency_guard` for the message and
+    `live_at` for the trigger. A guarded enumerated trigger is demoted to same-day work.
     """
     resolved = is_resolved(text)
-    # News about somewhere else, or a suggestion, describes no emergency here and now.
-    elsewhere = is_elsewhere(text)
-    suggestion = bool(P.SUGGEST_START.search(text))
+    guard = emergency_guard(text)
     found: list[str] = []
-    if elsewhere:
+    if guard == "elsewhere":
         return "normal", [], None
-    if not resolved:
-        for rx in P.EMERGENCY:
-            for m in rx.finditer(text):
-                trig = m.group(0)
-                if P.PERSON_DOWN.search(trig) and not P.PERSON_NEAR.search(
-                        text[max(0, m.start() - 8): m.start()]):
-                    continue
-                if "没气" in trig and P.GAS_CUT_CONTEXT.search(text):
-                    continue  # a gas cut (urgent), not a person who stopped breathing
-                if P.SMOKE_TRIGGER.search(trig) and P.SMOKE_GUARD.search(text):
-                    continue  # barbecue smoke, cigarette smell: a nuisance, not a fire
-                if (_not_happening(text, m.start(), m.end()) or suggestion
-                        or (P.BLOOD_TRIGGER.search(trig) and P.BITE_CONTEXT.search(text)
-                            and not P.VIOLENCE.search(text)
-                            and not P.HEAVY_BLEEDING.search(text))
-                        or (P.TRAPPED_HOME.search(text, m.start(), m.end() + 4)
-                            and P.OUTAGE_CONTEXT.search(text))):
-                    found.append(trig)  # demoted: still same-day work
-                    continue
-                return "emergency", [trig], None
+    for rx in P.EMERGENCY:
+        for m in rx.finditer(text):
+            trig = m.group(0)
+            if P.PERSON_DOWN.search(trig) and not P.PERSON_NEAR.search(
+                    text[max(0, m.start() - 8): m.start()]):
+                continue
+            if "没气" in trig and P.GAS_CUT_CONTEXT.search(text):
+                continue  # a gas cut (urgent), not a person who stopped breathing
+            if P.SMOKE_TRIGGER.search(trig) and P.SMOKE_GUARD.search(text):
+                continue  # barbecue smoke, cigarette smell: a nuisance, not a fire
+            if P.STRONG_CUE.fullmatch(trig) and (P.GUARD_CHATTY.search(text)
+                                                 or P.STRONG_NUISANCE.search(text)):
+                continue  # "救命 广场舞太吵了": figurative
+            if (guard or not live_at(text, m.start(), m.end())
+                    or (P.BLOOD_TRIGGER.search(trig) and P.BITE_CONTEXT.search(text)
+                        and not P.VIOLENCE.search(text)
+                        and not P.HEAVY_BLEEDING.search(text))
+                    or (P.TRAPPED_HOME.search(text, m.start(), m.end() + 4)
+                        and P.OUTAGE_CONTEXT.search(text))):
+                found.append(trig)  # demoted: still same-day work
+                continue
+            return "emergency", [trig], None
+    if not guard:
         for rx, contexts in P.EMERGENCY_WITH_CONTEXT:
             m = rx.search(text)
-            if (m and not suggestion and all(c.search(text) for c in contexts)
-                    and not _not_happening(text, m.start(), m.end())):
+            if (m and all(c.search(text) for c in contexts)
+                    and live_at(text, m.start(), m.end())):
                 return "emergency", [m.group(0)], None
-        if not suggestion:
-            danger = danger_scan(text)
-            if danger:
-                return "emergency", [danger[0]], danger[1]
+        for scan in (danger_scan, broad_scan, strong_scan):
+            hit = scan(text)
+            if hit:
+                return "emergency", [hit[0]], hit[1]
     found = found[:1] if found and not resolved else []
     for rx in P.URGENT:
         for m in rx.finditer(text):
@@ -249,11 +294,11 @@ def danger_scan(text: str) -> tuple[str, str] | None:
     """The danger lexicon: (trigger, category) of the first live danger stem, or None.
 
     Stems are short and composable by family (gas word + smell/leak, a person + down/fit/
-    not breathing, a vulnerable person + missing/not seen, ...); a stem counts unless it is
-    negated, hypothetical, past, prevention (防…), "after" (摔倒后…), or the message is
-    fiction, advice, figurative speech or good news (DANGER_GUARD).
+    not breathing, a vulnerable person + missing/not seen, ...). The caller has applied
+    `emergency_guard`; each stem must pass `live_at`, and habitual wording ("好几个", "老是")
+    is a standing problem, not one now.
     """
-    if P.DANGER_GUARD.search(text) or P.DANGER_HABITUAL.search(text):
+    if P.DANGER_HABITUAL.search(text):
         return None
     if P.TRAPPED_HOME.search(text) and P.OUTAGE_CONTEXT.search(text):
         return None  # stuck at home in an outage: urgent
@@ -271,17 +316,70 @@ def danger_scan(text: str) -> tuple[str, str] | None:
                     continue  # "把垃圾倒在…": pouring, not a person down
             if "没气" in trig and P.GAS_CUT_CONTEXT.search(text):
                 continue  # a gas cut, not a person who stopped breathing
-            if (P.HYPOTHETICAL.search(trig)
-                    or P.DANGER_HEDGE.search(text, max(0, m.start() - 2), m.start())):
+            if P.EMERG_HYPO.search(trig):
                 continue
             if smoke_guard and P.SMOKE_TRIGGER.search(trig):
                 continue  # barbecue, chimney, cigarettes
             if bite and P.BLOOD_TRIGGER.search(trig):
                 continue  # a dog bite that bleeds a little: urgent
-            if _not_happening(text, m.start(), m.end()) or text[m.end(): m.end() + 1] == "后":
+            if not live_at(text, m.start(), m.end()):
                 continue
             return trig, slug
     return None
+
+
+def broad_scan(text: str) -> tuple[str, str] | None:
+    """Broadened short stems (fire/smoke, suicide, trapped, not seen for days), each paired
+    with a place, a person or a live cue; same guards as every other layer."""
+    smoke_guard = bool(P.SMOKE_GUARD.search(text))
+    for slug, rx, family in P.BROAD:
+        for m in rx.finditer(text):
+            trig = m.group(0)
+            if family == "smoke" and smoke_guard:
+                continue
+            if family == "suicide" and (P.DANGER_HABITUAL.search(text)
+                                        or re.search(r"每天|每次|按时|提醒", text)):
+                continue
+            if family in ("smoke", "trapped") and P.DANGER_HABITUAL.search(text):
+                continue
+            if family == "suicide" and P.GUARD_CHATTY.search(text):
+                continue
+            if family == "trapped":
+                in_car = bool(P.BROAD_CHILD_IN_CAR.search(text))
+                if (P.BROAD_TRAPPED_GUARD.search(text) or not P.BROAD_PERSON.search(text)
+                        or not (in_car or P.BROAD_TRAPPED_LIVE.search(text))):
+                    continue
+                if P.TRAPPED_HOME.search(text) and P.OUTAGE_CONTEXT.search(text):
+                    continue
+            if family == "notseen" and not P.BROAD_ELDER.search(text):
+                continue
+            if not live_at(text, m.start(), m.end()):
+                continue
+            if family == "trapped":
+                slug = ("fire_gas_safety" if _GAS_OR_FIRE.search(text) or "烟" in text
+                        else "elevator" if "电梯" in text else slug)
+            return trig, slug
+    m = P.ENGLISH.search(text)
+    if m and live_at(text, m.start(), m.end()):
+        low = m.group(0).lower()
+        slug = ("fire_gas_safety" if ("gas" in low or "fire" in low)
+                else "elderly_care" if "fall" in low or "fell" in low else "other")
+        return m.group(0), slug
+    return None
+
+
+def strong_scan(text: str) -> tuple[str, str] | None:
+    """A call for rescue (救命, 快来人, 打119 …) is an emergency on its own unless guarded
+    or chatty ("救命 太吵了", "快报警吧 哈哈")."""
+    if (P.GUARD_CHATTY.search(text) or P.DANGER_HABITUAL.search(text)
+            or P.STRONG_NUISANCE.search(text)):
+        return None
+    m = P.STRONG_CUE.search(text)
+    if not m or not live_at(text, m.start(), m.end()):
+        return None
+    if "119" in m.group(0):
+        return m.group(0), "fire_gas_safety"
+    return m.group(0), "other"
 
 
 _FIRE_FAMILY = P.EMERGENCY_FAMILY[0][0]

@@ -251,7 +251,7 @@ _GAS = r"(?:煤气|燃气|天然气|液化气|瓦斯|燃起|气罐)"
 _WHO = r"(?:人|老|孩|娃|她|他|妈|爸|伴|叔|姨|爷|奶|婆|公|哥|姐|弟|妹|男|女|孙|儿|宝|工|邻居|朋友|同学|保安|师傅)"
 DANGER = [
     # gas: a gas word next to smell / leak / hiss / damage / poisoning, either order
-    ("fire_gas_safety", _rx(_GAS + r"[^。!?]{0,12}(?:味|漏|泄|冒气|嘶|呲|挖断|挖破|中毒|报警器[^。!?]{0,4}(?:叫|响))"
+    ("fire_gas_safety", _rx(_GAS + r"[^。!?]{0,12}(?:味|漏|泄|冒气|出气|往外喷|嘶|呲|挖断|挖破|中毒|报警器[^。!?]{0,4}(?:叫|响))"
                             r"|(?:气味|味道|漏|泄)[^。!?]{0,8}" + _GAS
                             + r"|泄[漏露](?![^。!?]{0,4}(?:隐私|信息|个人|秘密))|一氧化碳"), False),
     # fire, smoke, sparks, explosions (figurative uses are in DANGER_GUARD)
@@ -265,7 +265,7 @@ DANGER = [
     ("public_order", _rx(r"捅(?:人|伤|了|死)|被捅|砍(?:人|伤|死|了人)|被砍|持刀|拿刀|拿着?菜刀|动刀|刀子|划伤|打伤|家暴|追着?(?:人|打|砍)|在追人|打得[^。!?]{0,3}(?:重|狠|凶)|抢劫|推倒[^。!?]{0,8}血|打[^。!?]{0,10}(?:血|伤|躺|倒)|刺伤|被刺"), False),
     # suicide risk and falls from height / into water
     ("public_order", _rx(r"跳楼|要跳|想跳|往下跳|不想活|活不下去|轻生|寻死|自杀|遗书|喝农药|喝了农药|吃了安眠药|割腕"), False),
-    ("elderly_care", _rx(r"掉(?:进|到|下|入)?[^。!?\s]{0,4}(?:河|水|井|池|塘|湖|坑|化粪池|楼)|坠楼|坠落|摔下来|摔下去|滚下来|跳河|跳江|扑腾|从楼上[^。!?]{0,4}(?:掉|摔|跳|坠)|落水|溺水|往水里走|挂在(?:外面|窗外|阳台外)|栏杆外|窗台外"), True),
+    ("elderly_care", _rx(r"掉下来了|掉下去了|掉进去了|从[^。!?\s]{0,6}(?:楼|阳台|窗|顶)[^。!?\s]{0,4}(?:掉|摔|跳|坠)|掉(?:进|到|下|入)?[^。!?\s]{0,4}(?:河|水|井|池|塘|湖|坑|化粪池|楼)|坠楼|坠落|摔下来|摔下去|滚下来|跳河|跳江|扑腾|从楼上[^。!?]{0,4}(?:掉|摔|跳|坠)|落水|溺水|往水里走|挂在(?:外面|窗外|阳台外)|栏杆外|窗台外"), True),
     # a person down: fallen, fainted, fit, stroke, heart, not breathing, electrocuted
     ("elderly_care", _rx(r"倒了|倒在|倒地|栽倒|跌倒|摔倒|摔了|摔在|摔地|晕|昏|抽搐|癫痫|羊癫疯|羊角风|骤停|没呼吸|不呼吸|没气了|脸[^。!?\s]{0,2}(?:紫|青)了|嘴歪|说不出话|说不了话|半边身子|中风|脑梗|胸口(?:痛|疼|闷)|喘不上|喘不过|吐血|触电|抽风|不会说话|心口疼|爬不动|被车撞|撞倒|起不来|起唔来|爬不起来|动不了|(?:叫|喊)不醒|没反应|一动不动|流[^。!?\s]{0,3}血|出血|头破|头磕破|见血|满脸是血|快不行了"), True),
     # someone vulnerable missing
@@ -292,3 +292,45 @@ DANGER_NEEDS_VULNERABLE = _rx(r"走丢|走失|失踪|找不|不见|迷路|没回
 DANGER_HABITUAL = _rx(r"好几个|好几次|老是|总是|经常|天天|每次|常常|动不动")
 # Hedges just before a stem: "会划伤孩子", "容易摔".
 DANGER_HEDGE = _rx(r"会|可能|容易|怕(?!是)|能")
+
+# --- one guard pipeline for every emergency trigger (added after blind9) -----------------
+# Message-level: the message is about something that is not live here and now.
+GUARD_MEDIA = _rx(r"电影|电视剧|电视里|电视上|电视说|视频|小说|梦见|做梦|游戏|动画|动漫|新闻|听说|拍戏|拍电视|剧组|假扮|抖音|短视频|剧里|书里|故事")
+GUARD_DRILL = _rx(r"演练|演习|模拟|安检|入户(?:检查|巡查)|消防检查|巡查|排查|培训|讲座|科普|知识|安全教育|宣传|报名|急救课|(?:安全|消防)(?:课|常识)")
+GUARD_ADVICE = _rx(r"^(?:我|本人)?(?:建议|提议|希望(?:社区|物业|能|在|可以|有关)|呼吁)|如何(?:预防|防范|防止|避免)|怎么(?:预防|防范|防止|避免)|预防|防范|注意事项|小贴士|温馨提示|怎么逃生|如何逃生|应该打哪|该打哪|多发|高发|出门记得|记得关|记得检查")
+GUARD_GOOD_NEWS = _rx(r"终于|气色|精神(?:不错|很好)|出院|已经送|送到医院了|送医院了|找到了|没大事|没什么事|没啥事|还好没事|没事了|挺好的|都挺好|很好的|是因为|原来是|去(?:女儿|儿子|亲戚)家|回老家|出去旅游|点赞|表扬|就来了|及时赶到|在家养着|养伤|在养")
+# A live-now cue outweighs a media / drill / advice word elsewhere in the message.
+LIVE_NOW = _rx(r"快来人|快叫|快打|快报警|赶紧(?:来|报警|打)|救命|现在正|正在(?:着|烧|冒|漏)|快下楼|快跑|快救|SOS|sos")
+# Figurative / chatty uses that cancel a strong cue ("救命 太吵了", "快报警吧 哈哈").
+GUARD_CHATTY = _rx(r"哈哈|呵呵|嘻嘻|笑死|表情|太吵|吵死|好吵|烦死|累死|热死|无聊|团购|取货|到货|鸡蛋|有用吗|猫|狗")
+# Per-trigger hypotheticals for emergencies. Unlike HYPOTHETICAL, uncertainty is live:
+# 怕是 / 恐怕 / 好像 / 是不是 / 感觉 / 可能是 / 会不会是 mean "probably / maybe it is".
+EMERG_HYPO = _rx(r"演练|演习|模拟|培训|讲座|宣传|知识|防范|预防|防止|避免|谨防|以防|万一|如果|假如|要是|一旦|小心|注意|安全教育|排查|会不会(?!是)|容易|可能会|差点|差一点|险些|迟早|真要|就怕|怕会|怕哪天|怕以后|怕万一|哪天|真(?!的|是)|(?<![\d一二三四五六七八九十第])一$")
+EMERG_HEDGE = _rx(r"(?<!不)(?:会|容易|能|可能会|可能要|要是)$")
+# Bare 怕 ("怕着火") is a fear of the future unless the event is told as done ("怕着火了").
+BARE_FEAR = _rx(r"(?<![恐哪])怕(?!是|不是)")
+PERFECTIVE_AFTER = _rx(r"^[^。!?,\s]{0,3}(?:了|咯|啦|喽|嘞|哦)")
+NEG_NONE_BEFORE = _rx(r"(?:没有?人|无人|没有人员|没)$")
+
+# Strong cues: a call for rescue is an emergency on its own unless a guard fires.
+STRONG_CUE = _rx(r"救命|快来人|来人啊|快报警|快叫救护车|(?:快|赶紧|帮忙|帮我)?打(?:120|119|110)|叫救护车|\bSOS\b|\bsos\b|\bhelp\b|\bHELP\b")
+
+# Broadened stems (short; each needs a place, a person or a now-cue nearby).
+_PLACE = r"(?:楼|屋|家|房|室|厨房|阳台|车库|变电|配电|电箱|箱|那边|那里|这边|这里|门口|走廊|楼道|地下室|仓库|店|车棚|垃圾|顶|间|里|外|上|下)"
+BROAD = [
+    ("fire_gas_safety", _rx(_PLACE + r"[^。!?\s]{0,3}(?:有火|着了(?!凉|急|迷|魔|道)|烧起来|烧着)|(?:好多|好大|很多|全是|都是|一屋|满屋|满楼道)的?烟(?![头酒草花])|浓烟|眼睛[^。!?\s]{0,2}睁不开|呛得|呛死|进烟了|火[^。!?\s]{0,4}(?:窜|蹿)|门外都是火"), "smoke"),
+    ("public_order", _rx(r"吞了?[^。!?\s]{0,4}药|吃了[^。!?\s]{0,2}(?:一|整|半)?(?:瓶|把|盒|板|堆)[^。!?\s]{0,4}药|(?:药|安眠药|降压药)[^。!?\s]{0,2}(?:都|全)吃了|割腕|翻[^。!?\s]{0,3}栏杆|跨[^。!?\s]{0,4}栏杆|栏杆外|不想活|活着没(?:意思|劲)|活不下去|同归于尽"), "suicide"),
+    ("other", _rx(r"(?:锁|关|困|堵|卡)(?:在|住)[^。!?\s]{0,4}(?:车里|车内|里面|里头|屋里|房间|厕所|卫生间|家里|屋里)|(?:车里|车内)[^。!?\s]{0,3}(?:锁|关)着?了?[^。!?\s]{0,2}(?:个|一个)?(?:人|孩|小孩|宝宝|娃|老人)|出不去|出不来|下不去|反锁"), "trapped"),
+    ("elderly_care", _rx(r"(?:几|好几|两|三|四|五|多|[二三四五六七八九十\d])天[^。!?\s]{0,3}没(?:去|见|出门|开门|拿|下楼|露面|出来|动静)|没人送饭"), "notseen"),
+]
+BROAD_PERSON = _rx(r"我|我们|人|孩|小孩|宝宝|娃|老人|老太太|老太|老爷子|老头|大爷|奶奶|爷爷|阿婆|婆婆|外婆|外公|独居|妈|爸|老伴|他|她|儿子|女儿|邻居")
+BROAD_ELDER = _rx(r"阿婆|老爷子|老太太|老太|老头|老人|大爷|奶奶|爷爷|婆婆|外婆|外公|独居|孤寡|空巢|老伴|我妈|我爸|瘫")
+BROAD_TRAPPED_LIVE = _rx(r"烟|火|煤气|燃气|哭|闷|晒|热|喊|叫|救|拍门|打不开|脸[^。!?\s]{0,2}(?:红|紫)|车窗|电梯|咚")
+BROAD_CHILD_IN_CAR = _rx(r"(?:车里|车内)[^。!?]{0,6}(?:孩|宝宝|娃|婴儿)|(?:孩|宝宝|娃|婴儿)[^。!?]{0,6}(?:车里|车内)")
+# "一着火就完了", "着火的话": a consequence, not an event.
+EMERG_HYPO_AFTER = _rx(r"^(?:就(?:完|麻烦|危险|糟|惨)|的话|咋整)")
+# A rescue cue next to a nuisance ("天花板滴水 快来人看看") is urgency, not an emergency.
+STRONG_NUISANCE = _rx(r"滴水|漏水|渗水|进水|积水|水管|下水|漫到|淹|吵|噪音|臭|垃圾|停车|堵死|总阀|停电|停水")
+BROAD_TRAPPED_GUARD = _rx(r"玩|游戏|写作业|哈哈|门外|狗|猫|钥匙")
+# English cues (mixed-language messages).
+ENGLISH = _rx(r"(?i)smell(?:s|ing)? gas|gas leak|\bfire\b|fell down|fallen|unconscious|not breathing|can'?t breathe|trapped|stuck in (?:the )?(?:lift|elevator)|bleeding|\bhelp\b|\bsos\b")
