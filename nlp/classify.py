@@ -192,9 +192,13 @@ def emergency_guard(text: str) -> str | None:
         return "elsewhere"
     if is_resolved(text) or P.GUARD_GOOD_NEWS.search(text):
         return "resolved"
+    if P.GUARD_FIGURATIVE.search(text) and not P.STRONG_CUE.search(text):
+        return "figurative"
     live = bool(P.LIVE_NOW.search(text)) and not P.GUARD_CHATTY.search(text)
     if live:
         return None
+    if P.GUARD_FIGURATIVE.search(text):
+        return "figurative"
     if P.GUARD_MEDIA.search(text) or P.DANGER_GUARD.search(text):
         return "media"
     if P.GUARD_DRILL.search(text):
@@ -211,7 +215,7 @@ def live_at(text: str, start: int, end: int) -> bool:
     好像, 是不是, 感觉, 可能是, 会不会是 all still count as an emergency."""
     uncertain = text[max(0, start - 3): start] == "是不是"  # "maybe", not "it is not"
     if (not uncertain and _negated(text, start, end)) or P.NEG_NONE_BEFORE.search(
-            text, max(0, start - 3), start):
+            text, max(0, start - 3), start) or P.NEG_INSIDE.search(text, start, end):
         return False
     if start > 0 and text[start - 1] == "防":
         return False
@@ -307,11 +311,11 @@ def danger_scan(text: str) -> tuple[str, str] | None:
     for slug, rx, needs_person in P.DANGER:
         for m in rx.finditer(text):
             trig = m.group(0)
-            if (P.DANGER_NEEDS_VULNERABLE.search(trig)
+            if (slug == "elderly_care" and P.DANGER_NEEDS_VULNERABLE.search(trig)
                     and not P.DANGER_VULNERABLE.search(text)):
                 continue
             if needs_person:
-                who = P.DANGER_WHO.search(text, max(0, m.start() - 12), m.start())
+                who = P.DANGER_WHO.search(text, max(0, m.start() - 12), m.end())
                 if not who or "把" in text[who.end(): m.start()]:
                     continue  # "把垃圾倒在…": pouring, not a person down
             if "没气" in trig and P.GAS_CUT_CONTEXT.search(text):
@@ -353,8 +357,15 @@ def broad_scan(text: str) -> tuple[str, str] | None:
                     continue
             if family == "notseen" and not P.BROAD_ELDER.search(text):
                 continue
+            if family == "inside" and not P.BROAD_INSIDE_LIVE.search(text):
+                continue
+            if family == "down" and not P.BROAD_DOWN_PERSON.search(text):
+                continue
             if not live_at(text, m.start(), m.end()):
                 continue
+            if family == "inside":
+                slug = ("elevator" if "电梯" in text else "fire_gas_safety"
+                        if _GAS_OR_FIRE.search(text) else "facilities" if "塌" in text else slug)
             if family == "trapped":
                 slug = ("fire_gas_safety" if _GAS_OR_FIRE.search(text) or "烟" in text
                         else "elevator" if "电梯" in text else slug)

@@ -277,7 +277,7 @@ DANGER = [
     ("pets", _rx(r"在咬(?:人|小孩|孩子|老人)"), False),
 ]
 # Families that need a vulnerable person named somewhere in the message.
-DANGER_VULNERABLE = _rx(r"老人|老太|老头|大爷|大妈|奶奶|爷爷|阿婆|婆婆|阿公|老伯|王伯|独居|一个人住|孤寡|空巢|孩子|小孩|娃|孙|儿子|女儿|女孩|男孩|宝宝|我妈|我爸|老妈|老爸|老伴|痴呆|阿尔茨海默|智力|记性|心脏病|朋友|遗书|老[赵钱孙李周吴郑王张刘陈杨黄]")
+DANGER_VULNERABLE = _rx(r"母亲|父亲|老母|老父|公公|岳母|岳父|老人|老太|老头|大爷|大妈|奶奶|爷爷|阿婆|婆婆|阿公|老伯|王伯|独居|一个人住|孤寡|空巢|孩子|小孩|娃|孙|儿子|女儿|女孩|男孩|宝宝|我妈|我爸|老妈|老爸|老伴|痴呆|阿尔茨海默|智力|记性|心脏病|朋友|遗书|老[赵钱孙李周吴郑王张刘陈杨黄]")
 # Non-live uses of danger words: fiction, media, advice, prevention, figurative speech, food.
 DANGER_GUARD = _rx(
     r"电影|电视剧|视频|小说|梦见|做梦|游戏|动画|新闻|听说|高发|科普|知识|培训|讲座|演练|演习|团购|接龙|报名|提示|安全教育"
@@ -289,7 +289,7 @@ DANGER_WHO = _rx(_WHO)
 # Missing / not-seen stems need a vulnerable person named.
 DANGER_NEEDS_VULNERABLE = _rx(r"走丢|走失|失踪|找不|不见|迷路|没回|没出现|没见|没露面|联系不上|没人接|不接|没接|关机|没动静|没下楼|没出门|敲门|一直|不开门")
 # Habitual or generic wording ("好几个人绊倒了", "老是有人"): a standing problem, not one now.
-DANGER_HABITUAL = _rx(r"好几个|好几次|老是|总是|经常|天天|每次|常常|动不动")
+DANGER_HABITUAL = _rx(r"好几个(?!人(?:都)?(?:受伤|被困|流血|倒|晕|中毒|被砍|被打))|好几次|老是|总是|经常|天天|每次|常常|动不动")
 # Hedges just before a stem: "会划伤孩子", "容易摔".
 DANGER_HEDGE = _rx(r"会|可能|容易|怕(?!是)|能")
 
@@ -305,7 +305,7 @@ LIVE_NOW = _rx(r"快来人|快叫|快打|快报警|赶紧(?:来|报警|打)|救�
 GUARD_CHATTY = _rx(r"哈哈|呵呵|嘻嘻|笑死|表情|太吵|吵死|好吵|烦死|累死|热死|无聊|团购|取货|到货|鸡蛋|有用吗|猫|狗")
 # Per-trigger hypotheticals for emergencies. Unlike HYPOTHETICAL, uncertainty is live:
 # 怕是 / 恐怕 / 好像 / 是不是 / 感觉 / 可能是 / 会不会是 mean "probably / maybe it is".
-EMERG_HYPO = _rx(r"演练|演习|模拟|培训|讲座|宣传|知识|防范|预防|防止|避免|谨防|以防|万一|如果|假如|要是|一旦|小心|注意|安全教育|排查|会不会(?!是)|容易|可能会|差点|差一点|险些|迟早|真要|就怕|怕会|怕哪天|怕以后|怕万一|哪天|真(?!的|是)|(?<![\d一二三四五六七八九十第])一$")
+EMERG_HYPO = _rx(r"演练|演习|模拟|培训|讲座|宣传|知识|防范|预防|防止|避免|谨防|以防|万一|如果|假如|要是|一旦|小心|注意|安全教育|排查|会不会(?!是)|容易|可能会|差点|差一点|险些|迟早|随时|真要|就怕|怕会|怕哪天|怕以后|怕万一|哪天|真(?!的|是)|(?<![\d一二三四五六七八九十第])一$")
 EMERG_HEDGE = _rx(r"(?<!不)(?:会|容易|能|可能会|可能要|要是)$")
 # Bare 怕 ("怕着火") is a fear of the future unless the event is told as done ("怕着火了").
 BARE_FEAR = _rx(r"(?<![恐哪])怕(?!是|不是)")
@@ -325,7 +325,7 @@ BROAD = [
 ]
 BROAD_PERSON = _rx(r"我|我们|人|孩|小孩|宝宝|娃|老人|老太太|老太|老爷子|老头|大爷|奶奶|爷爷|阿婆|婆婆|外婆|外公|独居|妈|爸|老伴|他|她|儿子|女儿|邻居")
 BROAD_ELDER = _rx(r"阿婆|老爷子|老太太|老太|老头|老人|大爷|奶奶|爷爷|婆婆|外婆|外公|独居|孤寡|空巢|老伴|我妈|我爸|瘫")
-BROAD_TRAPPED_LIVE = _rx(r"烟|火|煤气|燃气|哭|闷|晒|热|喊|叫|救|拍门|打不开|脸[^。!?\s]{0,2}(?:红|紫)|车窗|电梯|咚")
+BROAD_TRAPPED_LIVE = _rx(r"冷|饿|才[一二三四五六\d]岁|[一二三四五六\d]岁|烟|火|煤气|燃气|哭|闷|晒|热|喊|叫|救|拍门|打不开|脸[^。!?\s]{0,2}(?:红|紫)|车窗|电梯|咚")
 BROAD_CHILD_IN_CAR = _rx(r"(?:车里|车内)[^。!?]{0,6}(?:孩|宝宝|娃|婴儿)|(?:孩|宝宝|娃|婴儿)[^。!?]{0,6}(?:车里|车内)")
 # "一着火就完了", "着火的话": a consequence, not an event.
 EMERG_HYPO_AFTER = _rx(r"^(?:就(?:完|麻烦|危险|糟|惨)|的话|咋整)")
@@ -334,3 +334,19 @@ STRONG_NUISANCE = _rx(r"滴水|漏水|渗水|进水|积水|水管|下水|漫到|
 BROAD_TRAPPED_GUARD = _rx(r"玩|游戏|写作业|哈哈|门外|狗|猫|钥匙")
 # English cues (mixed-language messages).
 ENGLISH = _rx(r"(?i)smell(?:s|ing)? gas|gas leak|\bfire\b|fell down|fallen|unconscious|not breathing|can'?t breathe|trapped|stuck in (?:the )?(?:lift|elevator)|bleeding|\bhelp\b|\bsos\b")
+
+# Negation inside a long trigger ("电梯又停了 没困人").
+NEG_INSIDE = _rx(r"没有?人?被?困|(?:没有?人|无人)(?:被|受伤|伤亡|在里)")
+# Figurative heat / laughter: "热得要着火了", "笑死 不想活了".
+GUARD_FIGURATIVE = _rx(r"(?<![好就])像着火|着火一样|热得|好热|热死|热炸|笑死|哈哈哈|急得|气死")
+# Families added after blind9 (compositions, not sentences).
+BROAD += [
+    ("fire_gas_safety", _rx(r"(?:软管|气管|燃气管|管子|胶管|阀门)[^。!?]{0,6}(?:裂|破|断|脱)[^。!?]{0,10}(?:味|喷|冒|漏|呼呼|嘶|呲)"
+                            r"|(?:巨响|爆炸声|一声响|轰的一声|嘭的一声|砰的一声)[^。!?]{0,12}(?:火药味|烟|火|玻璃|震)"), "gas"),
+    ("other", _rx(r"(?:里面|里头|底下|下面)(?:还)?有[^。!?\s]{0,3}(?:人|老人|孩子|小孩)|埋着人|埋了人|被埋|压着人|压住人"), "inside"),
+    ("public_order", _rx(r"(?:孩|娃|宝宝|女儿|儿子)[^。!?]{0,10}(?:窗户外|窗外|空调架|空调外机|阳台外|防盗窗外|楼顶边)"), "child"),
+    ("elderly_care", _rx(r"心口(?:痛|疼)|胸口(?:压|痛|疼|闷)|胸痛|满头大汗|(?:趴|躺|倒)[^。!?\s]{0,6}不动|趴着不动"), "down"),
+    ("other", _rx(r"(?:锁|关|困)(?:在|住)[^。!?\s]{0,3}(?:阳台|柜子|房间|储物间|地下室)"), "trapped"),
+]
+BROAD_INSIDE_LIVE = _rx(r"电梯|困|打不开|出不来|没出来|淹|烟|火|塌|倒|埋|压|掉")
+BROAD_DOWN_PERSON = _rx(r"老人|人|我妈|我爸|老伴|奶奶|爷爷|大爷|阿婆|他|她|孩|家里")
