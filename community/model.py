@@ -174,17 +174,25 @@ class CommunityConfig:
     def person_by_telegram(
         self, telegram_id: int | None, username: str | None = None
     ) -> Person | None:
-        """Find a person by Telegram id, falling back to the configured username."""
+        """Who is this Telegram user? By id; by username only for people configured
+        without an id (a username can be changed by anyone, an id cannot, so a user who
+        takes over a worker's old username must not become that worker)."""
         if telegram_id is not None:
             for p in self.people:
                 if p.telegram_id == telegram_id:
                     return p
-        if username:
-            wanted = username.lstrip("@").lower()
-            for p in self.people:
-                if p.username and p.username.lower() == wanted:
-                    return p
+        person = self.person_by_username(username)
+        if person is not None and person.telegram_id is None:
+            return person
         return None
+
+    def person_by_username(self, username: str | None) -> Person | None:
+        """A configured person by @username (for naming a target, not for identity)."""
+        if not username:
+            return None
+        wanted = username.lstrip("@").lower()
+        return next((p for p in self.people if p.username and p.username.lower() == wanted),
+                    None)
 
     def grid_of_chat(self, chat_id: int) -> Grid | None:
         return next((g for g in self.grids if chat_id in g.chats), None)

@@ -12,9 +12,11 @@ announce. The dispatcher picks due rows, sends them, and records the outcome:
 - a group migrated to a supergroup: stored chat ids move, the row is retried there;
 - other 400s: the row is marked failed with the reason, and logged.
 
-Rows for one chat go out in order, one at a time; different chats are served
-concurrently up to ``max_parallel_chats``. PTB's AIORateLimiter on the bot keeps the
-overall and per-group rates within Telegram's limits.
+Rows for one chat go out in order, one at a time, in that chat's own lane (a task);
+lanes run side by side, so a group held back by Telegram's 20-per-minute limit never
+delays the other groups or a worker's private alert. At most ``max_parallel_sends``
+requests are on the wire at once; the bot's rate limiter (``delivery.rate_limit``) keeps
+the overall and per-group rates within Telegram's limits.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ class PendingSend:
 class DeliveryStore(Protocol):
     """What the dispatcher needs from storage (implemented over ``storage`` in runtime)."""
 
-    async def due(self, now: datetime, limit: int) -> Sequence[PendingSend]: ...
+    async def due(self, now: datetime, limit: int,
+                  exclude_chats: Sequence[int] = ()) -> Sequence[PendingSend]: ...
     async def mark_in_flight(self, row_id: int) -> None: ...
     async def mark_sent(self, row_id: int, telegram_message_id: int | None) -> None: ...
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
@@ -100,15 +103,16 @@ class OutboxDispatcher:
         store: DeliveryStore,
         clock: Clock,
         *,
-        batch_size: int = 100,
-        max_parallel_chats: int = 8,
+        batch_size: int = 200,
+        max_parallel_sends: int = 16,
         idle_poll: float = 1.0,
     ) -> None:
         self._bot = bot
         self._store = store
         self._clock = clock
         self._batch_size = batch_size
-        self._parallel = asyncio.Semaphore(max_parallel_chats)
+        self._parallel = asyncio.Semaphore(max_parallel_sends)
+        self._lanes: dict[int, asyncio.Task[None]] = {}
         self._idle_poll = idle_poll
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -134,6 +138,11 @@ class OutboxDispatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        # Lanes still waiting (a rate limit, a retry) stop here; their rows stay pending.
+        lanes = list(self._lanes.values())
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
         self._task = None
 
     def wake(self) -> None:
@@ -146,14 +155,12 @@ class OutboxDispatcher:
         while True:
             self._wakeup.clear()
             try:
-                worked = await self.drain_once()
+                started = await self.dispatch_due()
             except Exception:  # storage trouble: keep the loop alive, try again shortly
                 log.exception("outbox pass failed")
-                worked = 0
-            if self._stopping and worked == 0:
+                started = 0
+            if self._stopping and started == 0 and not self._lanes:
                 return
-            if worked:
-                continue
             await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
@@ -168,23 +175,34 @@ class OutboxDispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=timeout)
 
-    async def drain_once(self) -> int:
-        """Send every row due now; returns how many rows were attempted."""
+    async def dispatch_due(self) -> int:
+        """Start a lane for every chat with due rows and no lane running; returns how many
+        lanes were started. Rows of chats whose lane is busy are left for its next pass."""
         now = self._clock.now()
-        rows = await self._store.due(now, self._batch_size)
+        rows = await self._store.due(now, self._batch_size, exclude_chats=tuple(self._lanes))
         lanes: dict[int, list[PendingSend]] = defaultdict(list)
         for row in rows:
             lanes[row.message.chat_id].append(row)
-        if not lanes:
-            return 0
-        await asyncio.gather(*(self._drain_lane(chat, lane) for chat, lane in lanes.items()))
-        return sum(len(lane) for lane in lanes.values())
+        for chat_id, lane in lanes.items():
+            task = asyncio.create_task(self._drain_lane(lane), name=f"outbox-lane-{chat_id}")
+            self._lanes[chat_id] = task
+            task.add_done_callback(lambda _t, chat=chat_id: self._lane_done(chat))
+        return len(lanes)
 
-    async def _drain_lane(self, chat_id: int, rows: list[PendingSend]) -> None:
-        async with self._parallel:
-            for row in rows:
-                if not await self._deliver(row):
-                    return  # keep the chat's order: the rest waits for this row's retry
+    def _lane_done(self, chat_id: int) -> None:
+        self._lanes.pop(chat_id, None)
+        self._wakeup.set()  # the chat may have more rows, and stop() may be waiting
+
+    async def _drain_lane(self, rows: list[PendingSend]) -> None:
+        for row in rows:
+            try:
+                async with self._parallel:
+                    delivered = await self._deliver(row)
+            except Exception:  # storage trouble: the row stays pending for the next pass
+                log.exception("outbox row %d could not be handled", row.row_id)
+                return
+            if not delivered:
+                return  # keep the chat's order: the rest waits for this row's retry
 
     # -- one row --------------------------------------------------------------------------
 

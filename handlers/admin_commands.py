@@ -105,7 +105,9 @@ async def schedule(services: Services, inc: Incoming, actor: Actor, args: list[s
         await reply(services, inc, "\n".join([texts.SCHEDULE_HEADER, *lines])
                     if lines else texts.SCHEDULE_NONE)
         return
-    if verb in ("del", "删除", "remove") and len(args) == 2 and args[1].isdigit():
+    number = args[1] if len(args) == 2 else ""
+    if verb in ("del", "删除", "remove") and number.isascii() and number.isdigit() \
+            and len(number) <= 12:
         async with services.db.transaction() as uow:
             removed = await uow.schedules.deactivate(int(args[1]))
         await reply(services, inc, texts.SCHEDULE_REMOVED if removed

@@ -70,7 +70,12 @@ async def _ticket_action(services: Services, query: CallbackQuery, actor: Actor,
     if not actor.is_staff:
         return texts.STAFF_ONLY
     if action in (TicketAction.TRANSFER, TicketAction.RETURN, TicketAction.BACK):
+        # These only change the buttons under the tapped message: only in a worker's
+        # private chat, and only for someone who may act on the ticket.
         ticket = await tickets_lookup(services, ticket_id)
+        in_private = query.message is not None and query.message.chat.type == "private"
+        if not in_private or not may_handle(actor, ticket):
+            return texts.BUTTON_NOT_FOR_YOU
         if action is TicketAction.TRANSFER:
             await _set_buttons(query, _transfer_choices(services, ticket))
             return texts.TRANSFER_PICK.format(number=ticket.number)
@@ -95,6 +100,14 @@ async def _ticket_action(services: Services, query: CallbackQuery, actor: Actor,
     services.dispatcher.wake()
     await _set_buttons(query, worker_buttons(ticket))
     return texts.ACTION_TOASTS.get(action.value, "好的")
+
+
+def may_handle(actor: Actor, ticket: Ticket) -> bool:
+    """Staff with a relation to the ticket: assignee, its grid's worker, a specialist of
+    its category, a supervisor, or someone it was escalated to."""
+    return (actor.is_supervisor or actor.is_assignee_of(ticket)
+            or actor.is_worker_of(ticket.grid) or actor.is_specialist_for(ticket.category)
+            or (actor.key is not None and actor.key in ticket.escalated_to))
 
 
 async def tickets_lookup(services: Services, ticket_id: int) -> Ticket:

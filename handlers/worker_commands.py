@@ -25,7 +25,7 @@ from services import digest
 from tickets.errors import NotPermitted, RefusalCode
 from tickets.model import Actor, Ticket
 from ui import texts
-from ui.cards import CardRenderer, esc, local_time
+from ui.cards import CardRenderer, esc, is_private, local_time
 
 Action = Callable[[Services, Ticket, Actor, list[str]], Awaitable[Ticket]]
 
@@ -82,7 +82,7 @@ def find_person_key(services: Services, name: str) -> str | None:
     """A person by @username or configured name."""
     name = name.strip()
     if name.startswith("@"):
-        person = services.config.person_by_telegram(None, name[1:])
+        person = services.config.person_by_username(name[1:])
         return person.key if person else None
     person = services.config.person(name)
     return person.key if person else None
@@ -116,10 +116,12 @@ async def _list(services: Services, inc: Incoming, tickets: list[Ticket], header
             overdue = " ⚠️超时"
         elif ticket.accept_due and ticket.accepted_at is None and ticket.accept_due < now:
             overdue = " ⚠️超时未接单"
+        hidden = is_group(inc.chat) and is_private(ticket)  # no details of sensitive cases
+        category = texts.PRIVATE_CASE if hidden else renderer.headline(ticket).split(" · ")[1]
+        location = "—" if hidden else texts.location_text(
+            ticket.compound, ticket.building, ticket.unit, with_room=not is_group(inc.chat))
         lines.append(texts.OPEN_LINE.format(
-            number=esc(ticket.number), category=esc(renderer.headline(ticket).split(" · ")[1]),
-            location=esc(texts.location_text(ticket.compound, ticket.building, ticket.unit,
-                                             with_room=not is_group(inc.chat))),
+            number=esc(ticket.number), category=esc(category), location=esc(location),
             state=texts.STATE_SHORT.get(ticket.state, ticket.state), age=age,
             assignee=esc(ticket.assignee or "未派"), overdue=overdue))
     await reply(services, inc, "\n".join(lines), html=True)

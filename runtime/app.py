@@ -21,13 +21,13 @@ import sqlite3
 from dataclasses import dataclass
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 import handlers
 import storage
 from community import CommunityConfig
-from delivery import OutboxDispatcher
+from delivery import OutboxDispatcher, SlidingWindowRateLimiter
 from runtime.context import CONTEXT_TYPES, Services
 from runtime.inbox import DurableBot, GridApplication
 from runtime.lexicon import lexicon_from_config
@@ -95,8 +95,8 @@ class GridBot:
                 read_timeout=self.options.poll_timeout + timeout, connect_timeout=timeout,
             ),
             # Retries are the outbox's job (it knows what is durable); the limiter only
-            # paces requests: 30/s overall, 20/min per group.
-            rate_limiter=AIORateLimiter(max_retries=0) if self.options.rate_limit else None,
+            # paces requests: 30/s overall, 20/min per group, as sliding windows.
+            rate_limiter=SlidingWindowRateLimiter() if self.options.rate_limit else None,
         )
         application = (
             ApplicationBuilder()

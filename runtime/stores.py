@@ -46,9 +46,10 @@ class StorageDeliveryStore:
         self.db = db
         self.clock = clock
 
-    async def due(self, now: datetime, limit: int) -> Sequence[PendingSend]:
+    async def due(self, now: datetime, limit: int,
+                  exclude_chats: Sequence[int] = ()) -> Sequence[PendingSend]:
         async with self.db.transaction() as uow:  # due() coalesces card rows: a write
-            rows = await uow.outbox.due(limit, now)
+            rows = await uow.outbox.due(limit, now, exclude_chats=exclude_chats)
             result = []
             cards: dict[int, tuple[int | None, int | None]] = {}
             for row in rows:

@@ -77,7 +77,8 @@ class OutboxRepository(Repository):
         at = self._now(now)
         await self._many(_INSERT, [_params(m, at) for m in msgs])
 
-    async def due(self, limit: int, now: datetime | None = None) -> list[OutboxRow]:
+    async def due(self, limit: int, now: datetime | None = None,
+                  exclude_chats: Iterable[int] = ()) -> list[OutboxRow]:
         """Pending rows whose next attempt is due, oldest first.
 
         Card rows are coalesced first: of several pending card rows for one ticket only the
@@ -89,10 +90,12 @@ class OutboxRepository(Repository):
             "AND card_ticket_id IS NOT NULL AND id < (SELECT max(o2.id) FROM outbox o2 "
             "WHERE o2.status = 'pending' AND o2.card_ticket_id = outbox.card_ticket_id)"
         )
+        excluded = list(exclude_chats)
+        skip = f"AND chat_id NOT IN ({', '.join('?' * len(excluded))}) " if excluded else ""
         rows = await self._all(
             f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
-            "ORDER BY id LIMIT ?",
-            (to_db(self._now(now)), limit),
+            f"{skip}ORDER BY id LIMIT ?",
+            (to_db(self._now(now)), *excluded, limit),
         )
         return [_row(r) for r in rows]
 

@@ -213,7 +213,8 @@ async def test_database_locked_by_another_writer_for_seconds(
     import asyncio
     import sqlite3
 
-    blocker = sqlite3.connect(db_path, timeout=0.1, isolation_level=None)
+    await gridbot.until_idle()  # start-up writes are done: the blocker gets the lock
+    blocker = sqlite3.connect(db_path, timeout=10, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
         await server.post(GROUP_1, RESIDENT, "8号楼单元门禁坏了 关不上")

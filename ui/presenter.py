@@ -32,6 +32,7 @@ from ui.cards import (
     rating_buttons,
     worker_buttons,
 )
+from ui.mask import mask_for_group
 
 
 class ChatPresenter:
@@ -155,7 +156,10 @@ class ChatPresenter:
     def _on_Resolved(self, event: ev.Resolved, ticket: Ticket, ctx: RenderContext,
                      ) -> list[OutgoingMessage]:
         out = self.card(ticket, ctx)
-        note = f":{esc(event.note)}" if event.note else ""
+        note_text = event.note or ""
+        if self._in_group(ticket):
+            note_text = mask_for_group(note_text)
+        note = f":{esc(note_text)}" if note_text else ""
         who = mention_user(ticket.reporter_id, ticket.reporter_name)
         text = (f"{who} 您反映的问题(工单 #{esc(ticket.number)})已办结{note}\n"
                 "请您评价处理结果:")
