@@ -6,8 +6,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from nlp import emergency_model, segment
 from nlp import patterns as P
-from nlp import segment
 from nlp.lexicon import Lexicon
 from nlp.taxonomy import OTHER, TAXONOMY
 
@@ -179,7 +179,7 @@ def best_category(scores: dict[str, float], lexicon: Lexicon) -> tuple[str, floa
 
 def detect_urgency(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[str]]:
     """Return urgency and the trigger phrases that set it."""
-    urgency, triggers, _ = _detect_urgency(text, spans)
+    urgency, triggers, _, _ = _detect_urgency(text, spans)
     return urgency, triggers
 
 
@@ -233,8 +233,10 @@ def live_at(text: str, start: int, end: int) -> bool:
 
 def _detect_urgency(
     text: str, spans: list[tuple[int, int]]
-) -> tuple[str, list[str], str | None]:
+) -> tuple[str, list[str], str | None, str | None]:
     """Urgency, triggers, and the family (category) when a composed layer set the emergency.
+
+    The fourth value is the message-level guard (or None), reused by the model booster.
 
     Every emergency layer (the enumerated triggers, the danger lexicon, the broadened stems,
     the strong rescue cues) passes the same guards: `emergency_guard` for the message and
@@ -244,7 +246,7 @@ def _detect_urgency(
     guard = emergency_guard(text)
     found: list[str] = []
     if guard == "elsewhere":
-        return "normal", [], None
+        return "normal", [], None, guard
     for rx in P.EMERGENCY:
         for m in rx.finditer(text):
             trig = m.group(0)
@@ -266,17 +268,17 @@ def _detect_urgency(
                         and P.OUTAGE_CONTEXT.search(text))):
                 found.append(trig)  # demoted: still same-day work
                 continue
-            return "emergency", [trig], None
+            return "emergency", [trig], None, guard
     if not guard:
         for rx, contexts in P.EMERGENCY_WITH_CONTEXT:
             m = rx.search(text)
             if (m and all(c.search(text) for c in contexts)
                     and live_at(text, m.start(), m.end())):
-                return "emergency", [m.group(0)], None
+                return "emergency", [m.group(0)], None, guard
         for scan in (danger_scan, broad_scan, strong_scan):
             hit = scan(text)
             if hit:
-                return "emergency", [hit[0]], hit[1]
+                return "emergency", [hit[0]], hit[1], guard
     found = found[:1] if found and not resolved else []
     for rx in P.URGENT:
         for m in rx.finditer(text):
@@ -290,8 +292,8 @@ def _detect_urgency(
     if m and P.ELDERLY_CONTEXT.search(text):
         found.append(m.group(0))
     if found:
-        return "urgent", found, None
-    return "normal", [], None
+        return "urgent", found, None, guard
+    return "normal", [], None, guard
 
 
 def danger_scan(text: str) -> tuple[str, str] | None:
@@ -427,7 +429,7 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     spans = segment.token_spans(text) if text else []
     hits = find_keywords(text, lexicon, spans)
     scores = score_categories(hits, lexicon, text)
-    urgency, triggers, danger_family = _detect_urgency(text, spans)
+    urgency, triggers, danger_family, guard = _detect_urgency(text, spans)
     if urgency == "emergency" and triggers:
         fam, bonus = emergency_category(triggers[0], text)
         if danger_family:
@@ -467,6 +469,15 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     greeting = bool(P.GREETING.search(text))
     ack = bool(P.ACK.match(text))
     chat = bool(P.CHAT.search(text))
+
+    # Recall booster: the bigram model may add an emergency the rules missed, never remove one,
+    # and only when no guard fires and the message is not one of the non-report kinds.
+    if (urgency != "emergency" and text
+            and not (resolved or praise or notice or news or group_buy or advert or lost
+                     or inquiry or greeting or ack or chat or suggestion)
+            and guard is None and not P.DANGER_HABITUAL.search(text)
+            and emergency_model.score(text) >= emergency_model.THRESHOLD):
+        urgency, triggers = "emergency", [*triggers, "(model)"]
 
     score = -1.3 + min(cat_score, 6.0) * 0.7 + problem
     if urgency == "emergency":
