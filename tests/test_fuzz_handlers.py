@@ -399,7 +399,7 @@ posts = st.one_of(
 MALFORMED = (
     "/accept", "/accept abc", "/accept 99999999999999999999", "/done -1",
     "/transfer 2611-0001", "/transfer 2611-0001 @nobody", "/transfer 2611-0001 第九网格",
-    "/schedule add |", "/schedule add | |", "/schedule del", "/schedule del x",
+    "/schedule add |", "/schedule add | |", "/schedule del", "/schedule del x", "/schedule del ²",
     "/bind", "/bind 第九网格", "/accept ２６１１-０００１", "/accept ٢٦١١-٠٠٠١",
     "/accept 2611-0001 2611-0002", "/done ¹", "/ticket", "/ticket #", "/ticket 0",
     "/ticket 9999-999999", "/ticket 2611-0001", "/cancel 2611-0001", "/cancel 0",
