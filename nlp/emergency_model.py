@@ -60,8 +60,8 @@ def load_rows(path: Path = TRAIN_FILE) -> list[tuple[str, bool]]:
     try:
         with open(path, encoding="utf-8") as fh:
             for line in fh:
-                label, _, text = line.rstrip("\n").partition("\t")
-                if text:
+                label, tab, text = line.rstrip("\n").partition("\t")
+                if tab and label in ("0", "1"):
                     rows.append((text, label == "1"))
     except OSError:
         return []
