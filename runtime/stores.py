@@ -49,7 +49,9 @@ class StorageDeliveryStore:
     async def due(self, now: datetime, limit: int,
                   exclude_chats: Sequence[int] = ()) -> Sequence[PendingSend]:
         async with self.db.transaction() as uow:  # due() coalesces card rows: a write
-            rows = await uow.outbox.due(limit, now, exclude_chats=exclude_chats)
+            # One row per chat: after each send the chat's best row is chosen again, so an
+            # emergency card queued behind a backlog goes next.
+            rows = await uow.outbox.due(limit, now, exclude_chats=exclude_chats, per_chat=1)
             result = []
             cards: dict[int, tuple[int | None, int | None]] = {}
             for row in rows:

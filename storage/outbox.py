@@ -16,13 +16,14 @@ from tickets.messages import Button, OutgoingMessage
 _INSERT = (
     "INSERT INTO outbox (chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, "
     "card_ticket_id, fallback_chat_id, fallback_text, dedupe_key, kind, created_at, "
-    "next_attempt_at, photo_file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "next_attempt_at, photo_file_id, priority) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (dedupe_key) DO NOTHING"
 )
 _COLUMNS = (
     "id, chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, card_ticket_id, "
     "fallback_chat_id, fallback_text, dedupe_key, kind, status, attempts, created_at, "
-    "next_attempt_at, sent_at, telegram_message_id, last_error, photo_file_id"
+    "next_attempt_at, sent_at, telegram_message_id, last_error, photo_file_id, priority"
 )
 
 
@@ -48,6 +49,7 @@ def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
         json.dumps(buttons, ensure_ascii=False), msg.parse_mode, msg.card_ticket_id,
         msg.fallback_chat_id, msg.fallback_text, msg.dedupe_key, msg.kind, to_db(now),
         to_db(max(now, msg.not_before) if msg.not_before else now), msg.photo_file_id,
+        msg.priority,
     )
 
 
@@ -59,7 +61,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         card_ticket_id=r["card_ticket_id"], fallback_chat_id=r["fallback_chat_id"],
         fallback_text=r["fallback_text"], dedupe_key=r["dedupe_key"],
         not_before=from_db(r["next_attempt_at"]), kind=r["kind"],
-        photo_file_id=r["photo_file_id"],
+        photo_file_id=r["photo_file_id"], priority=r["priority"],
     )
     return OutboxRow(r["id"], msg, r["status"], r["attempts"], req(r["created_at"]),
                      req(r["next_attempt_at"]), from_db(r["sent_at"]),
@@ -78,8 +80,11 @@ class OutboxRepository(Repository):
         await self._many(_INSERT, [_params(m, at) for m in msgs])
 
     async def due(self, limit: int, now: datetime | None = None,
-                  exclude_chats: Iterable[int] = ()) -> list[OutboxRow]:
-        """Pending rows whose next attempt is due, oldest first.
+                  exclude_chats: Iterable[int] = (), per_chat: int | None = None,
+                  ) -> list[OutboxRow]:
+        """Pending rows whose next attempt is due: within a chat highest priority first,
+        then oldest first. ``per_chat`` keeps only that many rows of each chat (so one
+        chat's backlog cannot fill the batch); ``exclude_chats`` skips chats entirely.
 
         Card rows are coalesced first: of several pending card rows for one ticket only the
         newest survives; the older ones are marked ``superseded`` (so call this inside a
@@ -92,10 +97,15 @@ class OutboxRepository(Repository):
         )
         excluded = list(exclude_chats)
         skip = f"AND chat_id NOT IN ({', '.join('?' * len(excluded))}) " if excluded else ""
+        ranked = (
+            f"SELECT {_COLUMNS}, row_number() OVER (PARTITION BY chat_id "
+            "ORDER BY priority DESC, id) AS place FROM outbox "
+            f"WHERE status = 'pending' AND next_attempt_at <= ? {skip}"
+        )
         rows = await self._all(
-            f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
-            f"{skip}ORDER BY id LIMIT ?",
-            (to_db(self._now(now)), *excluded, limit),
+            f"SELECT {_COLUMNS} FROM ({ranked}) WHERE place <= ? "
+            "ORDER BY priority DESC, id LIMIT ?",
+            (to_db(self._now(now)), *excluded, per_chat or limit, limit),
         )
         return [_row(r) for r in rows]
 

@@ -39,3 +39,4 @@ class OutgoingMessage:
     not_before: datetime | None = None
     kind: str = "message"
     photo_file_id: str | None = None
+    priority: int = 0  # 2 emergency, 1 urgent: sent first within its chat

@@ -14,6 +14,7 @@ Rules of tact it implements:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from community import CommunityConfig
@@ -33,6 +34,9 @@ from ui.cards import (
     worker_buttons,
 )
 from ui.mask import mask_for_group
+
+#: Messages about open emergency/urgent tickets jump the queue of their chat.
+URGENCY_PRIORITY = {"emergency": 2, "urgent": 1}
 
 
 class ChatPresenter:
@@ -115,9 +119,11 @@ class ChatPresenter:
     def render(self, event: ev.TicketEvent, ticket: Ticket, ctx: RenderContext,
                ) -> Sequence[OutgoingMessage]:
         handler = getattr(self, f"_on_{type(event).__name__}", None)
-        if handler is None:
-            return self.card(ticket, ctx)
-        return handler(event, ticket, ctx)
+        messages = handler(event, ticket, ctx) if handler is not None else self.card(ticket, ctx)
+        priority = URGENCY_PRIORITY.get(ticket.urgency, 0)
+        if not priority or not ticket.is_open:
+            return messages
+        return [replace(m, priority=priority) for m in messages]
 
     def _key(self, ticket: Ticket, event: ev.TicketEvent, suffix: str = "") -> str:
         stamp = event.at.isoformat(timespec="microseconds")
