@@ -132,8 +132,11 @@ async def transfer(db: Database, config: CommunityConfig, clock: Clock, presente
         if target is None:
             target = route(config, category=t.category, urgency=t.urgency, compound=None,
                            building=None, chat_grid=to_grid).assignee
-        return lifecycle.transfer(t, actor, now, to_assignee=target, to_grid=to_grid, note=note)
-    return await _run(Deps(db, config, clock, presenter), ref, actor, "transfer", step)
+        fresh = _deadlines(deps, t, now).accept_due
+        return lifecycle.transfer(t, actor, now, to_assignee=target, to_grid=to_grid, note=note,
+                                  fresh_accept_due=fresh)
+    deps = Deps(db, config, clock, presenter)
+    return await _run(deps, ref, actor, "transfer", step)
 
 
 async def escalate(db: Database, config: CommunityConfig, clock: Clock, presenter: Presenter,

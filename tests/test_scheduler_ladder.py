@@ -224,10 +224,18 @@ async def test_step_missed_during_short_downtime_is_sent_once(tmp_path: Path) ->
         assert len(await h.rows("sla_overdue")) == 1
 
 
-async def test_transfer_keeps_deadline_but_new_assignee_is_told(tmp_path: Path) -> None:
+async def test_transfer_gives_a_fresh_window_and_the_new_assignee_is_told(
+    tmp_path: Path,
+) -> None:
     async with harness(tmp_path, CONFIG, T0) as h:
         t = await h.new_ticket()
         await h.tick(local(2026, 9, 2, 9, 40))
         await h.services.tickets.transfer(t.id or 0, person_actor("王芳"), to_assignee="李强")
         await h.tick(local(2026, 9, 2, 9, 45))
+        # Not overdue on arrival: 李强 has a fresh acceptance window ...
+        assert [r.message.chat_id for r in await h.rows("sla_remind")] == [WANG_ID]
+        moved = await h.ticket(t.id or 0)
+        assert moved.accept_due is not None and moved.accept_due > local(2026, 9, 2, 9, 45)
+        # ... and is reminded before it ends, like anyone else.
+        await h.tick(moved.accept_due - timedelta(minutes=5))
         assert [r.message.chat_id for r in await h.rows("sla_remind")] == [WANG_ID, 102]

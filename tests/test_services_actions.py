@@ -4,6 +4,7 @@ race, refusals, reject/merge/split, escalation, rating, reopening, timeline."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -266,3 +267,17 @@ async def test_unroutable_report_stays_new_until_assigned(
     assert info.value.code is RefusalCode.SUPERVISOR_ONLY
     t = await svc.assign(t.id or 0, BOSS, "陈静")
     assert (t.state, t.assignee) == (S.ASSIGNED, "陈静")
+
+
+async def test_transfer_gives_the_new_owner_a_fresh_acceptance_window(
+    svc: TicketService, clock: FakeClock
+) -> None:
+    """The old accept deadline has passed: the new owner is not overdue on arrival, and
+    the resident's resolve deadline stays where it was."""
+    ticket = await new_ticket(svc)
+    old_accept, old_resolve = ticket.accept_due, ticket.resolve_due
+    assert old_accept is not None and old_resolve is not None
+    clock.set(old_accept + timedelta(hours=3))
+    moved = await svc.transfer(ticket.id or 0, BOSS, to_assignee="李强")
+    assert moved.accept_due is not None and moved.accept_due > clock.now()
+    assert moved.resolve_due == old_resolve

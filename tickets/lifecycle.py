@@ -390,9 +390,13 @@ def transfer(
     to_assignee: str | None,
     to_grid: str | None,
     note: str | None = None,
+    fresh_accept_due: datetime | None = None,
 ) -> tuple[TicketEvent, ...]:
     """Hand the ticket to another person and/or grid; it waits for their acceptance.
-    Deadlines are kept: the resident's clock does not restart."""
+    The resolve deadline is kept (the resident's clock does not restart), but the new
+    owner gets at least a normal acceptance window: the accept deadline becomes the later
+    of the old one and ``fresh_accept_due`` (computed from now), so a handed-over ticket is
+    not overdue the moment it arrives."""
     rule = check(Action.TRANSFER, ticket, actor)
     new_grid = to_grid if to_grid is not None else ticket.grid
     if to_assignee == ticket.assignee and new_grid == ticket.grid:
@@ -401,6 +405,8 @@ def transfer(
     from_assignee, from_grid = ticket.assignee, ticket.grid
     ticket.assignee, ticket.grid = to_assignee, new_grid
     ticket.accepted_at = None
+    if fresh_accept_due is not None:
+        ticket.accept_due = max(ticket.accept_due or fresh_accept_due, fresh_accept_due)
     ticket.escalated_to = ()  # a fresh owner; co-owners of the old escalation step back
     frm = _move(ticket, rule.to_state if to_assignee else S.NEW, now)
     return (
