@@ -4,8 +4,8 @@ race, refusals, reject/merge/split, escalation, rating, reopening, timeline."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
