@@ -239,6 +239,20 @@ CATEGORY_CUES = [
     (_rx(r"停气|气也停|没燃气|(?:燃气|天然气|煤气)费|火小|火很小|气压低|停电(?![动瓶])|断电"), "utilities", 2.0, None),
     (_rx(r"(?:经常|常|多|能不能|帮忙|有人)(?:去|上门)?(?:看看|看一眼|照看|探望)|老是忘事|忘事|记性(?:不好|差)"), "elderly_care", 2.5,
      _rx(r"阿姨|奶奶|爷爷|老人|老太|大爷|独居|我妈|我爸|母亲|父亲")),
+    # Symptom families added after blind10 (what residents see, not the problem's name).
+    # Rain indoors is a leak; rain outdoors a drainage problem.
+    (_rx(r"(?:家|屋|房间|厨房|卫生间|厕所|客厅|卧室|阳台)(?:里|里面)?[^。!?\s,]{0,2}(?:就|也|都|跟)?(?:在)?下(?:小)?雨"), "water_leak", 3.0, None),
+    # An e-bike pushed upstairs or into the lift is the e-bike problem, not the lift's.
+    (_rx(r"(?:推|扛|搬|骑)[^。!?\s,]{0,2}(?:电动车|电瓶车|电驴|电单车|电摩)|(?:电动车|电瓶车|电驴|电单车)[^。!?\s,]{0,3}(?:上楼|进电梯|进楼)"), "ev_charging", 3.0, None),
+    # Burning rubbish is a nuisance (smoke), not a fire.
+    (_rx(r"(?:烧|焚烧)(?:垃圾|树叶|落叶|秸秆|塑料)"), "sanitation", 3.0, None),
+    # A quarrel told as a grievance with a neighbour: "找他他不认", "叫他剪他不剪", "说我事多".
+    (_rx(r"他不认|她不认|(?:叫|让|喊)(?:他|她)[^。!?\s,]{0,4}(?:他|她)(?:不|也不)|说我(?:事多|多管闲事)|指桑骂槐|找(?:他|她)(?:们)?理论"), "neighbor_dispute", 2.5,
+     _rx(r"邻居|对门|隔壁|楼上|楼下|对方|他家|她家|那家|他们家|老太太|大爷|他|她")),
+    # Theft told as "it was gone": a bike or parcel that "没了 / 不见了".
+    (_rx(r"(?:自行车|单车|电动车|电瓶车|电瓶|快递|包裹|钱包|手机|衣服)[^。!?]{0,10}(?:就没了|不见(?![光人天])|丢了(?!好几)|被拿走)"), "public_order", 3.0, None),
+    # Whole building dark: a power cut.
+    (_rx(r"(?:整栋|整个楼|整幢|全楼|楼里|家里|小区)[^。!?\s,]{0,3}(?:全|都)?黑了"), "utilities", 3.0, None),
 ]
 
 # --- danger lexicon (added after blind7): emergencies by composition, not by phrase -------
