@@ -219,6 +219,11 @@ def live_at(text: str, start: int, end: int) -> bool:
         return False
     if start > 0 and text[start - 1] == "防":
         return False
+    trig = text[start:end]
+    if trig.endswith(("有人", "丢了")) and P.OBJECT_AFTER.match(text, end):
+        return False
+    if trig[:1] == "倒" and P.POURED.search(text[max(0, start - 8): start]):
+        return False
     before = _clause_before(text, start)
     if P.EMERG_HYPO.search(before) or P.PAST.search(before):
         return False
