@@ -441,6 +441,8 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             # From the danger lexicon: its family names the category (an e-bike on fire is
             # still filed under e-bike charging, as for the enumerated triggers).
             fam, bonus = danger_family, 4.0
+            if fam == "public_order" and P.DOG.search(text):
+                fam = "pets"  # a dog chasing or biting people
             if fam == "fire_gas_safety" and P.EV_WORDS.search(text):
                 bonus = 0.0
         if fam in lexicon.weights:

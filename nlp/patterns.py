@@ -145,6 +145,7 @@ PRAISE_START = _rx(r"^(?:表扬|点赞|感谢|谢谢|给.{0,10}点赞|为.{0,10}
 
 # After blind10: "电梯里有人推电动车", "小孩丢了一只水杯" describe an act or a lost object, and
 # "把剩饭倒在门口" is pouring (unless a person is what was pushed: "把老人推倒在地").
+DOG = _rx(r"狗|犬")
 OBJECT_AFTER = _rx(r"(?:推|抽烟|吸烟|小便|撒尿|尿|吐痰|乱|贴|发广告|遛狗|带狗|搬|抬)|(?:一|个|两)(?:只|个|件|把|双|条|本|支|顶)")
 POURED = _rx(r"把(?:[^。!?\s,人老孩娃她他妈爸伴叔姨爷奶婆哥姐弟妹男女孙儿宝]){1,6}$")
 
@@ -256,6 +257,8 @@ CATEGORY_CUES = [
      _rx(r"邻居|对门|隔壁|楼上|楼下|对方|他家|她家|那家|他们家|老太太|大爷|他|她")),
     # Theft told as "it was gone": a bike or parcel that "没了 / 不见了".
     (_rx(r"(?:自行车|单车|电动车|电瓶车|电瓶|快递|包裹|钱包|手机|衣服)[^。!?]{0,10}(?:就没了|不见(?![光人天])|丢了(?!好几)|被拿走)"), "public_order", 3.0, None),
+    # Something built: "搭了个彩钢板房 在里面养鸽子" is the structure, not the pigeons.
+    (_rx(r"(?:搭|盖|建|砌|焊)(?:了|起)?(?:个|一个|一间|间|两间)?[^。!?\s,]{0,4}(?:房|棚|屋|阁楼|小楼)"), "illegal_construction", 2.5, None),
     # Whole building dark: a power cut.
     (_rx(r"(?:整栋|整个楼|整幢|全楼|楼里|家里|小区)[^。!?\s,]{0,3}(?:全|都)?黑了"), "utilities", 3.0, None),
 ]
