@@ -402,7 +402,9 @@ def strong_scan(text: str) -> tuple[str, str] | None:
 
 _FIRE_FAMILY = P.EMERGENCY_FAMILY[0][0]
 _TRAPPED = re.compile(r"电梯|困|关在|卡在|出不来")
-_JUMP = re.compile(r"跳|想不开|楼顶|天台|窗台")
+_JUMP = re.compile(r"跳|想不开|楼顶|天台|窗台|轻生|自杀|割腕|寻死|不想活|活着没|同归于尽")
+_ABUSE = re.compile(r"家暴|打老婆|打媳妇|打女人|打孩子|打人")
+_RESCUE = re.compile(r"救命|报警|110")
 _LOCKED_IN = re.compile(r"锁在")
 _GAS_OR_FIRE = re.compile(r"煤气|燃气|天然气|液化气|火")
 _INJURY = re.compile(r"血|伤|破|打|刀|砍|捅|棍|砖")
@@ -421,9 +423,15 @@ def emergency_category(trigger: str, text: str) -> tuple[str, float]:
         return "elevator", 4.0
     if P.VIOLENCE.search(text) and _INJURY.search(trigger):
         return "public_order", 4.0
+    if _ABUSE.search(text) and _RESCUE.search(trigger):
+        return "public_order", 4.0  # "楼上家暴 女的在喊救命"
     if P.ELDER.search(text) or P.NOT_SEEN.search(trigger):
         return "elderly_care", 3.0
-    return "elderly_care", 0.0
+    # A person in danger with no other evidence is help for a person (not "other"), unless
+    # gas, fire or poisoning is named ("有人煤气中毒了", "我家着了").
+    if _GAS_OR_FIRE.search(text) or re.search(r"中毒|着了", text):
+        return "fire_gas_safety", 1.0
+    return "elderly_care", 1.0
 
 
 def _sigmoid(x: float) -> float:
