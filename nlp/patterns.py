@@ -253,12 +253,20 @@ CATEGORY_CUES = [
     # Burning rubbish is a nuisance (smoke), not a fire.
     (_rx(r"(?:烧|焚烧)(?:垃圾|树叶|落叶|秸秆|塑料)"), "sanitation", 3.0, None),
     # A quarrel told as a grievance with a neighbour: "找他他不认", "叫他剪他不剪", "说我事多".
-    (_rx(r"他不认|她不认|(?:叫|让|喊)(?:他|她)[^。!?\s,]{0,4}(?:他|她)(?:不|也不)|说我(?:事多|多管闲事)|指桑骂槐|找(?:他|她)(?:们)?理论"), "neighbor_dispute", 2.5,
+    (_rx(r"他不认|她不认|说不是(?:他|她|我)(?:们)?(?:弄|干|搞|家)的?|(?:叫|让|喊)(?:他|她)[^。!?\s,]{0,4}(?:他|她)(?:不|也不)|说我(?:事多|多管闲事)|指桑骂槐|找(?:他|她)(?:们)?理论"), "neighbor_dispute", 2.5,
      _rx(r"邻居|对门|隔壁|楼上|楼下|对方|他家|她家|那家|他们家|老太太|大爷|他|她")),
     # Theft told as "it was gone": a bike or parcel that "没了 / 不见了".
     (_rx(r"(?:自行车|单车|电动车|电瓶车|电瓶|快递|包裹|钱包|手机|衣服)[^。!?]{0,10}(?:就没了|不见(?![光人天])|丢了(?!好几)|被拿走)"), "public_order", 3.0, None),
     # Something built: "搭了个彩钢板房 在里面养鸽子" is the structure, not the pigeons.
     (_rx(r"(?:搭|盖|建|砌|焊)(?:了|起)?(?:个|一个|一间|间|两间)?[^。!?\s,]{0,4}(?:房|棚|屋|阁楼|小楼)"), "illegal_construction", 2.5, None),
+    # After blind11: water running along something, animals' mess, things taken, cars
+    # filling a walkway, charging anything, trees not trimmed.
+    (_rx(r"顺着[^。!?\s,]{0,6}(?:流|淌|滴|渗)|(?:水管|管子|暖气管|水管子)[^。!?\s,]{0,2}(?:爆|裂)"), "water_leak", 3.0, None),
+    (_rx(r"(?:狗|猫)[^。!?]{0,8}(?:撒尿|尿尿|拉屎|拉尿|便便)"), "pets", 3.0, None),
+    (_rx(r"被人?(?:拔|卸|顺)走"), "public_order", 3.0, None),
+    (_rx(r"(?:人行道|路上|马路|草坪|绿地|盲道)上?[^。!?\s,]{0,2}(?:全是|都是|停满了?|停的都是)(?:汽车|车)"), "parking", 3.0, None),
+    (_rx(r"给[^。!?\s,]{0,4}(?:车|三轮|电瓶|电池)[^。!?\s,]{0,2}充电|私(?:自)?(?:拉|接)[^。!?\s,]{0,4}线"), "ev_charging", 2.5, None),
+    (_rx(r"树[^。!?\s,]{0,6}(?:没修|没人修|没剪|没人剪|该修|该剪|修剪)"), "greenery", 3.0, None),
     # Whole building dark: a power cut.
     (_rx(r"(?:整栋|整个楼|整幢|全楼|楼里|家里|小区)[^。!?\s,]{0,3}(?:全|都)?黑了"), "utilities", 3.0, None),
 ]
