@@ -180,6 +180,21 @@ async def _attach_staff_photo(services: Services, inc: Incoming, person_key: str
     return True
 
 
+async def _read_in_group(services: Services, inc: Incoming) -> bool:
+    """Group messages are read only in bound groups and only from residents: staff post
+    notices and replies there, and file tickets with /report."""
+    if await grid_of_chat(services, inc.chat.id) is None:
+        log.info("message in unbound group %s ignored", inc.chat.id)
+        return False
+    person = services.config.person_by_telegram(inc.user.id, inc.user.username)
+    return person is None or not person.is_staff
+
+
+def _files_itself(parsed: nlp.ParseResult) -> bool:
+    """A clear report becomes a ticket; an emergency never waits for a question."""
+    return parsed.urgency == "emergency" or (parsed.is_report and not parsed.borderline)
+
+
 async def on_message(update: Update, context: GridContext) -> None:
     """Every non-command message with text, a caption or a photo."""
     inc = incoming(update)
@@ -189,14 +204,9 @@ async def on_message(update: Update, context: GridContext) -> None:
     if inc.user.is_bot or inc.message.sender_chat is not None:
         return  # bots, channel posts and anonymous admins post notices, not reports
     in_group = is_group(inc.chat)
-    if in_group:
-        if await grid_of_chat(services, inc.chat.id) is None:
-            log.info("message in unbound group %s ignored", inc.chat.id)
-            return
-        person = services.config.person_by_telegram(inc.user.id, inc.user.username)
-        if person is not None and person.is_staff:
-            return  # staff post notices and replies; they file tickets with /report
-    else:
+    if in_group and not await _read_in_group(services, inc):
+        return
+    if not in_group:
         person = services.config.person_by_telegram(inc.user.id, inc.user.username)
         if (person is not None and person.is_staff and inc.message.photo
                 and await _attach_staff_photo(services, inc, person.key)):
@@ -206,7 +216,7 @@ async def on_message(update: Update, context: GridContext) -> None:
         await _attach_followup_photo(services, inc)
         return
     parsed = nlp.parse(text, services.lexicon)
-    if parsed.urgency == "emergency" or (parsed.is_report and not parsed.borderline):
+    if _files_itself(parsed):
         await file_report(services, inc, report_input(text, parsed))
     elif parsed.borderline:
         await _ask_if_report(services, inc, parsed)
@@ -222,7 +232,7 @@ async def on_edited_message(update: Update, context: GridContext) -> None:
     if message is None or inc is None or inc.user.is_bot:
         return
     services = context.services
-    if is_group(inc.chat) and await grid_of_chat(services, inc.chat.id) is None:
+    if is_group(inc.chat) and not await _read_in_group(services, inc):
         return
     text = _text_of(inc)
     if not text:
@@ -231,7 +241,7 @@ async def on_edited_message(update: Update, context: GridContext) -> None:
         ticket = await uow.tickets.get_by_source(inc.chat.id, message.message_id)
     parsed = nlp.parse(text, services.lexicon)
     if ticket is None:
-        if parsed.is_report and not parsed.borderline:
+        if _files_itself(parsed):
             await file_report(services, inc, report_input(text, parsed))
         return
     if ticket.state not in EDITABLE_STATES or ticket.reporter_id != inc.user.id:

@@ -122,3 +122,13 @@ async def test_staff_notices_in_the_group_are_not_tickets(
     await server.post(GROUP_1, RESIDENT, "/my@gridbot_test_bot")
     await server.wait_sent(chat_id=GROUP_1, method="sendMessage")
     assert await all_tickets(gridbot) == []
+
+
+async def test_staff_edits_in_the_group_do_not_file_tickets(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    notice = await server.post(GROUP_1, WORKER_1, "各位邻居下午好")
+    await server.edit(notice, "8号楼电梯坏了 正在维修 请走楼梯")
+    await server.wait_consumed()
+    await gridbot.until_idle()
+    assert await all_tickets(gridbot) == []
