@@ -208,6 +208,17 @@ def emergency_guard(text: str) -> str | None:
     return None
 
 
+def _exclamation(text: str) -> bool:
+    """救命 as an exclamation about the weather, homework, work or food, no danger named."""
+    return bool(P.STRONG_EXCLAIM.search(text)) and not P.DANGER_NAMED.search(text)
+
+
+def _lift_smell(trig: str, text: str) -> bool:
+    """A burning smell (no smoke, fire or strength) in a lift: a lift fault, urgent."""
+    return bool(P.SMOKE_TRIGGER.search(trig) and P.LIFT_WORDS.search(text)
+                and not P.FIRE_SIGN.search(text.replace(trig, "")))
+
+
 def live_at(text: str, start: int, end: int) -> bool:
     """Per-trigger guard shared by every emergency layer: negated or none happened (没有着火,
     没人被困), prevention (防…), hypothetical (万一, 如果, 就怕, 会不会), hedged future (会,
@@ -218,6 +229,8 @@ def live_at(text: str, start: int, end: int) -> bool:
             text, max(0, start - 3), start) or P.NEG_INSIDE.search(text, start, end):
         return False
     if start > 0 and text[start - 1] == "防":
+        return False
+    if P.PREVENT_INSIDE.search(text, start, end):
         return False
     trig = text[start:end]
     if trig.endswith(("有人", "丢了")) and P.OBJECT_AFTER.match(text, end):
@@ -263,9 +276,10 @@ def _detect_urgency(
             if P.SMOKE_TRIGGER.search(trig) and P.SMOKE_GUARD.search(text):
                 continue  # barbecue smoke, cigarette smell: a nuisance, not a fire
             if P.STRONG_CUE.fullmatch(trig) and (P.GUARD_CHATTY.search(text)
-                                                 or P.STRONG_NUISANCE.search(text)):
+                                                 or P.STRONG_NUISANCE.search(text)
+                                                 or _exclamation(text)):
                 continue  # "救命 广场舞太吵了": figurative
-            if (guard or not live_at(text, m.start(), m.end())
+            if (guard or not live_at(text, m.start(), m.end()) or _lift_smell(trig, text)
                     or (P.BLOOD_TRIGGER.search(trig) and P.BITE_CONTEXT.search(text)
                         and not P.VIOLENCE.search(text)
                         and not P.HEAVY_BLEEDING.search(text))
@@ -333,6 +347,11 @@ def danger_scan(text: str) -> tuple[str, str] | None:
                 continue  # barbecue, chimney, cigarettes
             if bite and P.BLOOD_TRIGGER.search(trig):
                 continue  # a dog bite that bleeds a little: urgent
+            if _lift_smell(trig, text):
+                continue
+            if (slug == "public_order" and "追" in trig and P.DOG.search(text)
+                    and not P.CHASE_HURT.search(text)):
+                continue  # a dog chasing people, nobody hurt: a pet problem
             if not live_at(text, m.start(), m.end()):
                 continue
             return trig, slug
@@ -346,7 +365,7 @@ def broad_scan(text: str) -> tuple[str, str] | None:
     for slug, rx, family in P.BROAD:
         for m in rx.finditer(text):
             trig = m.group(0)
-            if family == "smoke" and smoke_guard:
+            if family == "smoke" and (smoke_guard or _lift_smell(trig, text)):
                 continue
             if family == "suicide" and (P.DANGER_HABITUAL.search(text)
                                         or re.search(r"每天|每次|按时|提醒", text)):
@@ -362,6 +381,9 @@ def broad_scan(text: str) -> tuple[str, str] | None:
                     continue
                 if P.TRAPPED_HOME.search(text) and P.OUTAGE_CONTEXT.search(text):
                     continue
+                if (trig.startswith("下不") and P.ELEVATOR_OUT.search(text)
+                        and not P.FIRE_SIGN.search(text)):
+                    continue  # the lift is out and an elder cannot get down: urgent
             if family == "notseen" and not P.BROAD_ELDER.search(text):
                 continue
             if family == "inside" and not P.BROAD_INSIDE_LIVE.search(text):
@@ -390,7 +412,7 @@ def strong_scan(text: str) -> tuple[str, str] | None:
     """A call for rescue (救命, 快来人, 打119 …) is an emergency on its own unless guarded
     or chatty ("救命 太吵了", "快报警吧 哈哈")."""
     if (P.GUARD_CHATTY.search(text) or P.DANGER_HABITUAL.search(text)
-            or P.STRONG_NUISANCE.search(text)):
+            or P.STRONG_NUISANCE.search(text) or _exclamation(text)):
         return None
     m = P.STRONG_CUE.search(text)
     if not m or not live_at(text, m.start(), m.end()):
@@ -500,6 +522,7 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             and not (resolved or praise or notice or news or group_buy or advert or lost
                      or inquiry or greeting or ack or chat or suggestion)
             and guard is None and not P.DANGER_HABITUAL.search(text)
+            and not _exclamation(text)
             and emergency_model.score(text) >= emergency_model.THRESHOLD):
         urgency, triggers = "emergency", [*triggers, "(model)"]
 
