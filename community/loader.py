@@ -396,7 +396,9 @@ def _cross_check(config: CommunityConfig, out: _Collector) -> None:
             if person is not None and Role.WORKER not in person.roles:
                 out.add(f"网格 {grid.name}", f"{person.key} 被列为网格员,但角色里没有 worker")
 
-    category_slugs = set(_DEFAULT_CATEGORY_SLUGS) | {c.slug for c in config.categories}
+    from nlp.taxonomy import DEFAULT_CATEGORIES  # the taxonomy's one home
+
+    category_slugs = set(DEFAULT_CATEGORIES) | {c.slug for c in config.categories}
     all_compounds = set(config.compounds)
     for person in config.people:
         for grid_name in person.grids:
@@ -448,12 +450,6 @@ def _check_overlaps(config: CommunityConfig, out: _Collector) -> None:
                 owner.setdefault(key, grid.name)
 
 
-_DEFAULT_CATEGORY_SLUGS = (
-    "water_leak", "drainage", "noise", "sanitation", "parking", "ev_charging", "pets",
-    "illegal_construction", "public_space", "neighbor_dispute", "facilities", "elevator",
-    "fire_gas_safety", "public_order", "elderly_care", "utilities", "property", "greenery",
-    "other",
-)
 
 
 def parse_config(
