@@ -280,6 +280,7 @@ def _detect_urgency(
                                                  or _exclamation(text)):
                 continue  # "救命 广场舞太吵了": figurative
             if (guard or not live_at(text, m.start(), m.end()) or _lift_smell(trig, text)
+                    or P.DANGER_HABITUAL.search(text)
                     or (P.BLOOD_TRIGGER.search(trig) and P.BITE_CONTEXT.search(text)
                         and not P.VIOLENCE.search(text)
                         and not P.HEAVY_BLEEDING.search(text))

@@ -319,7 +319,7 @@ DANGER_WHO = _rx(_WHO)
 # Missing / not-seen stems need a vulnerable person named.
 DANGER_NEEDS_VULNERABLE = _rx(r"走丢|走失|失踪|找不|不见|迷路|没回|没出现|没见|没露面|联系不上|没人接|不接|没接|关机|没动静|没下楼|没出门|敲门|一直|不开门")
 # Habitual or generic wording ("好几个人绊倒了", "老是有人"): a standing problem, not one now.
-DANGER_HABITUAL = _rx(r"好几个(?!人(?:都)?(?:受伤|被困|流血|倒|晕|中毒|被砍|被打))|好几次|老是|总是|经常|天天|每次|常常|动不动")
+DANGER_HABITUAL = _rx(r"好几个(?!人(?:都)?(?:受伤|被困|流血|倒|晕|中毒|被砍|被打))|好几次|老是|总是|总(?=找不|走丢|迷路|摔|跑出)|经常|天天|每次|常常|(?<!一)动不动")
 # Hedges just before a stem: "会划伤孩子", "容易摔".
 DANGER_HEDGE = _rx(r"会|可能|容易|怕(?!是)|能")
 
