@@ -210,7 +210,8 @@ def emergency_guard(text: str) -> str | None:
 
 def _exclamation(text: str) -> bool:
     """救命 as an exclamation about the weather, homework, work or food, no danger named."""
-    return bool(P.STRONG_EXCLAIM.search(text)) and not P.DANGER_NAMED.search(text)
+    return bool(P.STRONG_CUE.search(text) and P.STRONG_EXCLAIM.search(text)
+                and not P.DANGER_NAMED.search(text))
 
 
 def _lift_smell(trig: str, text: str) -> bool:
@@ -552,6 +553,13 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     if (guard in ("media", "figurative", "drill") and urgency != "emergency" and not hard
             and problem < 1.5 and _framed(text)):
         score -= 2.5
+    # After blind12: a figure of speech, an exclamation or laughter with no hard problem and no
+    # strong category evidence ("这天热得要着火了", "作业看不懂 救命啊", "我家狗追着尾巴转 哈哈").
+    if (urgency == "normal" and not hard and problem < 1.5 and cat_score < 2
+            and (guard == "figurative" or _exclamation(text))):
+        score -= 2.0
+    if urgency == "normal" and problem < 1.5 and P.LAUGH.search(text):
+        score -= 2.0
     if group_buy:
         score -= 3.0
     if advert:
