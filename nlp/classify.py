@@ -280,6 +280,8 @@ def _detect_urgency(
                                                  or P.STRONG_NUISANCE.search(text)
                                                  or _exclamation(text)):
                 continue  # "救命 广场舞太吵了": figurative
+            if guard in ("figurative", "resolved"):
+                continue  # "热得要着火了", "摔了一跤 医生说没事": not even same-day work
             if (guard or not live_at(text, m.start(), m.end()) or _lift_smell(trig, text)
                     or P.DANGER_HABITUAL.search(text)
                     or (P.BLOOD_TRIGGER.search(trig) and P.BITE_CONTEXT.search(text)
@@ -556,8 +558,10 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     # After blind12: a figure of speech, an exclamation or laughter with no hard problem and no
     # strong category evidence ("这天热得要着火了", "作业看不懂 救命啊", "我家狗追着尾巴转 哈哈").
     if (urgency == "normal" and not hard and problem < 1.5 and cat_score < 2
-            and (guard == "figurative" or _exclamation(text))):
+            and guard == "figurative"):
         score -= 2.0
+    if urgency == "normal" and not hard and _exclamation(text):
+        score -= 3.0  # 救命 here is a sigh about the weather or work, not a request
     if urgency == "normal" and problem < 1.5 and P.LAUGH.search(text):
         score -= 2.0
     if group_buy:
