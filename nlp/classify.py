@@ -557,8 +557,7 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         score -= 2.5
     # After blind12: a figure of speech, an exclamation or laughter with no hard problem and no
     # strong category evidence ("这天热得要着火了", "作业看不懂 救命啊", "我家狗追着尾巴转 哈哈").
-    if (urgency == "normal" and not hard and problem < 1.5 and cat_score < 2
-            and guard == "figurative"):
+    if urgency == "normal" and not hard and problem < 1.5 and guard == "figurative":
         score -= 2.0
     if urgency == "normal" and not hard and _exclamation(text):
         score -= 3.0  # 救命 here is a sigh about the weather or work, not a request

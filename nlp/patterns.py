@@ -368,7 +368,7 @@ ENGLISH = _rx(r"(?i)smell(?:s|ing)? gas|gas leak|\bfire\b|fell down|fallen|uncon
 # Negation inside a long trigger ("电梯又停了 没困人").
 NEG_INSIDE = _rx(r"没有?人?被?困|(?:没有?人|无人)(?:被|受伤|伤亡|在里)")
 # Figurative heat / laughter: "热得要着火了", "笑死 不想活了".
-GUARD_FIGURATIVE = _rx(r"(?<![好就])像着火|着火一样|热得|好热|热死|热炸|笑死|哈哈哈|急得|气死")
+GUARD_FIGURATIVE = _rx(r"嘴[^。!?\s]{0,3}着火|(?<![好就])像着火|着火一样|热得|好热|热死|热炸|笑死|哈哈哈|急得|气死")
 # Families added after blind9 (compositions, not sentences).
 BROAD += [
     ("fire_gas_safety", _rx(r"(?:软管|气管|燃气管|管子|胶管|阀门)[^。!?]{0,6}(?:裂|破|断|脱)[^。!?]{0,10}(?:味|喷|冒|漏|呼呼|嘶|呲)"
