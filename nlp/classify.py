@@ -561,7 +561,9 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         score -= 2.0
     if urgency == "normal" and not hard and _exclamation(text):
         score -= 3.0  # 救命 here is a sigh about the weather or work, not a request
-    if urgency == "normal" and problem < 1.5 and P.LAUGH.search(text):
+    # Laughter frames chat unless a real problem is named ("楼上漏水 哈哈 天天滴", "哈哈 物业又不管了").
+    if (urgency == "normal" and problem < 1.5 and cat_score < 3 and P.LAUGH.search(text)
+            and not P.HARD_PROBLEM.search(re.sub("我们家|我家|俺家", "", text))):
         score -= 2.0
     if group_buy:
         score -= 3.0
