@@ -210,3 +210,7 @@ def test_chat_families_after_blind12() -> None:
         assert not parse(text).is_report, text
     for text in ("电梯坏了 热得受不了 快来修", "楼上漏水 哈哈 我都无语了 天天滴", "笑死 电梯又坏了"):
         assert parse(text).is_report, text
+    # a dream is not a report; waking from one into a real danger is an emergency
+    assert not parse("昨晚做梦梦见着火了 吓醒").is_report
+    for text in ("半夜做梦醒来 闻到好大的煤气味", "做梦醒了发现屋里全是烟"):
+        assert parse(text).urgency == "emergency", text
