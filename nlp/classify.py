@@ -165,6 +165,10 @@ def score_categories(hits: list[Hit], lexicon: Lexicon, text: str) -> dict[str, 
             #着火") should not decide the category; ordinary nouns keep their weight.
             if negated or (weight >= 5 and _not_happening(text, hit.start, hit.end)):
                 weight *= 0.2
+            elif weight >= 5 and (text[max(0, hit.start - 2): hit.start] in ("点不", "打不")
+                                  or (P.SMOKE_TRIGGER.search(hit.word)
+                                      and P.SMOKE_GUARD.search(text))):
+                weight *= 0.2  # "点不着火" (a supply fault), "烧树叶 一股烧焦味" (burning rubbish)
             scores[slug] = scores.get(slug, 0.0) + weight
     return scores
 
