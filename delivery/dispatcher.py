@@ -104,7 +104,9 @@ class OutboxDispatcher:
         clock: Clock,
         *,
         batch_size: int = 200,
-        max_parallel_sends: int = 16,
+        # Lanes waiting in the rate limiter hold a slot while they sleep, so this must stay
+        # above the number of groups that can be throttled at once.
+        max_parallel_sends: int = 64,
         idle_poll: float = 1.0,
     ) -> None:
         self._bot = bot
@@ -228,8 +230,10 @@ class OutboxDispatcher:
                 fallback = OutgoingMessage(
                     chat_id=message.fallback_chat_id,
                     text=message.fallback_text,
+                    parse_mode=message.parse_mode,  # the fallback mentions people in HTML
                     dedupe_key=f"fallback:{row.row_id}",
                     kind="fallback",
+                    priority=message.priority,
                 )
             log.info("chat %s refused a message (%s); fallback=%s", message.chat_id, error,
                      fallback is not None)

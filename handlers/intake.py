@@ -97,7 +97,9 @@ async def file_report(services: Services, inc: Incoming, report: ReportInput) ->
         report=report,
     )
     photo = _photo_file_id(inc)
-    if photo and result.created:
+    # Also when not created: a retry after a failure between the two steps must not lose
+    # the photo (attaching the same file twice is a no-op).
+    if photo and result.ticket.reporter_id == inc.user.id:
         actor = await actor_of(services, inc.user)
         await services.tickets.attach_photo(result.ticket.id or 0, actor, photo)
     services.dispatcher.wake()
@@ -260,7 +262,10 @@ async def answer_prompt(services: Services, prompt_id: int, user_id: int, user_n
             return texts.BUTTON_INVALID
         if prompt.author_id != user_id:
             return texts.BUTTON_NOT_FOR_YOU
-        if not await uow.prompts.answer(prompt_id, "yes" if register else "no"):
+        answered = await uow.prompts.answer(prompt_id, "yes" if register else "no")
+        # A "yes" already recorded by an attempt that failed afterwards goes on to file
+        # the report (filing is idempotent per source message), so nothing is lost.
+        if not answered and not (register and prompt.answer == "yes"):
             return texts.BUTTON_EXPIRED
     if not register:
         return texts.PROMPT_DECLINED

@@ -88,8 +88,14 @@ class GridApplication(Application):  # type: ignore[type-arg]
             await super().process_update(update)
             return
         update_id = update.update_id
-        if await self.inbox.is_processed(update_id):
-            log.info("update %d was already handled; skipped", update_id)
+        # Nothing may escape from here: PTB's update fetcher would end for good.
+        try:
+            if await self.inbox.is_processed(update_id):
+                log.info("update %d was already handled; skipped", update_id)
+                return
+        except Exception as error:  # the database is unavailable right now
+            log.error("cannot check update %d: %s; will retry", update_id, error)
+            await self._failed(update)
             return
         await super().process_update(update)
         if update_id in self._failed_updates:
@@ -97,7 +103,10 @@ class GridApplication(Application):  # type: ignore[type-arg]
             await self._failed(update)
             return
         self._retries.pop(update_id, None)
-        await self.inbox.mark_processed(update_id)
+        try:
+            await self.inbox.mark_processed(update_id)
+        except Exception as error:  # handled, but not recorded: replayed (idempotently)
+            log.error("cannot mark update %d handled: %s", update_id, error)
 
     async def _failed(self, update: Update) -> None:
         """Count the failure and try again later in this process (a locked database or a
@@ -132,5 +141,5 @@ class GridApplication(Application):  # type: ignore[type-arg]
             await self.update_queue.put(update)
         if pending:
             log.warning("replaying %d update(s) left unhandled by the previous run", len(pending))
-        return len(pending)
+        return len(pending)  # at most one batch (1,000); the rest follow at the next start
 

@@ -80,9 +80,14 @@ async def test_borderline_message_gets_a_question_and_yes_files_it(
     await server.wait_for(lambda: [a for a in server.callback_answers if "已登记" in a.text])
     [ticket] = await tickets_of(gridbot, RESIDENT)
     assert ticket.category == "noise"
-    await server.tap(message, RESIDENT, data, verify=False)  # a second tap does nothing more
-    await server.wait_for(lambda: [a for a in server.callback_answers if "失效" in a.text])
+    # A second "yes" (or a retry after a failure) files nothing new: same ticket.
+    await server.tap(message, RESIDENT, data, verify=False)
+    await server.wait_for(lambda: len([a for a in server.callback_answers
+                                       if "已登记" in a.text]) >= 2)
     assert len(await tickets_of(gridbot, RESIDENT)) == 1
+    no = data.replace("q:yes:", "q:no:")
+    await server.tap(message, RESIDENT, no, verify=False)  # changing one's mind: too late
+    await server.wait_for(lambda: [a for a in server.callback_answers if "失效" in a.text])
 
 
 async def test_edit_updates_a_new_report_and_photos_attach(

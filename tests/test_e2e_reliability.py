@@ -228,3 +228,30 @@ async def test_database_locked_by_another_writer_for_seconds(
     cards = [r for r in server.sent(chat_id=GROUP_1, method="sendMessage")
              if "📋 工单 #" in r.text]
     assert len(cards) == 1
+
+
+async def test_an_inbox_error_does_not_stop_update_handling(
+    server: LocalBotApi, gridbot: GridBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database error while checking the inbox must not end PTB's update loop: the
+    update is retried and later updates are still handled."""
+    import sqlite3
+
+    from runtime.stores import StorageInboxStore
+
+    original = StorageInboxStore.is_processed
+    failures = iter([True])
+
+    async def flaky(self: StorageInboxStore, update_id: int) -> bool:
+        if next(failures, False):
+            raise sqlite3.OperationalError("database is locked")
+        return await original(self, update_id)
+
+    monkeypatch.setattr(StorageInboxStore, "is_processed", flaky)
+    await server.post(GROUP_1, RESIDENT, "8号楼门口路灯不亮了")
+    await server.post(GROUP_1, RESIDENT_2, "3号楼单元门禁坏了")
+    await server.wait_consumed()
+    await server.wait_for(lambda: len([r for r in server.sent(chat_id=GROUP_1)
+                                       if "📋 工单 #" in (r.text or "")]) == 2, timeout=10)
+    await gridbot.until_idle()
+    assert await count_tickets(gridbot) == 2
