@@ -16,6 +16,7 @@ from handlers.common import (
 )
 from runtime.context import Services
 from scheduler import schedule_error
+from scheduler.recipients import grid_groups
 from tickets.messages import OutgoingMessage
 from tickets.model import Actor
 from ui import texts
@@ -62,19 +63,6 @@ async def who(services: Services, inc: Incoming, actor: Actor, args: list[str]) 
     await reply(services, inc, "\n".join(lines))
 
 
-async def _target_chats(services: Services, grid: str | None) -> list[int]:
-    """Group chats of one grid (or all), from the config and /bind bindings."""
-    chats: dict[int, None] = {}
-    for g in services.config.grids:
-        if grid is None or g.name == grid:
-            chats.update(dict.fromkeys(g.chats))
-    async with services.db.read() as uow:
-        for binding in await uow.chats.all_bound():
-            if binding.migrated_to is None and (grid is None or binding.grid == grid):
-                chats[binding.chat_id] = None
-    return list(chats)
-
-
 @command(supervisor, texts.ADMIN_ONLY)
 async def broadcast(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/broadcast [网格名] 内容: an announcement to one grid's groups or to all."""
@@ -83,10 +71,15 @@ async def broadcast(services: Services, inc: Incoming, actor: Actor, args: list[
     if not text:
         await reply(services, inc, texts.NEED_TEXT.format(example="/broadcast 第一网格 明天停水"))
         return
-    chats = await _target_chats(services, grid)
+    async with services.db.read() as uow:
+        groups = await grid_groups(uow, services.config)  # config + /bind, migrations followed
+    chats = [chat for name, found in groups.items() if grid is None or name == grid
+             for chat in found]
     key = inc.request_key
-    messages = [OutgoingMessage(chat_id=chat, text=texts.BROADCAST.format(text=text),
-                                dedupe_key=f"{key}:bc:{chat}", kind="broadcast") for chat in chats]
+    messages = [OutgoingMessage(chat_id=chat.chat_id, thread_id=chat.thread_id,
+                                text=texts.BROADCAST.format(text=text),
+                                dedupe_key=f"{key}:bc:{chat.chat_id}", kind="broadcast")
+                for chat in chats]
     await enqueue(services, *messages,
                   OutgoingMessage(chat_id=inc.chat.id, text=texts.BROADCAST_DONE.format(
                       count=len(chats)), dedupe_key=f"{key}:reply", kind="reply"))

@@ -30,10 +30,12 @@ async def on_migration(update: Update, context: GridContext) -> None:
     old_id, new_id = message.chat.id, message.migrate_to_chat_id
     configured = services.config.grid_of_chat(old_id)
     async with services.db.transaction() as uow:
-        bound = await uow.chats.grid_of(old_id)
-        grid = bound or (configured.name if configured else None)
-        if grid is not None:
-            await uow.chats.bind(new_id, grid, title=message.chat.title or "")
+        grid = await uow.chats.grid_of(old_id)
+        if grid is None and configured is not None:
+            # Record the config's binding on the old id first, so that the storage's
+            # migrate moves it and marks the old id as migrated like any /bind.
+            grid = configured.name
+            await uow.chats.bind(old_id, grid, title=message.chat.title or "")
         await uow.chats.migrate(old_id, new_id)
     log.info("chat %s migrated to %s (grid %s)", old_id, new_id, grid)
     raise ApplicationHandlerStop

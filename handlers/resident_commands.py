@@ -20,7 +20,7 @@ from services import ticket_by_number, timeline
 from tickets.errors import TicketNotFound
 from tickets.model import Actor, Ticket
 from ui import texts
-from ui.cards import CardRenderer, esc, local_time
+from ui.cards import category_label, esc, local_time
 from ui.mask import mask_for_group
 
 
@@ -78,12 +78,11 @@ async def my_tickets(services: Services, inc: Incoming, actor: Actor, args: list
     if not tickets:
         await reply(services, inc, texts.MY_NONE)
         return
-    renderer = CardRenderer(services.config)
     lines = [texts.MY_HEADER]
     for ticket in tickets:
         lines.append(texts.MY_LINE.format(
             number=esc(ticket.number),
-            category=esc(renderer.headline(ticket).split(" · ")[1]),
+            category=esc(category_label(ticket.category, services.config)),
             state=texts.STATE_SHORT.get(ticket.state, ticket.state),
             date=local_time(ticket.created_at, services.tz)))
     await reply(services, inc, "\n".join(lines), html=True)
@@ -121,7 +120,7 @@ async def show_ticket(services: Services, inc: Incoming, actor: Actor, args: lis
     if not can_view(actor, ticket):
         await reply(services, inc, texts.NOT_ALLOWED_TO_VIEW)
         return
-    renderer = CardRenderer(services.config)
+    renderer = services.presenter.cards
     events = await timeline(services.db, ticket.id or 0)
     in_group = is_group(inc.chat)
     body = renderer.card(ticket) if in_group else renderer.brief(ticket, title="📋 工单")

@@ -25,7 +25,7 @@ from services import digest
 from tickets.errors import NotPermitted, RefusalCode
 from tickets.model import Actor, Ticket
 from ui import texts
-from ui.cards import CardRenderer, esc, is_private, local_time
+from ui.cards import category_label, esc, is_private, local_time
 
 Action = Callable[[Services, Ticket, Actor, list[str]], Awaitable[Ticket]]
 
@@ -106,7 +106,6 @@ async def _list(services: Services, inc: Incoming, tickets: list[Ticket], header
     if not tickets:
         await reply(services, inc, empty)
         return
-    renderer = CardRenderer(services.config)
     now = services.clock.now()
     lines = [header]
     for ticket in tickets[:30]:
@@ -117,7 +116,8 @@ async def _list(services: Services, inc: Incoming, tickets: list[Ticket], header
         elif ticket.accept_due and ticket.accepted_at is None and ticket.accept_due < now:
             overdue = " ⚠️超时未接单"
         hidden = is_group(inc.chat) and is_private(ticket)  # no details of sensitive cases
-        category = texts.PRIVATE_CASE if hidden else renderer.headline(ticket).split(" · ")[1]
+        category = (texts.PRIVATE_CASE if hidden
+                    else category_label(ticket.category, services.config))
         location = "—" if hidden else texts.location_text(
             ticket.compound, ticket.building, ticket.unit, with_room=not is_group(inc.chat))
         lines.append(texts.OPEN_LINE.format(

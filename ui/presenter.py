@@ -26,6 +26,7 @@ from ui import texts
 from ui.cards import (
     HTML,
     CardRenderer,
+    category_label,
     esc,
     is_private,
     mention,
@@ -135,7 +136,7 @@ class ChatPresenter:
         if not self._in_group(ticket):
             due = self.cards.expectation(ticket)
             text = (f"已登记为工单 #{esc(ticket.number)}"
-                    f"({esc(self.cards.headline(ticket).split(' · ', 1)[-1])}),"
+                    f"({esc(category_label(ticket.category, self.config))}),"
                     f"网格员会尽快处理。" + (f"\n{due}" if due else ""))
             out.append(self.to_reporter_privately(ticket, text, key=self._key(ticket, event)))
         title = "🆕 新工单"
