@@ -41,8 +41,14 @@ _RE_ROOM_CONTEXT = re.compile(
 )
 _RE_ROOM_AFTER = re.compile(r"^[\s,、]{0,2}(\d{3,4})(?![\d年月日号元块米])")
 _RE_ROOM_LEAD = re.compile(
-    r"(?:住|在|是|对门|楼上|楼下|隔壁|我家|我们家)\s*(\d{3,4})(?![\d年月日元块米点])"
+    r"(?:住|在|是|对门|楼上|楼下|隔壁|我家|我们家|被)\s*(\d{3,4})(?![\d年月日元块米点])"
 )
+# "8-1楼道", "11-1 5楼": building-unit before a stairwell, a lift or a floor.
+_RE_DASH_UNIT = re.compile(
+    r"(?<![\d\-./:])(\d{1,3})-(\d{1,2})(?![\d\-./:])"
+    r"(?=\s*(?:楼道|楼梯|单元|门口|门洞|电梯|\d{1,2}\s*[楼层]))"
+)
+_RE_BUILDING_EN = re.compile(r"(?i:building|bldg|block)\s*#?\s*(\d{1,3})(?!\d)")
 _RE_FLOOR = re.compile(r"(?<![\d\-#.A-Za-z])(-?\d{1,2})\s*(?:楼|层)(?![\d]*\s*单元|号|栋|盘)")
 _RE_TOP_FLOOR = re.compile(r"顶楼|楼顶|顶层|房顶")
 
@@ -131,7 +137,7 @@ def extract_location(text: str, lexicon: Lexicon) -> Location:
             used.append(m.span())
             anchor = m.end()
         else:
-            for rx in (_RE_BUILDING, _RE_NORTH, _RE_HAO):
+            for rx in (_RE_BUILDING, _RE_NORTH, _RE_HAO, _RE_BUILDING_EN):
                 m = rx.search(text)
                 if m:
                     building = m.group(1).upper()
@@ -143,6 +149,12 @@ def extract_location(text: str, lexicon: Lexicon) -> Location:
             if m:
                 building, room = m.group(1), m.group(2)
                 used.append(m.span())
+        if building is None:
+            m = _RE_DASH_UNIT.search(text)
+            if m:
+                building, unit = m.group(1), m.group(2)
+                used.append(m.span())
+                anchor = m.end()
 
     if unit is None:
         m = _RE_UNIT.search(text)
@@ -204,13 +216,14 @@ def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
 def _is_floor_room(text: str, m: re.Match[str]) -> bool:
     # A 3-4 digit number that is a year, money or a phone fragment is not a room.
     tail = text[m.end(1): m.end(1) + 2]
-    if tail[:1] in _NOT_ROOM_UNITS and tail != "天天":  # "602天天吵" is a flat, "300天" not
+    # "602天天吵" and "1604次卧" are flats; "300天" and "100次" are not.
+    if tail[:1] in _NOT_ROOM_UNITS and tail not in ("天天", "次卧"):
         return True
     # "快打119", "已拨打110": a hotline being dialled, not a flat.
     return bool(_RE_DIALLED.search(text, max(0, m.start(1) - 4), m.start(1)))
 
 
-_RE_DIALLED = re.compile(r"(?:打|拨|叫|报警|电话|热线|call)\s*$")
+_RE_DIALLED = re.compile(r"(?:打了?|拨了?|叫了?|报警|电话|热线|call)\s*$")
 
 
 _NOT_ROOM_UNITS = frozenset("年元块米平万多余次个斤天人路")
