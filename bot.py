@@ -60,6 +60,10 @@ def _build_parser() -> argparse.ArgumentParser:
     eval_nlp = sub.add_parser("eval-nlp", help="用标注语料评估消息理解:分类、紧急程度、位置")
     eval_nlp.add_argument("file", help="JSON Lines 语料,每行含 text 与标注")
     eval_nlp.add_argument("--config", help="社区配置文件")
+
+    train = sub.add_parser("train-nlp", help="用标注语料重新训练字符模型 (nlp/data/charmodel.npz)")
+    train.add_argument("files", nargs="*", help="JSON Lines 语料;默认 tests/data/nlp_*.jsonl")
+    train.add_argument("--out", help="输出文件;默认 nlp/data/charmodel.npz")
     return parser
 
 
@@ -130,6 +134,20 @@ def _cmd_eval_nlp(args: argparse.Namespace) -> int:
     return nlp.run_eval_cli(args.file, sys.stdout, _lexicon_for(args.config))
 
 
+def _cmd_train_nlp(args: argparse.Namespace) -> int:
+    from nlp.training import labelled_paths, train_files
+
+    root = Path(__file__).resolve().parent
+    paths = [Path(f) for f in args.files] or labelled_paths(root / "tests" / "data")
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing or not paths:
+        raise CliError(f"找不到语料文件 {'、'.join(missing) or 'tests/data/nlp_*.jsonl'}。")
+    out = Path(args.out) if args.out else root / "nlp" / "data" / "charmodel.npz"
+    model = train_files(paths, out)
+    print(f"已训练:{len(paths)} 个语料文件,{len(model.vocabulary)} 个特征,写入 {out}")
+    return EXIT_OK
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
@@ -160,6 +178,7 @@ _COMMANDS = {
     "demo": _cmd_demo,
     "parse": _cmd_parse,
     "eval-nlp": _cmd_eval_nlp,
+    "train-nlp": _cmd_train_nlp,
 }
 
 

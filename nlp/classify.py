@@ -5,11 +5,23 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from nlp import emergency_model, segment
+from nlp import charmodel, segment
 from nlp import patterns as P
 from nlp.lexicon import Lexicon
 from nlp.taxonomy import OTHER, TAXONOMY
+
+# How the rules consult nlp.charmodel (leave-one-set-out figures in nlp/README.md):
+# the category head's margins (each logit minus the best, <= 0) are added to the keyword scores
+# with this factor; the report head's log-odds are added to the report score with this factor;
+# the emergency head may add an emergency (never remove one) at or above this log-odds.
+CATEGORY_MODEL_WEIGHT = 2.0
+REPORT_MODEL_WEIGHT = 1.0
+EMERGENCY_MODEL_LOGIT = -2.0
+EMERGENCY_FAMILY_WEIGHT = 1.0
+EMERGENCY_MODEL_OVERRIDE = 8.0
+MODEL_TRIGGER = "(模型)"  # listed among the evidence when the model added the emergency
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +132,14 @@ def _negated(text: str, start: int, end: int, thing: bool = False) -> bool:
 _MISSING = re.compile(r"^(?:已经|已|都)?没有?了")
 
 
+@lru_cache(maxsize=8)  # asked several times per message by different layers
 def is_elsewhere(text: str) -> bool:
     """News, a forward or an article about somewhere else, not told as the writer's own case."""
     return bool(P.NEWS.search(text)) and not (
         P.LOCAL_NOW.search(text) or P.FIRST_PERSON.search(text))
 
 
+@lru_cache(maxsize=8)  # asked several times per message by different layers
 def is_resolved(text: str) -> bool:
     """The message says the matter is over (and does not say it came back)."""
     return bool(P.RESOLVED.search(text) or P.RESOLVED_MORE.search(text)) and not (
@@ -212,9 +226,17 @@ def emergency_guard(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8)  # asked several times per message by different layers
 def _exclamation(text: str) -> bool:
     """救命 as an exclamation about the weather, homework, work or food, no danger named."""
     return bool(P.STRONG_CUE.search(text) and P.STRONG_EXCLAIM.search(text)
+                and not P.DANGER_NAMED.search(text))
+
+
+def _sigh(text: str) -> bool:
+    """救命 / 快来人 about a nuisance or with a laugh ("救命 广场舞太吵了"), no danger named."""
+    return bool(P.STRONG_CUE.search(text)
+                and (P.GUARD_CHATTY.search(text) or P.STRONG_NUISANCE.search(text))
                 and not P.DANGER_NAMED.search(text))
 
 
@@ -268,6 +290,7 @@ def _detect_urgency(
     resolved = is_resolved(text)
     guard = emergency_guard(text)
     found: list[str] = []
+    demoted = False
     if guard == "elsewhere":
         return "normal", [], None, guard
     for rx in P.EMERGENCY:
@@ -275,10 +298,13 @@ def _detect_urgency(
             trig = m.group(0)
             if P.PERSON_DOWN.search(trig) and not P.PERSON_NEAR.search(
                     text[max(0, m.start() - 8): m.start()]):
+                demoted = True  # "共享单车倒在地上": no person down
                 continue
             if "没气" in trig and P.GAS_CUT_CONTEXT.search(text):
+                demoted = True
                 continue  # a gas cut (urgent), not a person who stopped breathing
             if P.SMOKE_TRIGGER.search(trig) and P.SMOKE_GUARD.search(text):
+                demoted = True
                 continue  # barbecue smoke, cigarette smell: a nuisance, not a fire
             if P.STRONG_CUE.fullmatch(trig) and (P.GUARD_CHATTY.search(text)
                                                  or P.STRONG_NUISANCE.search(text)
@@ -294,6 +320,7 @@ def _detect_urgency(
                     or (P.TRAPPED_HOME.search(text, m.start(), m.end() + 4)
                         and P.OUTAGE_CONTEXT.search(text))):
                 found.append(trig)  # demoted: still same-day work
+                demoted = True
                 continue
             return "emergency", [trig], None, guard
     if not guard:
@@ -318,6 +345,8 @@ def _detect_urgency(
     m = P.ELEVATOR_OUT.search(text)
     if m and P.ELDERLY_CONTEXT.search(text):
         found.append(m.group(0))
+    if demoted and guard is None:
+        guard = "demoted"  # the rules weighed an emergency word and chose same-day work
     if found:
         return "urgent", found, None, guard
     return "normal", [], None, guard
@@ -493,12 +522,15 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             if fam == "fire_gas_safety" and P.EV_WORDS.search(text):
                 bonus = 0.0
         if fam in lexicon.weights:
-            scores[fam] = scores.get(fam, 0.0) + bonus
+            scores[fam] = scores.get(fam, 0.0) + bonus * EMERGENCY_FAMILY_WEIGHT
     for rx, cue_slug, bonus, context in P.CATEGORY_CUES:
         if cue_slug in lexicon.weights and rx.search(text) and (
                 context is None or context.search(text)):
             scores[cue_slug] = scores.get(cue_slug, 0.0) + bonus
-    slug, cat_score = best_category(scores, lexicon)
+    _, cat_score = best_category(scores, lexicon)  # the rules' own evidence, for the report score
+    model = charmodel.default_model() if text else None
+    learned = model.score(text) if model is not None else None
+    slug, _ = best_category(_with_model(scores, learned, lexicon), lexicon)
 
     problem = 0.0
     for rx, weight in P.PROBLEM:
@@ -524,17 +556,24 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     ack = bool(P.ACK.match(text))
     chat = bool(P.CHAT.search(text))
 
-    # Recall booster: the bigram model may add an emergency the rules missed, never remove one,
-    # and only when no guard fires and the message is not one of the non-report kinds.
-    if (urgency != "emergency" and text
+    # Recall booster: the model may add an emergency the rules missed, never remove one, and
+    # only when no guard fires and the message is not one of the non-report kinds.
+    if (learned is not None and urgency != "emergency"
+            and learned.emergency_logit >= EMERGENCY_MODEL_LOGIT
             and not (resolved or praise or notice or news or group_buy or advert or lost
                      or inquiry or greeting or ack or chat or suggestion)
-            and guard is None and not P.DANGER_HABITUAL.search(text)
-            and not _exclamation(text)
-            and emergency_model.score(text) >= emergency_model.THRESHOLD):
-        urgency, triggers = "emergency", [*triggers, "(model)"]
+            and (guard is None or (guard == "demoted"
+                                   and learned.emergency_logit >= EMERGENCY_MODEL_OVERRIDE))
+            and not P.DANGER_HABITUAL.search(text)
+            and not _exclamation(text) and not _sigh(text)):
+        urgency, triggers = "emergency", [*triggers, MODEL_TRIGGER]
 
     score = -1.3 + min(cat_score, 6.0) * 0.7 + problem
+    if learned is not None:
+        report_logit = learned.report_logit
+        if resolved and P.FOLLOW_UP.search(text):
+            report_logit = min(report_logit, 0.0)  # character pairs cannot read "已修好,不用麻烦了"
+        score += REPORT_MODEL_WEIGHT * report_logit
     if urgency == "emergency":
         score += 4.0
     elif urgency == "urgent":
@@ -621,9 +660,12 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     has_signal = cat_score > 0 or problem > 0 or urgency != "normal"
 
     keywords = _evidence(hits, slug, scores, lexicon, triggers)
+    if is_report and model is not None and not any(h.word in keywords for h in hits):
+        # No keyword of the chosen category: show the character pairs that chose it.
+        keywords = (*model.evidence(text, slug), *keywords)[:8]
     if is_report:
         kind = _report_kind(text, slug, urgency)
-        category = slug if cat_score > 0 else OTHER
+        category = slug if (cat_score > 0 or learned is not None) else OTHER
         return Decision(True, kind, category, urgency, confidence, keywords, has_signal)
     if praise or (thanks and (resolved or not inquiry)):
         kind = "praise" if (praise or resolved) else "chat"
@@ -632,6 +674,23 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     else:
         kind = "chat"
     return Decision(False, kind, None, None, confidence, keywords, has_signal)
+
+
+def _with_model(scores: dict[str, float], learned: charmodel.ModelScores | None,
+                lexicon: Lexicon) -> dict[str, float]:
+    """Keyword scores plus the model's margins (0 for its own choice, negative for the rest).
+    A community's own categories (unknown to the model) keep their keyword score alone."""
+    if learned is None:
+        return scores
+    # Only the model's own choice (margin 0) and the slugs with keyword evidence can win: any
+    # other slug scores below the model's choice.
+    margin = learned.category_margin
+    combined = {slug: score + CATEGORY_MODEL_WEIGHT * margin.get(slug, 0.0)
+                for slug, score in scores.items()}
+    top = learned.best_category
+    if top in lexicon.weights and top not in combined:
+        combined[top] = 0.0
+    return combined
 
 
 def _report_kind(text: str, slug: str, urgency: str) -> str:

@@ -28,7 +28,10 @@ _KEYWORD_FREQ = 3000
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
 _added: set[str] = set()
-_logtotal: float | None = None  # log of the tokenizer's total frequency, reset by add_words
+# log(freq) - log(total) of every dictionary word (None for a prefix that is not a word),
+# built on first use and reset by add_words.
+_logp: dict[str, float | None] | None = None
+_ABSENT = object()
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -98,8 +101,8 @@ def add_words(words: Iterable[str], freq: int = _KEYWORD_FREQ) -> None:
             if len(word) > 1 and word not in _added:
                 tok.add_word(word, freq)
                 _added.add(word)
-        global _logtotal
-        _logtotal = None
+        global _logp
+        _logp = None
 
 
 def is_word(word: str) -> bool:
@@ -126,11 +129,14 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     it only skips jieba's generators and per-step tuples, which made segmentation the largest
     single cost of a parse.
     """
-    tok = tokenizer()
-    global _logtotal
-    if _logtotal is None:
-        _logtotal = math.log(tok.total)
-    freq = tok.FREQ
+    global _logp
+    if _logp is None:
+        tok = tokenizer()
+        with _lock:
+            logtotal = math.log(tok.total)
+            _logp = {w: (math.log(f) - logtotal if f else None) for w, f in tok.FREQ.items()}
+            _logp[""] = -logtotal  # the score of a character that is no word (jieba: log 1)
+    logp = _logp
     spans: list[tuple[int, int]] = []
     pos = 0
     for block in _HAN_BLOCK.split(text):
@@ -138,7 +144,7 @@ def token_spans(text: str) -> list[tuple[int, int]]:
             continue
         n = len(block)
         if _HAN_BLOCK.match(block):
-            _route_spans(block, pos, freq, _logtotal, spans)
+            _route_spans(block, pos, logp, spans)
         else:  # outside a block jieba yields every character alone, "\r\n" as one token
             i = 0
             while i < n:
@@ -149,10 +155,11 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _route_spans(block: str, offset: int, freq: dict[str, int], logtotal: float,
+def _route_spans(block: str, offset: int, logp: dict[str, float | None],
                  spans: list[tuple[int, int]]) -> None:
     n = len(block)
-    log = math.log
+    get = logp.get
+    no_word = logp[""]
     score = [0.0] * (n + 1)
     last = list(range(n + 1))  # last index of the best word starting at k
     for k in range(n - 1, -1, -1):
@@ -160,16 +167,18 @@ def _route_spans(block: str, offset: int, freq: dict[str, int], logtotal: float,
         best_end = k
         i = k
         frag = block[k]
-        while i < n and frag in freq:
-            f = freq[frag]
-            if f:
-                s = log(f) - logtotal + score[i + 1]
+        while i < n:
+            lp = get(frag, _ABSENT)
+            if lp is _ABSENT:
+                break
+            if lp is not None:
+                s = lp + score[i + 1]
                 if s >= best:  # jieba's max over (score, end): a tie goes to the longer word
                     best, best_end = s, i
             i += 1
             frag = block[k:i + 1]
         if best == -math.inf:
-            best = -logtotal + score[k + 1]
+            best = no_word + score[k + 1]
         score[k] = best
         last[k] = best_end
     x = 0

@@ -64,6 +64,7 @@ from tests.conftest import (
     TUESDAY_MORNING,
     WORKER_1,
     WORKER_2,
+    borderline_example,
     fast_options,
 )
 from tickets.clock import FakeClock
@@ -178,7 +179,7 @@ class Harness:
                                   f"3号楼2单元601室楼道灯坏了好几天了 晚上看不见 电话{T1_PHONE}")
         await server.post(GROUP_2, RESIDENT_2, "翠苑小区5号楼门口垃圾成堆了 好几天没人收")
         await server.post(GROUP_1, RESIDENT, "8号楼门口的下水道堵了 污水冒出来了")
-        await server.post(GROUP_1, RESIDENT, "有没有人觉得最近晚上有点吵")
+        await server.post(GROUP_1, RESIDENT, borderline_example()[0])
         await self._settle()
         await server.command(GROUP_1, WORKER_1, "/done 3 已疏通")
         await self._settle()

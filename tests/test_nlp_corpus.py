@@ -133,16 +133,15 @@ def test_one_guard_pipeline_for_every_emergency_layer() -> None:
         assert parse(text).urgency != "emergency", text
 
 
-def test_emergency_model_training_file_matches_labelled_sets() -> None:
-    """nlp/data/emergency_train.txt is generated from tests/data/nlp_*.jsonl
-    (nlp.emergency_model.rebuild_training_file); regenerate it when a set changes."""
-    from nlp import emergency_model
+def test_char_model_is_trained_on_the_current_labelled_sets() -> None:
+    """nlp/data/charmodel.npz is trained from tests/data/nlp_*.jsonl (`gridbot train-nlp`);
+    retrain it when a set changes."""
+    from nlp.charmodel import default_model
+    from nlp.training import data_digest, labelled_paths
 
-    rows = emergency_model.load_rows()
-    records = [r for p in sorted(CORPUS.parent.glob("nlp_*.jsonl")) for r in load_corpus(str(p))]
-    assert len(rows) == len(records)
-    assert sum(label for _, label in rows) == sum(r.get("urgency") == "emergency" for r in records)
-
+    model = default_model()
+    assert model is not None
+    assert model.digest == data_digest(labelled_paths(CORPUS.parent)), "run: gridbot train-nlp"
 
 def test_blind10_symptom_vocabulary_floors() -> None:
     """blind10 was written blind for category accuracy with symptom vocabulary (first score in
@@ -182,7 +181,9 @@ def test_blind12_ordinary_traffic_floors() -> None:
     alarms) and then used for fixes: these floors guard regressions."""
     m = evaluate(load_corpus(str(CORPUS.with_name("nlp_blind12.jsonl"))))
     assert m.emergency_recall == 1.0
-    assert m.emergency_precision >= 0.9
+    # 0.833 since the character model may add an emergency from log-odds -2 (recall first:
+    # leave-one-set-out recall 0.89 at precision 0.78, see nlp/README.md): two of them here.
+    assert m.emergency_precision >= 0.8
     assert m.report_f1 >= 0.94
     assert m.category_accuracy >= 0.82
     assert m.location_accuracy >= 0.95
