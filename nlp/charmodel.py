@@ -21,7 +21,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from importlib import resources
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -49,18 +48,38 @@ class CharModel:
     """Weights: one row per feature, then a zero row (unknown features) and a bias row.
     Columns: one per category slug, then the report and the emergency log-odds."""
 
-    __slots__ = ("_bias", "_index", "_unknown", "_weights", "digest", "slugs")
+    __slots__ = ("_char_rows", "_fused", "_index", "_pair_rows", "_weights", "digest", "slugs")
 
     def __init__(self, vocab: list[str], weights: np.ndarray, slugs: tuple[str, ...],
                  digest: str = "") -> None:
         if weights.shape != (len(vocab) + 2, len(slugs) + 2):
             raise ValueError(f"weights shape {weights.shape} does not fit the vocabulary")
         self._index = {f: i for i, f in enumerate(vocab)}
-        self._unknown = len(vocab)
-        self._bias = len(vocab) + 1
         self._weights = np.ascontiguousarray(weights, dtype=np.float32)
         self.slugs = slugs
         self.digest = digest
+        self._fuse()
+
+    def _fuse(self) -> None:
+        """Fold each character's weights into the pairs that end with it, so scoring looks up
+        one row per pair instead of one per pair and one per character (the same sums: in
+        "^…$" every character but "^" ends exactly one pair, and "^" is always there, so
+        it joins the bias). A pair the model never saw falls back to its last character."""
+        w, index = self._weights, self._index
+        bias = w[len(index) + 1] + (w[index["^"]] if "^" in index else 0.0)
+        chars = [f for f in index if len(f) == 1]
+        pairs = [f for f in index if len(f) == 2]
+        zero = np.zeros(w.shape[1], dtype=np.float32)
+        rows = [zero, bias]  # 0: a pair and a character never seen; 1: bias
+        self._char_rows: dict[str, int] = {}
+        for c in chars:
+            self._char_rows[c] = len(rows)
+            rows.append(w[index[c]])
+        self._pair_rows: dict[str, int] = {}
+        for p in pairs:
+            self._pair_rows[p] = len(rows)
+            rows.append(w[index[p]] + (w[index[p[1]]] if p[1] in index else zero))
+        self._fused = np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
 
     @property
     def vocabulary(self) -> list[str]:
@@ -72,11 +91,11 @@ class CharModel:
 
     def raw(self, text: str) -> list[float]:
         """Summed weights of the message's features (category logits, report, emergency)."""
-        get, unknown = self._index.get, repeat(self._unknown)
+        pair_row, char_row = self._pair_rows.get, self._char_rows.get
         s = "^" + text.translate(_FOLD) + "$"
-        rows = [*map(get, s, unknown), *map(get, map(str.__add__, s, s[1:]), unknown),
-                self._bias]
-        return self._weights.take(rows, axis=0).sum(axis=0).tolist()
+        rows = [pair_row(p) or char_row(p[1], 0) for p in map(str.__add__, s, s[1:])]
+        rows.append(1)
+        return self._fused.take(rows, axis=0).sum(axis=0).tolist()
 
     def score(self, text: str) -> ModelScores:
         z = self.raw(text)
