@@ -240,6 +240,11 @@ def _sigh(text: str) -> bool:
                 and not P.DANGER_NAMED.search(text))
 
 
+def _dog_chase(text: str) -> bool:
+    """A dog chasing or barking at people with nobody hurt: a pet problem, not violence."""
+    return bool(P.DOG.search(text) and "追" in text and not P.CHASE_HURT.search(text))
+
+
 def _lift_smell(trig: str, text: str) -> bool:
     """A burning smell (no smoke, fire or strength) in a lift: a lift fault, urgent."""
     return bool(P.SMOKE_TRIGGER.search(trig) and P.LIFT_WORDS.search(text)
@@ -567,7 +572,9 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             and (guard is None or (guard == "demoted"
                                    and learned.emergency_logit >= EMERGENCY_MODEL_OVERRIDE))
             and not P.DANGER_HABITUAL.search(text)
-            and not _exclamation(text) and not _sigh(text)):
+            and not _exclamation(text) and not _sigh(text)
+            and not P.RESPONSE_UNDER_WAY.search(text)
+            and not _dog_chase(text)):
         urgency, triggers = "emergency", [*triggers, MODEL_TRIGGER]
 
     score = -1.3 + min(cat_score, 6.0) * 0.7 + problem

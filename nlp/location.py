@@ -20,7 +20,7 @@ _SEP = r"[\s,、的]{0,2}"
 _RE_DASH3 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{1,2})-(\d{3,4})(?![\d\-./:])")
 _RE_DASH2 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{3,4})(?![\d\-./:年月])")
 _RE_BUILDING = re.compile(
-    rf"(?<![\d\-])第?{_B}\s*(?:号楼|号栋|号幢|栋|幢|座|#)(?!\d*\s*(?:层|栋楼))"
+    rf"(?<![\d\-])第?{_B}\s*(?:号楼|号栋|号幢|栋|幢|座|#)(?!\s*(?:层|栋楼))"
 )
 # "8号" alone is a date as often as a building; only take it when a unit or room follows.
 _RE_HAO = re.compile(
@@ -51,6 +51,7 @@ _RE_DASH_UNIT = re.compile(
 _RE_BUILDING_EN = re.compile(r"(?i:building|bldg|block)\s*#?\s*(\d{1,3})(?!\d)")
 _RE_FLOOR = re.compile(r"(?<![\d\-#.A-Za-z])(-?\d{1,2})\s*(?:楼|层)(?![\d]*\s*单元|号|栋|盘)")
 _RE_TOP_FLOOR = re.compile(r"顶楼|楼顶|顶层|房顶")
+_RE_DOOR_NUMBER = re.compile(r"\s*(\d{1,4})\s*号(?![楼院线房床])")
 
 # Compound names: strong suffixes work anywhere; weak single-character ones (苑, 府, 城, 里 ...)
 # are everyday words ("家里", "城管"), so they only count right before a building number.
@@ -204,6 +205,12 @@ def extract_location(text: str, lexicon: Lexicon) -> Location:
         floor = None  # top floor named without a number: a floor, never a building
 
     compound = find_compound(text, lexicon)
+    if building is None and compound:
+        # Lane houses and courtyards are numbered by door: "同福里14号", "桂花弄3号".
+        at = text.find(compound)
+        m = _RE_DOOR_NUMBER.match(text, at + len(compound)) if at >= 0 else None
+        if m:
+            building = m.group(1)
     if street is None:
         street = _find_place(text, lexicon) if lexicon.places else None
     return Location(compound, building, unit, room, floor, street)

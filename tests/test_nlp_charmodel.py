@@ -100,3 +100,11 @@ def test_model_emergencies_are_marked_and_keep_duplicate_keys_stable() -> None:
     r = parse("三栋楼顶有人 坐在边上 腿都悬在外面 快来人啊")
     assert r.urgency == "emergency"
     assert MODEL_TRIGGER not in r.duplicate_key
+
+
+def test_the_model_adds_no_emergency_where_the_rules_know_better() -> None:
+    """Replies that help is under way, sighs, and what the rules weighed and demoted
+    ("共享单车倒在地上": no person down) stay as the rules read them."""
+    for text in ("已经有邻居去了,120也在路上了", "派出所的人到了", "救命 广场舞太吵了",
+                 "共享单车倒在地上好久了", "明天上午燃气公司入户安检 请家中留人"):
+        assert parse(text).urgency != "emergency", text

@@ -80,3 +80,15 @@ def test_compound_from_lexicon() -> None:
 def test_dates_and_money_are_not_rooms() -> None:
     got = loc("2023年交了1200元物业费")
     assert got["room"] is None and got["building"] is None
+
+
+def test_door_numbers_after_a_lane_name_and_a_tower_with_its_floor() -> None:
+    """After blind17 (old lane houses): "同福里14号" is door 14 of the lane; "1座38层" is
+    tower 1, floor 38. A bare date ("我家里3号停水") stays no address."""
+    from nlp import parse
+
+    loc = parse("同福里14号后门那块窨井盖又翘起来了").location
+    assert (loc.compound, loc.building) == ("同福里", "14")
+    loc = parse("天悦府1座38层电梯厅天花板往下滴水").location
+    assert (loc.building, loc.floor) == ("1", "38")
+    assert parse("我家里3号停水").location.building is None
