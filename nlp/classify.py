@@ -21,7 +21,6 @@ REPORT_MODEL_WEIGHT = 1.0
 EMERGENCY_MODEL_LOGIT = -2.0
 EMERGENCY_FAMILY_WEIGHT = 1.0
 EMERGENCY_MODEL_OVERRIDE = 8.0
-MODEL_TRIGGER = "(模型)"  # listed among the evidence when the model added the emergency
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +237,13 @@ def _sigh(text: str) -> bool:
     return bool(P.STRONG_CUE.search(text)
                 and (P.GUARD_CHATTY.search(text) or P.STRONG_NUISANCE.search(text))
                 and not P.DANGER_NAMED.search(text))
+
+
+def _help_under_way(text: str) -> bool:
+    """A short reply that help is on its way ("120也在路上了", "派出所的人到了") and names no
+    danger of its own: news about an incident already reported, not a new one."""
+    return bool(len(text) <= 24 and P.RESPONSE_UNDER_WAY.search(text)
+                and not P.DANGER_NAMED.search(text) and not P.STRONG_CUE.search(text))
 
 
 def _dog_chase(text: str) -> bool:
@@ -573,9 +579,9 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
                                    and learned.emergency_logit >= EMERGENCY_MODEL_OVERRIDE))
             and not P.DANGER_HABITUAL.search(text)
             and not _exclamation(text) and not _sigh(text)
-            and not P.RESPONSE_UNDER_WAY.search(text)
+            and not _help_under_way(text)
             and not _dog_chase(text)):
-        urgency, triggers = "emergency", [*triggers, MODEL_TRIGGER]
+        urgency = "emergency"
 
     score = -1.3 + min(cat_score, 6.0) * 0.7 + problem
     if learned is not None:
@@ -668,10 +674,9 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     confidence = p if is_report else 1.0 - p
     has_signal = cat_score > 0 or problem > 0 or urgency != "normal"
 
+    # Keywords are words a worker can check in the message (and that duplicate matching
+    # compares), so neither the model's character pairs nor a marker for its emergency go in.
     keywords = _evidence(hits, slug, scores, lexicon, triggers)
-    if is_report and model is not None and not any(h.word in keywords for h in hits):
-        # No keyword of the chosen category: show the character pairs that chose it.
-        keywords = (*model.evidence(text, slug), *keywords)[:8]
     if is_report:
         kind = _report_kind(text, slug, urgency)
         category = slug if (cat_score > 0 or learned is not None) else OTHER

@@ -51,7 +51,12 @@ _RE_DASH_UNIT = re.compile(
 _RE_BUILDING_EN = re.compile(r"(?i:building|bldg|block)\s*#?\s*(\d{1,3})(?!\d)")
 _RE_FLOOR = re.compile(r"(?<![\d\-#.A-Za-z])(-?\d{1,2})\s*(?:楼|层)(?![\d]*\s*单元|号|栋|盘)")
 _RE_TOP_FLOOR = re.compile(r"顶楼|楼顶|顶层|房顶")
-_RE_DOOR_NUMBER = re.compile(r"\s*(\d{1,4})\s*号(?![楼院线房床])")
+_LANE_SUFFIXES = ("里", "弄", "巷", "胡同", "院", "坊", "村")
+# "…里14号后门" is a door; "…里15号停水" / "8号上午" is a date.
+_RE_DOOR_NUMBER = re.compile(
+    r"\s*(\d{1,4})\s*号(?![楼院线房床])(?!\s*(?:上午|下午|晚上|早上|早晨|凌晨|中午|傍晚|夜里|白天"
+    r"|起|到|至|开始|那天|当天|之前|之后|以前|以后|停|开始|举行|截止))"
+)
 
 # Compound names: strong suffixes work anywhere; weak single-character ones (苑, 府, 城, 里 ...)
 # are everyday words ("家里", "城管"), so they only count right before a building number.
@@ -205,7 +210,7 @@ def extract_location(text: str, lexicon: Lexicon) -> Location:
         floor = None  # top floor named without a number: a floor, never a building
 
     compound = find_compound(text, lexicon)
-    if building is None and compound:
+    if building is None and compound and compound.endswith(_LANE_SUFFIXES):
         # Lane houses and courtyards are numbered by door: "同福里14号", "桂花弄3号".
         at = text.find(compound)
         m = _RE_DOOR_NUMBER.match(text, at + len(compound)) if at >= 0 else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nlp.classify import MODEL_TRIGGER, decide
+from nlp.classify import decide
 from nlp.lexicon import Lexicon, default_lexicon
 from nlp.location import extract_location
 from nlp.normalize import normalize
@@ -20,7 +20,7 @@ def duplicate_key(category: str | None, location: Location, keywords: tuple[str,
     same address give the same key.
     """
     canon = TAXONOMY.canon
-    words = {canon.get(k, k) for k in keywords[:3] if k != MODEL_TRIGGER}
+    words = {canon.get(k, k) for k in keywords[:3]}
     for word in _TOP_FLOOR:
         if word in text:
             words.add("顶楼")

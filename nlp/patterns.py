@@ -399,6 +399,6 @@ LAUGH = _rx(r"哈哈|呵呵|嘻嘻|笑死|太可爱|好可爱|真可爱")
 
 # A reply that tells the group help is under way ("120也在路上了", "派出所的人到了", "保安拿灭火器
 # 过去了"): it reports no new danger, so the character model may not turn it into one.
-RESPONSE_UNDER_WAY = _rx(r"(?:已经|已)(?:打了?|报了?|叫了?|去了|到了|有人去)|在路上|"
+RESPONSE_UNDER_WAY = _rx(r"(?:已经|已)(?:打了?|报了?|叫了?|去了|到了|有人去)|"
                          r"(?:派出所|警察|民警|消防|救护车|120|119|110|保安|物业|邻居)[^。!?\s]{0,6}"
                          r"(?:到了|来了|过去了|赶到|在路上|去了)")

@@ -96,13 +96,13 @@ def add_words(words: Iterable[str], freq: int = _KEYWORD_FREQ) -> None:
     """Add community words (compound, place names) once; repeated calls are no-ops."""
     tok = tokenizer()
     with _lock:
+        global _logp
         for word in words:
             word = word.strip()
             if len(word) > 1 and word not in _added:
                 tok.add_word(word, freq)
                 _added.add(word)
-        global _logp
-        _logp = None
+                _logp = None  # the totals changed: rebuild the log-probabilities
 
 
 def is_word(word: str) -> bool:
@@ -129,14 +129,9 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     it only skips jieba's generators and per-step tuples, which made segmentation the largest
     single cost of a parse.
     """
-    global _logp
-    if _logp is None:
-        tok = tokenizer()
-        with _lock:
-            logtotal = math.log(tok.total)
-            _logp = {w: (math.log(f) - logtotal if f else None) for w, f in tok.FREQ.items()}
-            _logp[""] = -logtotal  # the score of a character that is no word (jieba: log 1)
     logp = _logp
+    if logp is None:
+        logp = _log_probabilities()
     spans: list[tuple[int, int]] = []
     pos = 0
     for block in _HAN_BLOCK.split(text):
@@ -153,6 +148,19 @@ def token_spans(text: str) -> list[tuple[int, int]]:
                 i += step
         pos += n
     return spans
+
+
+def _log_probabilities() -> dict[str, float | None]:
+    global _logp
+    tok = tokenizer()
+    with _lock:
+        if _logp is None:
+            logtotal = math.log(tok.total)
+            table: dict[str, float | None] = {
+                w: (math.log(f) - logtotal if f else None) for w, f in tok.FREQ.items()}
+            table[""] = -logtotal  # the score of a character that is no word (jieba: log 1)
+            _logp = table
+        return _logp
 
 
 def _route_spans(block: str, offset: int, logp: dict[str, float | None],

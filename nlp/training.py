@@ -63,6 +63,11 @@ def _softmax_sgd(rows: Sequence[np.ndarray], labels: Sequence[int], n_rows: int,
     return w
 
 
+def _slug_index(slugs: tuple[str, ...], slug: object) -> int:
+    """A community's own category is "other" to the default model (its keywords decide it)."""
+    return slugs.index(slug) if slug in slugs else slugs.index("other")
+
+
 def train(records: Sequence[dict], digest: str = "") -> CharModel:
     slugs = tuple(SLUG_ORDER)
     feats = [features(normalize(str(r.get("text", "")))) for r in records]
@@ -75,7 +80,7 @@ def train(records: Sequence[dict], digest: str = "") -> CharModel:
 
     reports = [i for i, r in enumerate(records) if r.get("is_report")]
     cat = _softmax_sgd([rows[i] for i in reports],
-                       [slugs.index(records[i].get("category") or "other") for i in reports],
+                       [_slug_index(slugs, records[i].get("category")) for i in reports],
                        n_rows, len(slugs), np.random.default_rng(SEED))
     weights[:, : len(slugs)] = cat
     for col, label in ((len(slugs), lambda r: bool(r.get("is_report"))),

@@ -30,7 +30,7 @@ from community import CommunityConfig
 from delivery import OutboxDispatcher, SlidingWindowRateLimiter
 from runtime.context import CONTEXT_TYPES, Services
 from runtime.inbox import DurableBot, GridApplication
-from runtime.lexicon import lexicon_from_config
+from runtime.lexicon import ready_lexicon
 from runtime.stores import StorageDeliveryStore, StorageInboxStore
 from tickets.clock import Clock, SystemClock
 from ui.presenter import ChatPresenter
@@ -148,7 +148,7 @@ class GridBot:
             config=self.config,
             db=db,
             clock=self.clock,
-            lexicon=lexicon_from_config(self.config),
+            lexicon=await asyncio.to_thread(ready_lexicon, self.config),
             presenter=ChatPresenter(self.config),
             dispatcher=dispatcher,
         )

@@ -60,11 +60,6 @@ def test_save_and_load_round_trip(toy_model: CharModel, tmp_path: Path) -> None:
     assert a.report_logit == pytest.approx(b.report_logit, abs=1e-2)  # stored as float16
 
 
-def test_evidence_names_the_pairs_that_chose_the_category(toy_model: CharModel) -> None:
-    assert "滴答" in toy_model.evidence("阳台顶上滴答滴答 3楼", "water_leak")
-    assert toy_model.evidence("阳台顶上滴答", "no_such_slug") == []
-
-
 def test_shape_mismatch_is_refused() -> None:
     with pytest.raises(ValueError):
         CharModel(["a"], np.zeros((2, 3)), ("x",))
@@ -94,12 +89,69 @@ def test_a_community_category_is_never_overruled_by_the_model() -> None:
     assert parse("垃圾分类做得太差了 桶都混着扔", lexicon).category == "garbage_sorting"
 
 
-def test_model_emergencies_are_marked_and_keep_duplicate_keys_stable() -> None:
-    from nlp.classify import MODEL_TRIGGER
+def test_model_emergencies_add_nothing_to_keywords_or_duplicate_keys() -> None:
+    """A person in a manhole and a rusty air-conditioner bracket must not share evidence."""
+    a = parse("北门那个没盖的井里掉进去一个人,在下面喊,我们够不着")
+    b = parse("楼上那户的空调外机架子锈断了 吊在半空")
+    assert a.urgency == "emergency"
+    assert not set(a.keywords) & set(b.keywords)
+    for r in (a, b):
+        assert all(k in r.normalized_text for k in r.keywords), r.keywords
 
-    r = parse("三栋楼顶有人 坐在边上 腿都悬在外面 快来人啊")
-    assert r.urgency == "emergency"
-    assert MODEL_TRIGGER not in r.duplicate_key
+
+def test_saying_it_twice_does_not_make_it_twice_as_likely() -> None:
+    model = charmodel.default_model()
+    assert model is not None
+    for text in ("电梯有点响", "楼下有人吵架", "楼道灯坏了", "有个老人摔倒了"):
+        once = model.score(text)
+        thrice = model.score("".join([text] * 3))
+        # only the pairs across the joins are new; the repeats themselves count once
+        assert abs(thrice.emergency_logit - once.emergency_logit) < 2.0, text
+        assert abs(thrice.report_logit - once.report_logit) < 2.0, text
+    for text in ("楼下有人吵架", "楼道灯坏了"):
+        assert parse("".join([text] * 3)).urgency != "emergency", text
+
+
+def test_a_first_report_that_already_called_for_help_stays_an_emergency() -> None:
+    for text in ("北门那个没盖的井里掉进去一个人,在下面喊,我们够不着,已经打了119",
+                 "对门的小伙子倒在楼道里抽,嘴里吐白沫,120还在路上 谁懂急救快来"):
+        assert parse(text).urgency == "emergency", text
+
+
+def test_a_damaged_model_file_leaves_the_rules_working(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import resources
+
+    bad = tmp_path / "charmodel.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    monkeypatch.setattr(resources, "as_file", lambda _ref: _Ctx(bad))
+    monkeypatch.setattr(charmodel, "_model", None)
+    monkeypatch.setattr(charmodel, "_loaded", False)
+    assert charmodel.default_model() is None
+    r = parse("8栋3单元楼道着火了 快来人")
+    assert r.is_report and r.urgency == "emergency"
+
+
+class _Ctx:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_training_maps_a_community_category_to_other_and_writes_exactly_out(
+        tmp_path: Path) -> None:
+    rows = [*TOY, {"text": "垃圾分类没做好", "is_report": True, "category": "garbage_sorting",
+                   "urgency": "normal"}]
+    model = training.train(rows)
+    out = tmp_path / "m.bin"
+    model.save(out)
+    assert out.exists() and not (tmp_path / "m.bin.npz").exists()
+    assert CharModel.load(out).slugs == model.slugs
 
 
 def test_the_model_adds_no_emergency_where_the_rules_know_better() -> None:
