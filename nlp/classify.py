@@ -399,8 +399,7 @@ def danger_scan(text: str) -> tuple[str, str] | None:
                 continue  # a dog bite that bleeds a little: urgent
             if _lift_smell(trig, text):
                 continue
-            if (slug == "public_order" and "追" in trig and P.DOG.search(text)
-                    and not P.CHASE_HURT.search(text)):
+            if slug == "public_order" and "追" in trig and _dog_chase(text):
                 continue  # a dog chasing people, nobody hurt: a pet problem
             if not live_at(text, m.start(), m.end()):
                 continue

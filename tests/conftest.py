@@ -34,13 +34,10 @@ VAGUE_MESSAGES = (
 
 def borderline_example() -> tuple[str, str | None]:
     """(text, the category the parser gives it) of the first vague message read as borderline."""
-    import tomllib
-
     import nlp
     from runtime.lexicon import lexicon_from_config
 
-    config, _ = parse_config(tomllib.loads(example_config_text()))
-    lexicon = lexicon_from_config(config)
+    lexicon = lexicon_from_config(example_community())
     for text in VAGUE_MESSAGES:
         result = nlp.parse(text, lexicon)
         if result.borderline and result.urgency != "emergency":
@@ -48,13 +45,17 @@ def borderline_example() -> tuple[str, str | None]:
     raise AssertionError("none of VAGUE_MESSAGES reads as borderline any more: add one that does")
 
 
-@pytest.fixture
-def community() -> CommunityConfig:
+def example_community() -> CommunityConfig:
     import tomllib
 
     config, problems = parse_config(tomllib.loads(example_config_text()))
     assert problems == []
     return config
+
+
+@pytest.fixture
+def community() -> CommunityConfig:
+    return example_community()
 
 
 @pytest.fixture
