@@ -21,6 +21,7 @@ REPORT_MODEL_WEIGHT = 1.0
 EMERGENCY_MODEL_LOGIT = -2.0
 EMERGENCY_FAMILY_WEIGHT = 1.0
 EMERGENCY_MODEL_OVERRIDE = 8.0
+EMERGENCY_MODEL_VETO = -7.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,6 +544,9 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     model = charmodel.default_model() if text else None
     learned = model.score(text) if model is not None else None
     slug, _ = best_category(_with_model(scores, learned, lexicon), lexicon)
+    if (learned is not None and urgency == "emergency"
+            and learned.emergency_logit < EMERGENCY_MODEL_VETO):
+        urgency = "urgent"
 
     problem = 0.0
     for rx, weight in P.PROBLEM:

@@ -160,3 +160,16 @@ def test_the_model_adds_no_emergency_where_the_rules_know_better() -> None:
     for text in ("已经有邻居去了,120也在路上了", "派出所的人到了", "救命 广场舞太吵了",
                  "共享单车倒在地上好久了", "明天上午燃气公司入户安检 请家中留人"):
         assert parse(text).urgency != "emergency", text
+
+
+def test_the_model_vetoes_rule_emergencies_it_is_sure_are_none(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule words out of context ("眼睛都睁不开" from pollen, "救命" about a bill): the model's
+    emergency log-odds below the veto turn them into same-day work."""
+    from nlp import classify
+
+    texts = ("杨絮柳絮满天飞,过敏的人眼睛都睁不开,能不能给树打抑制剂",
+             "地库入口坡道太滑了,今天下雨好几辆电动车在上面摔了")
+    assert all(parse(t).urgency != "emergency" for t in texts)
+    monkeypatch.setattr(classify, "EMERGENCY_MODEL_VETO", float("-inf"))
+    assert all(parse(t).urgency == "emergency" for t in texts)
