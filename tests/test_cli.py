@@ -113,3 +113,17 @@ def test_help_is_available_for_every_subcommand() -> None:
     for command in ("run", "init", "check", "demo", "parse", "eval-nlp"):
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "usage" in result.stdout.lower()
+
+
+def test_output_piped_into_head_ends_quietly() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    corpus = root / "tests" / "data" / "nlp_corpus.jsonl"
+    run = subprocess.run(
+        f"{sys.executable} bot.py eval-nlp {corpus} | head -1", shell=True, cwd=root,
+        capture_output=True, text=True, check=False)
+    assert run.stdout.startswith("==")
+    assert "Traceback" not in run.stderr
