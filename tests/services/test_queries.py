@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 import services as q
 from services import TicketService, purge_personal_data
-from storage import Database, open_database
 from tests.test_tickets_helpers import (
     CHAT_A,
     CHAT_B,
     CONFIG,
     T0,
-    RecordingPresenter,
     person_actor,
     report,
     resident,
@@ -26,23 +22,6 @@ from tickets.errors import TicketNotFound
 from tickets.model import TicketState
 
 WANG, CHEN = person_actor("王芳"), person_actor("陈静")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "gridbot.db", clock=clock)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def svc(db: Database, clock: FakeClock) -> TicketService:
-    return TicketService(db, CONFIG, clock, RecordingPresenter())
 
 
 async def make(svc: TicketService, msg: int, reporter: int, building: str, *,

@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from services import IncomingReport, TicketService, report_received
-from storage import Database, open_database
+from storage import Database
 from tests.test_tickets_helpers import CHAT_A, CHAT_B, CONFIG, GRID_A, T0, RecordingPresenter, report
 from tickets.clock import FakeClock
 from tickets.model import TicketState
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "gridbot.db", clock=clock)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def presenter() -> RecordingPresenter:
-    return RecordingPresenter()
-
-
-@pytest.fixture
-def svc(db: Database, clock: FakeClock, presenter: RecordingPresenter) -> TicketService:
-    return TicketService(db, CONFIG, clock, presenter)
 
 
 async def outbox_rows(db: Database) -> int:

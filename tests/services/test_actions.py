@@ -4,7 +4,6 @@ race, refusals, reject/merge/split, escalation, rating, reopening, timeline."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,28 +28,6 @@ S = TicketState
 WANG, LI, CHEN = person_actor("王芳"), person_actor("李强"), person_actor("陈静")
 BOSS = person_actor("周书记")
 REPORTER = resident(5001)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "gridbot.db", clock=clock)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def presenter() -> RecordingPresenter:
-    return RecordingPresenter()
-
-
-@pytest.fixture
-def svc(db: Database, clock: FakeClock, presenter: RecordingPresenter) -> TicketService:
-    return TicketService(db, CONFIG, clock, presenter)
 
 
 async def new_ticket(svc: TicketService, msg: int = 10, **kw: object) -> Ticket:
