@@ -29,6 +29,7 @@ import handlers
 import storage
 from community import CommunityConfig
 from delivery import OutboxDispatcher, SlidingWindowRateLimiter
+from handlers.menus import sync_staff_menus
 from runtime.api_url import DEFAULT_API_URL, bot_api_urls
 from runtime.context import CONTEXT_TYPES, Services
 from runtime.inbox import DurableBot, GridApplication
@@ -172,6 +173,7 @@ class GridBot:
             raise
         services.bot_username = self.bot.username or ""
         await handlers.publish_command_menus(self.application.bot, self.config)
+        await sync_staff_menus(self.application.bot, db, self.config)
         dispatcher.start()
         if self.options.scheduler_tick > 0:
             from scheduler.jobs import GridScheduler

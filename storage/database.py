@@ -25,7 +25,7 @@ from storage.migrations import inspect, migrate
 from storage.outbox import OutboxRepository
 from storage.queries import TicketQueries
 from storage.records import CorrectionRepository, RatingRepository, SupporterRepository
-from storage.registry import ChatRepository, PeopleRepository
+from storage.registry import ChatRepository, MenuRepository, PeopleRepository
 from storage.runtime_repos import (
     IdempotencyRepository,
     InboxRepository,
@@ -53,6 +53,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(conn, clock)
         self.people = PeopleRepository(conn, clock)
         self.chats = ChatRepository(conn, clock)
+        self.menus = MenuRepository(conn, clock)
         self.ratings = RatingRepository(conn, clock)
         self.supporters = SupporterRepository(conn, clock)
         self.corrections = CorrectionRepository(conn, clock)
