@@ -58,10 +58,15 @@ class RetentionRepository(Repository):
 
     async def forget_people(self, unseen_since: datetime) -> int:
         """Delete residents (no configured person behind them) not seen since the cutoff:
-        their id, username and name. Staff registrations stay (they route tickets)."""
+        their id, username and name. Seen means a /start, a report or a 附议 in that time.
+        Staff registrations stay (they route tickets)."""
+        cutoff = to_db(unseen_since)
         return await self._exec(
-            "DELETE FROM people WHERE person_key IS NULL AND last_seen_at < ?",
-            (to_db(unseen_since),))
+            "DELETE FROM people WHERE person_key IS NULL AND last_seen_at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM tickets WHERE reporter_id = people.user_id "
+            "AND created_at >= ?) AND NOT EXISTS (SELECT 1 FROM supporters "
+            "WHERE supporters.user_id = people.user_id AND joined_at >= ?)",
+            (cutoff, cutoff, cutoff))
 
     async def prune_request_keys(self, claimed_before: datetime) -> int:
         """Request keys only guard replays, which happen within days."""

@@ -53,6 +53,7 @@ async def seed(h: Harness) -> dict[str, int]:
                               text=f"最近是不是有点吵 {PHONE}", parse_json="{}",
                               expires_at=START + timedelta(days=1))
         await uow.people.seen(7001, username="old_resident", display_name="老住户")
+        await uow.people.seen(5006, display_name="常来的住户")  # started long ago, reports
         await uow.people.register(101, "王芳")  # staff: stays
         for row in await uow.outbox.due(10_000, now=START + timedelta(days=1)):
             await uow.outbox.mark_sent(row.id, 1)
@@ -104,7 +105,7 @@ async def test_each_table_is_purged_on_the_schedule(tmp_path: Path) -> None:
         assert PHONE not in str(text) and note is None and category
         assert sql(h, "SELECT score, comment FROM ratings") == [(1, None)]
         people = {r[0] for r in sql(h, "SELECT user_id FROM people")}
-        assert 7001 not in people and {7002, 101} <= people
+        assert 7001 not in people and {7002, 101, 5006} <= people
 
 
 def files_holding(folder: Path, needle: str) -> list[str]:
