@@ -21,7 +21,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from telegram import Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -220,6 +220,9 @@ class GridBot:
                 log.warning("Bot API unreachable at start (attempt %d: %s: %s); "
                             "retrying in %.0f s", attempt, type(error).__name__, error, wait)
                 delay = min(delay * 2, self.options.connect_retry_max)
+            except TelegramError as error:  # Forbidden, Conflict…: not a passing blip
+                raise StartupError(f"Bot API 拒绝了启动请求({type(error).__name__}),"
+                                   "请检查 --api-url 与令牌。") from error
             if stop is None:
                 await asyncio.sleep(wait)
                 continue

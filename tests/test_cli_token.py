@@ -207,3 +207,19 @@ def test_redactor_hides_every_form_but_leaves_short_test_secrets_whole() -> None
         f"a {REDACTED} b {REDACTED} c {REDACTED}"
     assert "x" not in token_forms("1:x")  # "x" alone would eat every x in the log
     assert TokenRedactor("1:x")("box 1:x") == f"box {REDACTED}"
+
+
+async def test_5xx_answers_at_boot_are_retried_and_403_is_for_a_person(tmp_path: Path) -> None:
+    async with running_server(token=TOKEN) as server:
+        populate(server)
+        server.faults.fail(502, count=2, methods="getMe")
+        async with gridbot_run(tmp_path, server.base_url) as cli:
+            await cli.wait_for(lambda line: "is running" in line)
+            assert sum("retrying in" in line for line in cli.err) == 2
+            assert await cli.finish() == 0
+        assert_no_token(cli)
+        server.faults.fail(403, count=None, methods="getMe")
+        async with gridbot_run(tmp_path, server.base_url) as cli:
+            assert await cli.finish(terminate=False) == 2
+        assert "Forbidden" in cli.err[-1] and "Traceback" not in cli.all_output()
+        assert_no_token(cli)
