@@ -35,7 +35,7 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--api-url",
         default=os.environ.get("TELEGRAM_API_URL"),
-        help="Bot API 服务器地址,如 http://127.0.0.1:8081/bot (也可用环境变量 TELEGRAM_API_URL)",
+        help="Bot API 服务器地址,如 http://127.0.0.1:8081 或 …/bot (也可用环境变量 TELEGRAM_API_URL)",
     )
 
     init = sub.add_parser("init", help="写出一份带注释的示例配置 community.toml")
@@ -117,6 +117,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     chats = sum(len(g.chats) for g in config.grids)
     grids = len(config.grids)
     print(f"配置无误: {config.name},{grids} 个网格,{people} 位工作人员,{chats} 个群聊。")
+    from community.examples import example_broadcast_warnings
+
+    for warning in example_broadcast_warnings(config):
+        print(f"  提醒: {warning}")
     return EXIT_OK
 
 
@@ -155,6 +159,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "没有设置环境变量 TELEGRAM_BOT_TOKEN。请向 @BotFather 申请令牌后 "
             "`export TELEGRAM_BOT_TOKEN=…`;想先看看效果可运行 `gridbot demo`。"
         )
+    from runtime.api_url import ApiUrlError, bot_api_urls
+    from runtime.secrets import install_token_redaction
+
+    install_token_redaction(token)  # from here on, no output of this process shows the token
+    try:
+        bot_api_urls(args.api_url)
+    except ApiUrlError as error:
+        raise CliError(str(error)) from None
     config = _load_config(args.config)
     from runtime import StartupError, run_bot
 

@@ -466,6 +466,11 @@ def parse_config(
     if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
         reader.out.add("community", "retention_days 应为正整数(天)")
         retention = 365
+    correction_days = section.get("correction_days", 90)
+    if (not isinstance(correction_days, int) or isinstance(correction_days, bool)
+            or correction_days < 0):
+        reader.out.add("community", "correction_days 应为不小于 0 的整数(天)")
+        correction_days = 90
     config = CommunityConfig(
         name=name,
         timezone=timezone,
@@ -478,6 +483,7 @@ def parse_config(
         places=reader.text_list(section, "places", "community"),
         digest=digest,
         retention_days=retention,
+        correction_days=correction_days,
     )
     _cross_check(config, reader.out)
     return config, reader.out.problems

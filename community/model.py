@@ -162,6 +162,9 @@ class CommunityConfig:
     places: tuple[str, ...] = ()  # extra local place names for the segmenter
     digest: str = "每周四 09:00"
     retention_days: int = 365  # purge personal fields of closed tickets after this many days
+    # Text of "not a report" corrections (NLP training data) is kept this many days (never
+    # longer than retention_days): as long as the community allows, then blanked.
+    correction_days: int = 90
 
     # -- lookups used by routing and handlers -------------------------------------------
 

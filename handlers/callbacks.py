@@ -19,6 +19,7 @@ from delivery import keyboard
 from handlers.common import actor_of, display_name, refusal_text
 from handlers.intake import answer_prompt
 from runtime.context import GridContext, Services
+from services.common import request_key
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Ticket
@@ -149,9 +150,11 @@ async def on_callback(update: Update, context: GridContext) -> None:
     services = context.services
     payload = parse_callback(query.data)
     toast = texts.BUTTON_INVALID
+    stack = contextlib.ExitStack()
     try:
         if payload is not None:
             actor = await actor_of(services, query.from_user)
+            stack.enter_context(request_key(f"u{update.update_id}"))  # replay: no repeat
             if isinstance(payload, TicketButton):
                 toast = await _ticket_action(services, query, actor, payload)
             elif isinstance(payload, RatingButton):
@@ -166,5 +169,6 @@ async def on_callback(update: Update, context: GridContext) -> None:
     except _REFUSALS as error:
         toast = refusal_text(error, services)
     finally:
+        stack.close()
         with contextlib.suppress(TelegramError):
             await query.answer(toast[:200], show_alert=len(toast) > 40)

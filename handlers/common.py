@@ -18,6 +18,7 @@ from telegram import Chat, Message, Update, User
 from community import Role
 from runtime.context import GridContext, Services
 from services import resolve_actor
+from services.common import request_key
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Ticket
@@ -189,6 +190,7 @@ def command(allowed: Callable[[Actor], bool] = anyone, refusal: str = texts.STAF
             if not allowed(actor):
                 await reply(services, inc, refusal)
                 return
-            await body(services, inc, actor, list(context.args or []))
+            with request_key(inc.request_key):  # a replayed update repeats no action
+                await body(services, inc, actor, list(context.args or []))
         return handler
     return wrap

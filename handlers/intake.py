@@ -113,7 +113,7 @@ async def _ask_if_report(services: Services, inc: Incoming, parsed: nlp.ParseRes
         prompt_id = await uow.prompts.add(
             chat_id=inc.chat.id, message_id=inc.message.message_id, author_id=inc.user.id,
             text=_text_of(inc), parse_json=json.dumps(parsed.to_dict(), ensure_ascii=False),
-            expires_at=now + PROMPT_LIFETIME)
+            expires_at=now + PROMPT_LIFETIME, thread_id=inc.thread_id)
         if prompt_id is None:
             return  # already asked (the update was replayed)
         registration = await uow.people.get(inc.user.id)
@@ -272,6 +272,7 @@ async def answer_prompt(services: Services, prompt_id: int, user_id: int, user_n
     report = report_input_from_json(prompt.text, prompt.parse_json)
     result = await services.tickets.report_received(
         source_chat_id=prompt.chat_id, source_message_id=prompt.message_id,
+        source_thread_id=prompt.thread_id,  # answers go to the topic it was asked in
         reporter_id=prompt.author_id, reporter_name=user_name, report=report)
     services.dispatcher.wake()
     return texts.PROMPT_REGISTERED.format(number=result.ticket.number)

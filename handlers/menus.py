@@ -1,7 +1,14 @@
-"""Command menus (setMyCommands) in Chinese, per scope: groups, private chats, staff."""
+"""Command menus (setMyCommands) in Chinese, per scope: groups, private chats, staff.
+
+Staff get their own menu in their private chat (a chat scope). Telegram refuses a chat
+scope ("chat not found") until the person has started the bot, so a person's menu is set
+when they send ``/start`` and, at every start-up, for everyone whose role changed since the
+menu last set (``command_menus`` table); a refusal is logged quietly and retried later.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from telegram import (
@@ -11,9 +18,11 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
 )
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from community import CommunityConfig
+from storage import Database
+from tickets.model import Actor
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +67,88 @@ def _commands(pairs: tuple[tuple[str, str], ...]) -> list[BotCommand]:
 
 
 async def publish_command_menus(bot: Bot, config: CommunityConfig) -> None:
-    """Set the menus; a failure is logged and does not stop the bot."""
+    """Set the menus for all private chats and all groups; a failure is logged only.
+    Staff menus: :func:`sync_staff_menus` and :func:`sync_menu`."""
     try:
         await bot.set_my_commands(_commands(RESIDENT_COMMANDS),
                                   scope=BotCommandScopeAllPrivateChats())
         await bot.set_my_commands(_commands(GROUP_COMMANDS), scope=BotCommandScopeAllGroupChats())
     except TelegramError as error:
         log.warning("could not publish command menus: %s", error)
+
+
+def _fingerprint(pairs: tuple[tuple[str, str], ...]) -> str:
+    return hashlib.sha256(repr(pairs).encode()).hexdigest()[:8]
+
+
+STAFF_MENUS = {
+    "worker": WORKER_COMMANDS,
+    "supervisor": SUPERVISOR_COMMANDS,
+}
+
+
+def menu_for(actor: Actor) -> str | None:
+    """The menu a user should see in private: ``"worker:<fp>"``, ``"supervisor:<fp>"``, or
+    None for the default (resident) menu. The fingerprint changes with the command list."""
+    if actor.person is None or not actor.is_staff:
+        return None
+    kind = "supervisor" if actor.person.can_supervise else "worker"
+    return f"{kind}:{_fingerprint(STAFF_MENUS[kind])}"
+
+
+async def _apply(bot: Bot, db: Database, user_id: int, wanted: str | None) -> bool:
+    """Set (or reset to default) one private chat's menu; record it. False when Telegram
+    refused because the person has not started the bot (quiet: expected for new staff)."""
+    scope = BotCommandScopeChat(user_id)
+    try:
+        if wanted is None:
+            await bot.delete_my_commands(scope=scope)
+        else:
+            await bot.set_my_commands(_commands(STAFF_MENUS[wanted.split(":")[0]]), scope=scope)
+    except (BadRequest, Forbidden) as error:  # "chat not found" before /start
+        log.debug("menu for %s not set yet: %s", user_id, error)
+        return False
+    async with db.transaction() as uow:
+        await uow.menus.record(user_id, wanted)
+    return True
+
+
+async def sync_menu(bot: Bot, db: Database, actor: Actor) -> None:
+    """Give one user the menu of their role if it is not the one last set (on /start)."""
+    if actor.user_id is None:
         return
-    for person in config.people:
-        if person.telegram_id is None:
-            continue
-        pairs = SUPERVISOR_COMMANDS if person.can_supervise else WORKER_COMMANDS
-        try:  # fails with "chat not found" until the person has started the bot
-            await bot.set_my_commands(_commands(pairs),
-                                      scope=BotCommandScopeChat(person.telegram_id))
+    wanted = menu_for(actor)
+    async with db.read() as uow:
+        current = await uow.menus.get(actor.user_id)
+    if current != wanted:
+        try:
+            await _apply(bot, db, actor.user_id, wanted)
         except TelegramError as error:
-            log.info("no staff menu for %s yet: %s", person.key, error)
+            log.warning("could not set the command menu of %s: %s", actor.user_id, error)
+
+
+async def sync_staff_menus(bot: Bot, db: Database, config: CommunityConfig) -> None:
+    """At start-up: update the menus of everyone whose role changed since last set
+    (configured ids, registered users, and chats still carrying a staff menu)."""
+    async with db.read() as uow:
+        current = await uow.menus.all()
+        registered = await uow.menus.registered_users()
+    users = {p.telegram_id for p in config.people if p.telegram_id is not None}
+    users |= set(registered) | set(current)
+    changed = waiting = 0
+    for user_id in sorted(users):
+        actor = Actor.resolve(config, user_id, registered_key=registered.get(user_id))
+        wanted = menu_for(actor)
+        if current.get(user_id) == wanted:
+            continue
+        try:
+            if await _apply(bot, db, user_id, wanted):
+                changed += 1
+            else:
+                waiting += 1
+        except TelegramError as error:
+            log.warning("could not set the command menu of %s: %s", user_id, error)
+            return  # the Bot API is struggling: the next start (or /start) tries again
+    if changed or waiting:
+        log.info("command menus: %d updated, %d wait until the person sends /start",
+                 changed, waiting)

@@ -15,6 +15,7 @@ from handlers.common import (
     reply,
 )
 from handlers.intake import file_report, report_input
+from handlers.menus import sync_menu
 from runtime.context import Services
 from services import ticket_by_number, timeline
 from tickets.errors import TicketNotFound
@@ -49,6 +50,7 @@ async def start(services: Services, inc: Incoming, actor: Actor, args: list[str]
     else:
         text = texts.START_RESIDENT
     await reply(services, inc, text, quote=False)
+    await sync_menu(inc.update.get_bot(), services.db, actor)  # the menu of their role
 
 
 @command()

@@ -50,10 +50,16 @@ class ActorsMixin:
         *,
         last_name: str | None = None,
         is_bot: bool = False,
+        started: bool = False,
     ) -> User:
-        """Create (or replace) a user."""
+        """Create (or replace) a user. ``started=True``: the user opened the private chat
+        with the bot before the test began (no ``/start`` update is queued), so private
+        sends to them succeed under ``strict_private``."""
         user = User(id, first_name, username, last_name, language_code, is_bot)
         self.store.users[id] = user
+        if started:
+            self.store.private_chat(user)
+            self.store.started_users.add(id)
         return user
 
     def group(

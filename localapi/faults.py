@@ -117,7 +117,7 @@ class Faults:
     """Knobs that make the server misbehave the ways Telegram does."""
 
     def __init__(
-        self, store: Store, *, enforce_limits: bool = False, strict_private: bool = False
+        self, store: Store, *, enforce_limits: bool = False, strict_private: bool = True
     ) -> None:
         self._store = store
         #: like real Telegram: private sends answer 403 until the user opened the chat

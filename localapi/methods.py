@@ -392,6 +392,7 @@ class BotApiMethods:
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        self._check_scope_chat(p.get("scope"))
         key = (scope_key(p.get("scope")), str(p.get("language_code") or ""))
         if commands:
             self.store.commands[key] = [
@@ -406,7 +407,18 @@ class BotApiMethods:
         key = (scope_key(p.get("scope")), str(p.get("language_code") or ""))
         return list(self.store.commands.get(key, [])), None
 
+    def _check_scope_chat(self, scope: Any) -> None:
+        """As on Telegram: a chat scope needs a chat the bot knows; a user's private chat
+        exists only once the user started the bot ("chat not found" before)."""
+        if not isinstance(scope, dict) or scope.get("type") not in (
+                "chat", "chat_administrators", "chat_member"):
+            return
+        chat = self.store.chats.get(scope.get("chat_id"))  # type: ignore[arg-type]
+        if chat is None or (chat.type == "private" and chat.id not in self.store.started_users):
+            raise bad_request("chat not found")
+
     async def api_delete_my_commands(self, p: JSON, f: dict[str, bytes]) -> tuple[Any, None]:
+        self._check_scope_chat(p.get("scope"))
         key = (scope_key(p.get("scope")), str(p.get("language_code") or ""))
         self.store.commands.pop(key, None)
         self.store.changed()

@@ -51,9 +51,10 @@ class LocalBotApi(ActorsMixin):
 
     Options: ``enforce_limits`` answers 429 beyond Telegram's send limits (20 messages a
     minute per group, 30 a second overall); ``privacy_mode`` delivers only commands,
-    mentions and replies to the bot from groups; ``strict_private`` answers 403 to sends to
-    users who never opened the private chat (real Telegram behaviour; off by default so
-    tests need no ``start_private`` ceremony); ``clock`` supplies message dates.
+    mentions and replies to the bot from groups; ``strict_private`` (on by default, as on
+    Telegram) answers 403 "bot can't initiate conversation with a user" to sends to users
+    who never opened the private chat (``start_private``); pass ``strict_private=False``
+    only where a test is about something else and says so; ``clock`` supplies message dates.
     """
 
     def __init__(
@@ -66,7 +67,7 @@ class LocalBotApi(ActorsMixin):
         port: int = 0,
         enforce_limits: bool = False,
         privacy_mode: bool = False,
-        strict_private: bool = False,
+        strict_private: bool = True,
         control: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:

@@ -21,6 +21,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from telegram import Update
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -28,6 +29,8 @@ import handlers
 import storage
 from community import CommunityConfig
 from delivery import OutboxDispatcher, SlidingWindowRateLimiter
+from handlers.menus import sync_staff_menus
+from runtime.api_url import DEFAULT_API_URL, bot_api_urls
 from runtime.context import CONTEXT_TYPES, Services
 from runtime.inbox import DurableBot, GridApplication
 from runtime.lexicon import ready_lexicon
@@ -37,11 +40,15 @@ from ui.presenter import ChatPresenter
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.telegram.org/bot"
+__all__ = ["DEFAULT_API_URL", "BotOptions", "GridBot", "StartupError", "run_bot", "serve"]
 
 
 class StartupError(Exception):
     """The bot cannot start; the message is one Chinese sentence for the operator."""
+
+
+class StartupAborted(Exception):
+    """A stop was requested while start-up was still waiting for the Bot API."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +61,10 @@ class BotOptions:
     outbox_idle_poll: float = 1.0
     scheduler_tick: float = 30.0  # seconds between scans of deadlines and schedules
     rate_limit: bool = True
-
-
-def _file_url(api_url: str) -> str:
-    base = api_url.rstrip("/")
-    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+    # Bot API unreachable at start (network down, server restarting): retry getMe after
+    # connect_retry_first seconds, doubling up to connect_retry_max, until it answers.
+    connect_retry_first: float = 1.0
+    connect_retry_max: float = 60.0
 
 
 class GridBot:
@@ -81,12 +87,12 @@ class GridBot:
         self.services: Services | None = None
 
     def _build_application(self, token: str) -> GridApplication:
-        api_url = (self.options.api_url or DEFAULT_API_URL).rstrip("/")
+        base_url, base_file_url = bot_api_urls(self.options.api_url)
         timeout = self.options.request_timeout
         bot = DurableBot(
             token=token,
-            base_url=api_url,
-            base_file_url=_file_url(api_url),
+            base_url=base_url,
+            base_file_url=base_file_url,
             request=HTTPXRequest(
                 connection_pool_size=16, read_timeout=timeout, write_timeout=timeout,
                 connect_timeout=timeout, pool_timeout=timeout,
@@ -116,8 +122,12 @@ class GridBot:
         assert isinstance(bot, DurableBot)
         return bot
 
-    async def start(self) -> None:
-        """Open storage, connect to the Bot API and start polling."""
+    async def start(self, stop: asyncio.Event | None = None) -> None:
+        """Open storage, connect to the Bot API and start polling.
+
+        An unreachable Bot API is retried with backoff (logged) until it answers or
+        ``stop`` is set (then :class:`StartupAborted`); a rejected token raises
+        :class:`StartupError` at once."""
         try:
             db = await storage.open_database(self.db_path, clock=self.clock,
                                              timezone=self.config.timezone)
@@ -155,12 +165,15 @@ class GridBot:
         self.services = services
         self.application.bot_data.services = services
         try:
-            await self.application.initialize()
-        except Exception as error:
+            await self._connect(stop)
+        except BaseException:
+            await self.bot.shutdown()
             await db.close()
-            raise StartupError(f"无法连接 Telegram Bot API: {error}") from error
+            self.services = None
+            raise
         services.bot_username = self.bot.username or ""
         await handlers.publish_command_menus(self.application.bot, self.config)
+        await sync_staff_menus(self.application.bot, db, self.config)
         dispatcher.start()
         if self.options.scheduler_tick > 0:
             from scheduler.jobs import GridScheduler
@@ -177,6 +190,48 @@ class GridBot:
         )
         await self.application.start()
         log.info("GridBot @%s is running for %s", services.bot_username, self.config.name)
+
+    async def _connect(self, stop: asyncio.Event | None) -> None:
+        """``Application.initialize`` (getMe), retried while the Bot API is unreachable.
+
+        Exit-2 failures are the ones a person must fix (a rejected token, a URL that is no
+        Bot API); the messages never quote PTB's, which can contain the token."""
+        delay = self.options.connect_retry_first
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.application.initialize()
+                if attempt > 1:
+                    log.info("Bot API reachable again after %d attempt(s)", attempt)
+                return
+            except InvalidToken as error:
+                raise StartupError(
+                    "Telegram 拒绝了 TELEGRAM_BOT_TOKEN 中的令牌(或 --api-url 指向的不是 Bot API)。"
+                    "请向 @BotFather 核对令牌后重新设置。") from error
+            except BadRequest as error:
+                raise StartupError("Bot API 拒绝了启动请求,请检查 --api-url 与令牌。") from error
+            except (NetworkError, RetryAfter) as error:  # includes TimedOut and 5xx answers
+                wait = delay
+                if isinstance(error, RetryAfter):
+                    retry_after = error.retry_after
+                    wait = max(wait, retry_after if isinstance(retry_after, int | float)
+                               else retry_after.total_seconds())
+                log.warning("Bot API unreachable at start (attempt %d: %s: %s); "
+                            "retrying in %.0f s", attempt, type(error).__name__, error, wait)
+                delay = min(delay * 2, self.options.connect_retry_max)
+            except TelegramError as error:  # Forbidden, Conflict…: not a passing blip
+                raise StartupError(f"Bot API 拒绝了启动请求({type(error).__name__}),"
+                                   "请检查 --api-url 与令牌。") from error
+            if stop is None:
+                await asyncio.sleep(wait)
+                continue
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+            except TimeoutError:
+                continue
+            log.info("stop requested while waiting for the Bot API; not started")
+            raise StartupAborted
 
     async def until_idle(self, within: float = 10.0) -> None:
         """Wait until every received update is handled and nothing due is left to send
@@ -225,7 +280,10 @@ def _polling_error(error: Exception) -> None:
 
 async def serve(bot: GridBot, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (by a signal in production, by the caller in the demo)."""
-    await bot.start()
+    try:
+        await bot.start(stop)
+    except StartupAborted:
+        return
     try:
         await stop.wait()
     finally:
@@ -236,10 +294,18 @@ def run_bot(
     *, config: CommunityConfig, token: str, db_path: str, api_url: str | None = None
 ) -> None:
     """``gridbot run``: the real bot until SIGINT/SIGTERM."""
+    import os
+
+    from runtime.secrets import install_token_redaction
+
+    level = os.environ.get("GRIDBOT_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=level if level in logging.getLevelNamesMapping() else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx logs each request URL, which contains the token (redacted below anyway).
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    install_token_redaction(token)
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -166,6 +166,7 @@ async def play(server: LocalBotApi, bot: GridBot, clock: DemoClock, transcript: 
 
     t.scene("早上,网格员和书记私聊机器人登记")
     await server.start_private(cast.worker)
+    await server.start_private(cast.worker_2)  # the backup worker: emergencies reach him too
     await server.start_private(cast.secretary)
     await _settle(server, t)
 

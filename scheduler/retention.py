@@ -10,7 +10,13 @@ Two things go, both idempotent:
 - raw Telegram updates in the inbox that were handled more than :data:`INBOX_KEEP` ago.
   They hold every sender's name, username and full message text, and are only kept to
   recognise a redelivery, which Telegram makes within a day at most. Updates that were
-  never handled (a poison message) stay for an operator to look at.
+  never handled (a poison message) stay for an operator to look at;
+- personal text elsewhere (:func:`services.retention.purge_other_personal_data`): sent
+  outbox bodies, the event log's notes and edited-away texts, old prompts, correction
+  texts, rating comments, residents not seen for ``retention_days``.
+
+Then the WAL is checkpointed (truncated), so with ``secure_delete`` the purged text is
+gone from both files, not only from the tables.
 
 It runs at the first scheduler tick of each local day. The ``job_runs`` row
 ``retention:<local date>`` is claimed *after* the work, so a failed run is retried at
@@ -25,6 +31,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from services import purge_personal_data
+from services.retention import SidePurge, purge_other_personal_data
 
 if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
     from runtime.context import Services
@@ -47,6 +54,7 @@ class RetentionReport:
     ran: bool = False
     tickets_purged: int = 0
     updates_pruned: int = 0
+    side: SidePurge | None = None
 
 
 class RetentionRunner:
@@ -69,14 +77,21 @@ class RetentionRunner:
                 return report
         report.tickets_purged = await purge_personal_data(
             services.db, services.config, services.clock)
+        report.side = await purge_other_personal_data(services.db, services.config,
+                                                      services.clock)
         async with services.db.transaction() as uow:
             report.updates_pruned = await uow.inbox.prune(now - INBOX_KEEP)
             # The day's midnight is the occurrence; a second claim the same day is refused.
             await uow.job_runs.claim(key, datetime.combine(day, time(0), services.tz), now)
+        await services.db.checkpoint()  # old page versions leave the WAL file too
         self._done_for = day
         report.ran = True
+        side = report.side
         log.info("retention %s: personal data purged from %d ticket(s) finished more than "
-                 "%d days ago; %d handled update(s) older than %d days removed from the inbox",
+                 "%d days ago; %d handled update(s) older than %d days removed from the inbox; "
+                 "cleared: %d sent message(s), %d event text(s), %d prompt(s), "
+                 "%d correction text(s), %d rating comment(s), %d resident(s)",
                  day.isoformat(), report.tickets_purged, services.config.retention_days,
-                 report.updates_pruned, INBOX_KEEP.days)
+                 report.updates_pruned, INBOX_KEEP.days, side.outbox, side.events,
+                 side.prompts, side.corrections, side.rating_comments, side.people)
         return report

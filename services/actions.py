@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from community.model import CommunityConfig, Role
-from services.common import Deps, card_thread, emit, load, save
+from services.common import Deps, card_thread, emit, first_time, load, save
 from services.intake import IncomingReport, intake_in, report_from_json
 from services.presenter import Presenter
 from storage import Database, UnitOfWork
@@ -31,6 +31,8 @@ Step = Callable[[UnitOfWork, Ticket, datetime], Awaitable[tuple[TicketEvent, ...
 async def _run(deps: Deps, ref: Ref, actor: Actor, action: str, step: Step) -> Ticket:
     async with deps.db.transaction() as uow:
         ticket = await load(uow, ref)
+        if not await first_time(uow, action, ticket):
+            return ticket  # a replayed request: done before, nothing repeats
         now = deps.clock.now()
         events = await step(uow, ticket, now)
         await save(uow, ticket, action)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +31,31 @@ class Deps:
     @property
     def calendar(self) -> WorkCalendar:
         return WorkCalendar(self.config.timezone, self.config.working_hours)
+
+
+#: The request an action answers (``u<update_id>`` for a Telegram update), set by the
+#: handler around its use-case calls. Each action claims ``<key>:<action>:<ticket>`` in its
+#: own transaction, so an update replayed after a crash (committed, not yet marked
+#: processed) cannot repeat a progress note or an escalation.
+_REQUEST_KEY: ContextVar[str | None] = ContextVar("gridbot_request_key", default=None)
+
+
+@contextlib.contextmanager
+def request_key(key: str | None) -> Iterator[None]:
+    """``with request_key("u123"):`` — actions run inside happen at most once per key."""
+    token = _REQUEST_KEY.set(key)
+    try:
+        yield
+    finally:
+        _REQUEST_KEY.reset(token)
+
+
+async def first_time(uow: UnitOfWork, action: str, ticket: Ticket) -> bool:
+    """False when this action on this ticket already ran for the current request."""
+    key = _REQUEST_KEY.get()
+    if key is None:
+        return True
+    return await uow.idempotency.claim(f"{key}:{action}:{ticket.id}")
 
 
 async def load(uow: UnitOfWork, ref: int | str) -> Ticket:

@@ -207,7 +207,7 @@ async def _support(uow: UnitOfWork, item: IncomingReport, reporter: Actor, maste
     events = lifecycle.support(
         master, reporter, now, user_name=item.reporter_name,
         source_chat_id=item.source_chat_id, source_message_id=item.source_message_id,
-        supporters_after=master.supporters_count + 1)
+        supporters_after=master.supporters_count + 1, source_thread_id=item.source_thread_id)
     await uow.tickets.update(master)
     emissions.extend(Emission(master, e, reporter, master, thread) for e in events)
     return IntakeResult(master, created=False, joined_master=True)

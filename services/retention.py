@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from community.model import CommunityConfig
@@ -22,3 +23,53 @@ async def purge_personal_data(db: Database, config: CommunityConfig, clock: Cloc
     async with db.transaction() as uow:
         await uow.supporters.purge_names(cutoff)
         return await uow.tickets.purge_personal(cutoff, mask_text(""))
+
+
+#: Sent (and superseded or failed) outbox rows: their bodies are no use after delivery.
+OUTBOX_KEEP = timedelta(days=3)
+#: Prompts and request keys only matter while an update can still be replayed.
+PROMPT_KEEP = timedelta(days=7)
+REQUEST_KEY_KEEP = timedelta(days=30)
+
+
+@dataclass(slots=True)
+class SidePurge:
+    """Rows cleared in each table by :func:`purge_other_personal_data`."""
+
+    outbox: int = 0
+    events: int = 0
+    prompts: int = 0
+    corrections: int = 0
+    rating_comments: int = 0
+    people: int = 0
+    request_keys: int = 0
+
+
+async def purge_other_personal_data(db: Database, config: CommunityConfig,
+                                    clock: Clock) -> SidePurge:
+    """Everything besides the tickets, in one transaction (run after
+    :func:`purge_personal_data`, whose purged tickets decide which events lose text):
+
+    - outbox rows finished more than :data:`OUTBOX_KEEP` ago are deleted;
+    - events of purged tickets lose notes, supporters' names, edited-away texts and
+      escalation reasons (the log stays append-only for everything else);
+    - prompts expired more than :data:`PROMPT_KEEP` ago are deleted;
+    - corrections older than ``config.correction_days`` (at most ``retention_days``) keep
+      their category and time only;
+    - rating comments older than ``retention_days`` are dropped (the score stays);
+    - residents not seen for ``retention_days`` are forgotten (``people`` rows).
+    """
+    now = clock.now()
+    retention = timedelta(days=config.retention_days)
+    corrections = timedelta(days=min(config.correction_days, config.retention_days))
+    out = SidePurge()
+    async with db.transaction() as uow:
+        r = uow.retention
+        out.outbox = await r.prune_outbox(now - OUTBOX_KEEP)
+        out.events = await r.purge_event_texts(now)
+        out.prompts = await r.prune_prompts(now - PROMPT_KEEP)
+        out.corrections = await r.purge_correction_texts(now - corrections, mask_text(""))
+        out.rating_comments = await r.purge_rating_comments(now - retention)
+        out.people = await r.forget_people(now - retention)
+        out.request_keys = await r.prune_request_keys(now - REQUEST_KEY_KEEP)
+    return out

@@ -25,7 +25,8 @@ from storage.migrations import inspect, migrate
 from storage.outbox import OutboxRepository
 from storage.queries import TicketQueries
 from storage.records import CorrectionRepository, RatingRepository, SupporterRepository
-from storage.registry import ChatRepository, PeopleRepository
+from storage.registry import ChatRepository, MenuRepository, PeopleRepository
+from storage.retention_repo import RetentionRepository
 from storage.runtime_repos import (
     IdempotencyRepository,
     InboxRepository,
@@ -40,6 +41,7 @@ _PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 5000",
     "PRAGMA synchronous = NORMAL",  # WAL + NORMAL: durable at checkpoint, no fsync per commit
+    "PRAGMA secure_delete = ON",  # purged and deleted text is zeroed, not left in free pages
 )
 
 
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(conn, clock)
         self.people = PeopleRepository(conn, clock)
         self.chats = ChatRepository(conn, clock)
+        self.menus = MenuRepository(conn, clock)
         self.ratings = RatingRepository(conn, clock)
         self.supporters = SupporterRepository(conn, clock)
         self.corrections = CorrectionRepository(conn, clock)
@@ -62,6 +65,7 @@ class UnitOfWork:
         self.job_runs = JobRunRepository(conn, clock)
         self.prompts = PromptRepository(conn, clock)
         self.queries = TicketQueries(conn, clock)
+        self.retention = RetentionRepository(conn, clock)
 
 
 class Database:

@@ -29,6 +29,10 @@ class Counts:
     resolved_on_time: int = 0
     ratings: int = 0
     rating_sum: int = 0
+    satisfied: int = 0  # score 1 满意
+    basically_satisfied: int = 0  # score 2 基本满意
+    dissatisfied: int = 0  # score 3 不满意
+    unresolved: int = 0  # score 4 没解决
 
     @property
     def on_time_rate(self) -> float | None:
@@ -39,6 +43,13 @@ class Counts:
     def average_rating(self) -> float | None:
         """Mean score 1..4 (1 = 满意) of ratings given in the period."""
         return self.rating_sum / self.ratings if self.ratings else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率 as 12345 bulletins give it: (满意 + 基本满意) / all ratings."""
+        if not self.ratings:
+            return None
+        return (self.satisfied + self.basically_satisfied) / self.ratings
 
 
 @dataclass(slots=True)
@@ -128,11 +139,16 @@ class TicketQueries(Repository):
             for c in out._slices(cat, grid):
                 c.resolved += n
                 c.resolved_on_time += ok
-        for cat, grid, n, total in await self._all(
-            "SELECT t.category, t.grid, count(*), sum(r.score) FROM ratings r "
+        for cat, grid, n, total, one, two, three, four in await self._all(
+            "SELECT t.category, t.grid, count(*), sum(r.score), sum(r.score = 1), "
+            "sum(r.score = 2), sum(r.score = 3), sum(r.score = 4) FROM ratings r "
             "JOIN tickets t ON t.id = r.ticket_id WHERE r.at >= ? AND r.at < ? "
             "GROUP BY t.category, t.grid", (s, e)):
             for c in out._slices(cat, grid):
                 c.ratings += n
                 c.rating_sum += total
+                c.satisfied += one
+                c.basically_satisfied += two
+                c.dissatisfied += three
+                c.unresolved += four
         return out

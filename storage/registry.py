@@ -161,3 +161,31 @@ class ChatRepository(Repository):
         await self._exec(
             "UPDATE outbox SET fallback_chat_id = ? WHERE fallback_chat_id = ? "
             "AND status = 'pending'", (new_id, old_id))
+
+
+class MenuRepository(Repository):
+    """Which command menu was last set for each private chat (absent: the default menu)."""
+
+    async def all(self) -> dict[int, str]:
+        rows = await self._all("SELECT chat_id, menu FROM command_menus")
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    async def get(self, chat_id: int) -> str | None:
+        value = await self._scalar("SELECT menu FROM command_menus WHERE chat_id = ?", (chat_id,))
+        return None if value is None else str(value)
+
+    async def record(self, chat_id: int, menu: str | None, now: datetime | None = None) -> None:
+        """Remember ``menu`` as set for ``chat_id`` (None: back to the default menu)."""
+        if menu is None:
+            await self._exec("DELETE FROM command_menus WHERE chat_id = ?", (chat_id,))
+            return
+        await self._exec(
+            "INSERT INTO command_menus (chat_id, menu, set_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (chat_id) DO UPDATE SET menu = excluded.menu, set_at = excluded.set_at",
+            (chat_id, menu, to_db(self._now(now))))
+
+    async def registered_users(self) -> dict[int, str]:
+        """user id → person key of everyone who registered as a configured person."""
+        rows = await self._all(
+            "SELECT user_id, person_key FROM people WHERE person_key IS NOT NULL")
+        return {int(r[0]): str(r[1]) for r in rows}

@@ -147,29 +147,30 @@ class Prompt:
     expires_at: datetime
     answered_at: datetime | None
     answer: str | None
+    thread_id: int | None = None  # the forum topic the message was written in
 
 
 _PROMPT_COLS = (
     "id, chat_id, message_id, author_id, text, parse_json, created_at, expires_at, "
-    "answered_at, answer"
+    "answered_at, answer, thread_id"
 )
 
 
 def _prompt(r: object) -> Prompt:
     return Prompt(r[0], r[1], r[2], r[3], r[4], r[5], req(r[6]), req(r[7]),  # type: ignore[index]
-                  from_db(r[8]), r[9])  # type: ignore[index]
+                  from_db(r[8]), r[9], r[10])  # type: ignore[index]
 
 
 class PromptRepository(Repository):
     async def add(self, *, chat_id: int, message_id: int, author_id: int, text: str,
-                  parse_json: str, expires_at: datetime, now: datetime | None = None
-                  ) -> int | None:
+                  parse_json: str, expires_at: datetime, now: datetime | None = None,
+                  thread_id: int | None = None) -> int | None:
         """Ask "is this a report?" once per message; None when already asked."""
         return await self._insert(
             "INSERT OR IGNORE INTO prompts (chat_id, message_id, author_id, text, parse_json, "
-            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created_at, expires_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (chat_id, message_id, author_id, text, parse_json, to_db(self._now(now)),
-             to_db(expires_at)))
+             to_db(expires_at), thread_id))
 
     async def get(self, prompt_id: int) -> Prompt | None:
         row = await self._one(f"SELECT {_PROMPT_COLS} FROM prompts WHERE id = ?", (prompt_id,))

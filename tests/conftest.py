@@ -66,10 +66,12 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def server() -> AsyncIterator[LocalBotApi]:
     async with running_server() as api:
-        api.user(WORKER_1, "王芳", username="wangfang_grid")
-        api.user(WORKER_2, "李强", username="liqiang_grid")
-        api.user(SUPERVISOR, "张书记", username="zhang_shuji")
-        api.user(POLICE, "刘警官")
+        # Staff opened their private chat with the bot before the test began; residents did
+        # not, so private sends to them answer 403 as on Telegram (strict_private).
+        api.user(WORKER_1, "王芳", username="wangfang_grid", started=True)
+        api.user(WORKER_2, "李强", username="liqiang_grid", started=True)
+        api.user(SUPERVISOR, "张书记", username="zhang_shuji", started=True)
+        api.user(POLICE, "刘警官", started=True)
         api.user(RESIDENT, "张阿姨")
         api.user(RESIDENT_2, "老李")
         api.user(RESIDENT_3, "小陈", username="xiaochen")

@@ -66,10 +66,15 @@ def test_run_refuses_a_database_from_a_newer_version(tmp_path: Path) -> None:
     config = tmp_path / "community.toml"
     assert main(["init", str(config)]) == 0
     db = tmp_path / "gridbot.db"
-    result = run_cli("run", "--config", str(config), "--db", str(db),
-                     "--api-url", "http://127.0.0.1:9/bot", env={"TELEGRAM_BOT_TOKEN": "1:x"})
-    assert result.returncode == 2  # no server there: one sentence, no traceback
-    assert "Traceback" not in result.stderr
+    import asyncio
+
+    import storage
+    from tickets.clock import SystemClock
+
+    async def create() -> None:  # (an unreachable Bot API is retried now, not exit 2)
+        await (await storage.open_database(db, clock=SystemClock())).close()
+
+    asyncio.run(create())
     with sqlite3.connect(db) as conn:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         conn.execute(f"PRAGMA user_version = {version + 5}")
@@ -127,3 +132,29 @@ def test_output_piped_into_head_ends_quietly() -> None:
         capture_output=True, text=True, check=False)
     assert run.stdout.startswith("==")
     assert "Traceback" not in run.stderr
+
+
+def test_init_ships_example_broadcasts_commented_out_and_check_warns_when_uncommented(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from community import load_config
+
+    target = tmp_path / "community.toml"
+    assert main(["init", str(target)]) == 0
+    assert load_config(target).broadcasts == ()  # nothing would be posted
+    assert main(["check", "--config", str(target)]) == 0
+    assert "提醒" not in capsys.readouterr().out
+    # The deployer uncomments the examples as they are: one warning line each, exit 0.
+    text = target.read_text(encoding="utf-8")
+    uncommented = "\n".join(
+        line[2:] if line.startswith(("# [[broadcasts]]", "# when", "# text", "# grids"))
+        else line for line in text.splitlines())
+    target.write_text(uncommented, encoding="utf-8")
+    assert len(load_config(target).broadcasts) == 2
+    assert main(["check", "--config", str(target)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "提醒" in line]
+    assert len(warnings) == 2 and all("示例" in line for line in warnings)
+    # Rewritten text: no warning for that one.
+    target.write_text(uncommented.replace("免费理发", "免费量血压"), encoding="utf-8")
+    assert main(["check", "--config", str(target)]) == 0
+    assert len([line for line in capsys.readouterr().out.splitlines() if "提醒" in line]) == 1

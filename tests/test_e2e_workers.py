@@ -121,7 +121,7 @@ async def test_lists_and_statistics(server: LocalBotApi, gridbot: GridBot) -> No
     await gridbot.until_idle()
     group = texts_to(server, GROUP_1)
     assert any("未办结工单 1 张" in t and number in t for t in group)
-    assert any("近7天统计" in t and "新增 1" in t for t in group)
+    assert any("近7天统计" in t and "新增 1" in t and "暂无评价" in t for t in group)
     assert any("只有社区工作人员" in t for t in group)
     assert any("您反映的问题" in t and number in t for t in group)
     assert any("待办" in t and number in t for t in texts_to(server, WORKER_1))

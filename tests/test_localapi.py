@@ -63,7 +63,7 @@ async def bot(server: LocalBotApi):  # type: ignore[no-untyped-def]
 
 def _people(server: LocalBotApi):  # type: ignore[no-untyped-def]
     alice = server.user(101, "王芳", "wangfang")
-    bob = server.user(102, "李强")
+    bob = server.user(102, "李强", started=True)  # opened the private chat earlier
     group = server.group(-1001234567890, "幸福里小区居民群", admins=[alice])
     return alice, bob, group
 
@@ -488,12 +488,17 @@ async def test_standalone_process_with_control_client() -> None:
 
 
 async def test_strict_private_chats() -> None:
-    async with running_server(strict_private=True) as server, make_bot(server) as bot:
+    async with running_server() as server, make_bot(server) as bot:  # Telegram's default
         alice = server.user(101, "王芳")
         with pytest.raises(Forbidden, match="can't initiate conversation"):
             await bot.send_message(alice.id, "您好")
         await server.start_private(alice)
         assert (await bot.send_message(alice.id, "您好")).text == "您好"
+        bob = server.user(102, "李强", started=True)
+        assert (await bot.send_message(bob.id, "您好")).text == "您好"
+    async with running_server(strict_private=False) as server, make_bot(server) as bot:
+        carol = server.user(103, "陈")  # the kind mode, for tests about something else
+        assert (await bot.send_message(carol.id, "您好")).text == "您好"
 
 
 def test_message_objects_round_trip_through_ptb() -> None:

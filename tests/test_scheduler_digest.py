@@ -57,10 +57,11 @@ async def test_thursday_digest_summary_and_agenda(tmp_path: Path) -> None:
         assert set(summaries) == {CHAT_A, CHAT_B, CHAT_C}
         text = summaries[CHAT_A]
         for line in ("一网格 本周小结", "8月27日—9月3日", "新反映: 4 件", "已办结: 1 件",
-                     "未办结: 4 件", "按时办结率: 100%", "居民评价: 1.0(满意)"):
+                     "未办结: 4 件", "按时办结率: 100%",
+                     "居民评价: 满意率 100%(评价 1 件,不满意 0 件,没解决 0 件)"):
             assert line in text, line
         assert "张阿姨" not in text and "王芳" not in text and "301" not in text
-        assert "新反映: 0 件" in summaries[CHAT_B] and "暂无" in summaries[CHAT_B]
+        assert "新反映: 0 件" in summaries[CHAT_B] and "居民评价: 暂无评价" in summaries[CHAT_B]
 
         agendas = {r.message.chat_id: r.message.text for r in await h.rows("agenda")}
         # Workers and the backup of 一网格, 陈静 of 二网格, the supervisor's community copy.

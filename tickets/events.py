@@ -73,6 +73,7 @@ class SupporterJoined(TicketEvent):
     supporters_count: int
     source_chat_id: int
     source_message_id: int
+    source_thread_id: int | None = None  # the forum topic the supporter wrote in
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

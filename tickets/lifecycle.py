@@ -509,6 +509,7 @@ def support(
     source_chat_id: int,
     source_message_id: int,
     supporters_after: int,
+    source_thread_id: int | None = None,
 ) -> tuple[TicketEvent, ...]:
     """A resident's duplicate report joins the open ticket as a supporter (附议)."""
     check(Action.SUPPORT, ticket, actor)
@@ -517,7 +518,8 @@ def support(
     return (
         SupporterJoined(**_base(actor, now, frm, ticket.state), user_id=actor.user_id or 0,
                         user_name=user_name, supporters_count=supporters_after,
-                        source_chat_id=source_chat_id, source_message_id=source_message_id),
+                        source_chat_id=source_chat_id, source_message_id=source_message_id,
+                        source_thread_id=source_thread_id),
     )
 
 

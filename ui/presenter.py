@@ -156,7 +156,8 @@ class ChatPresenter:
             out.append(OutgoingMessage(
                 chat_id=event.source_chat_id, text=text, parse_mode=HTML,
                 reply_to_message_id=event.source_message_id,
-                thread_id=ticket.source_thread_id if event.source_chat_id < 0 else None,
+                # the supporter's own topic, not the master ticket's
+                thread_id=event.source_thread_id if event.source_chat_id < 0 else None,
                 dedupe_key=self._key(ticket, event, str(event.user_id)), kind="support"))
         return out
 

@@ -89,13 +89,6 @@ def _rate(value: float | None) -> str:
     return f"{value:.0%}" if value is not None else "—"
 
 
-def _rating(value: float | None) -> str:
-    if value is None:
-        return "暂无"
-    word = texts.RATING_WORDS[min(4, max(1, round(value)))]
-    return f"{value:.1f}({word})"
-
-
 def _period(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     first, last = start.astimezone(tz), (end - timedelta(seconds=1)).astimezone(tz)
     return f"{first.month}月{first.day}日—{last.month}月{last.day}日"
@@ -111,7 +104,7 @@ def digest_summary(scope: str, counts: Counts, still_open: int, start: datetime,
         f"已办结: {counts.resolved} 件",
         f"未办结: {still_open} 件",
         f"按时办结率: {_rate(counts.on_time_rate)}",
-        f"居民评价: {_rating(counts.average_rating)}",
+        f"居民评价: {texts.satisfaction_text(counts)}",
         "感谢大家反映问题,我们件件有回音!",
     ])
 

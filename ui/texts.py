@@ -175,14 +175,23 @@ OPEN_LINE = "#{number} {category} · {location} · {state} · {age}前 · {assig
 STATS_HEADER = "近7天统计({start} — {end}):"
 
 
+def satisfaction_text(counts: object) -> str:
+    """Ratings as 12345 bulletins report them: 满意率 (满意 + 基本满意 over all rated),
+    how many were rated, and the 不满意 / 没解决 counts — never an average of 1..4."""
+    rated = getattr(counts, "ratings", 0)
+    rate = getattr(counts, "satisfaction_rate", None)
+    if not rated or rate is None:
+        return "暂无评价"
+    return (f"满意率 {rate:.0%}(评价 {rated} 件,不满意 {getattr(counts, 'dissatisfied', 0)} 件,"
+            f"没解决 {getattr(counts, 'unresolved', 0)} 件)")
+
+
 def stats_line(name: str, counts: object) -> str:
-    """One line of figures: new, resolved, on-time rate, average rating."""
+    """One line of figures: new, resolved, on-time rate, satisfaction."""
     on_time = getattr(counts, "on_time_rate", None)
-    rating = getattr(counts, "average_rating", None)
     on_time_text = f"{on_time:.0%}" if on_time is not None else "—"
-    rating_text = f"{rating:.1f}" if rating is not None else "—"
     return (f"{name}: 新增 {getattr(counts, 'new', 0)},办结 {getattr(counts, 'resolved', 0)},"
-            f"按时率 {on_time_text},平均评价 {rating_text}(1=满意,4=没解决)")
+            f"按时率 {on_time_text},{satisfaction_text(counts)}")
 
 # -- admin commands ----------------------------------------------------------------------------
 

@@ -97,6 +97,8 @@ async def test_digest_counts(svc: TicketService, clock: FakeClock) -> None:
     assert d.total.on_time_rate == 0.5 and d.total.average_rating == 1.5
     assert d.by_grid["一网格"].new == 2 and d.by_grid["二网格"].new == 1
     assert d.by_category["water_leak"].ratings == 2
+    assert (d.total.satisfied, d.total.basically_satisfied, d.total.dissatisfied,
+            d.total.unresolved, d.total.satisfaction_rate) == (1, 1, 0, 0, 1.0)
     empty = await q.digest(svc.db, T0 - timedelta(days=30), T0)
     assert empty.total.new == 0 and empty.total.on_time_rate is None
 
@@ -129,3 +131,28 @@ async def test_retention_purges_personal_fields_of_old_finished_tickets(
     assert sup.user_name == "李＊" and sup.text == ""
     kept = await q.ticket_by_id(svc.db, fresh.id or 0)
     assert not kept.purged and kept.reporter_name == "张阿姨"
+
+
+async def test_digest_counts_each_rating_for_the_satisfaction_rate(
+    svc: TicketService, clock: FakeClock
+) -> None:
+    """满意 + 基本满意 over all rated, as 12345 bulletins report it; 不满意/没解决 counted."""
+    scores = (1, 2, 3, 4, 1)
+    for n, score in enumerate(scores, start=1):
+        t = await make(svc, n, 5000 + n, str(n))
+        await svc.resolve(t.id or 0, WANG)
+        await svc.rate(t.id or 0, resident(5000 + n), score)
+    d = await q.digest(svc.db, T0, T0 + timedelta(days=1))
+    c = d.total
+    assert (c.ratings, c.satisfied, c.basically_satisfied, c.dissatisfied, c.unresolved) == \
+        (5, 2, 1, 1, 1)
+    assert c.satisfaction_rate == 3 / 5
+    from ui import texts
+    from ui.reminders import digest_summary
+
+    assert texts.satisfaction_text(c) == "满意率 60%(评价 5 件,不满意 1 件,没解决 1 件)"
+    assert "满意率 60%(评价 5 件,不满意 1 件,没解决 1 件)" in texts.stats_line("全社区", c)
+    from zoneinfo import ZoneInfo
+
+    summary = digest_summary("一网格", c, 0, T0, T0 + timedelta(days=7), ZoneInfo(CONFIG.timezone))
+    assert "居民评价: 满意率 60%(评价 5 件" in summary and "2.2" not in summary
