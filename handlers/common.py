@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from telegram import Chat, Message, Update, User
 
@@ -154,7 +155,7 @@ def now_local(services: Services) -> datetime:
 
 
 CommandBody = Callable[[Services, "Incoming", Actor, list[str]], Awaitable[None]]
-Handler = Callable[[Update, GridContext], Awaitable[None]]
+Handler = Callable[[Update, GridContext], Coroutine[Any, Any, None]]
 
 
 def anyone(actor: Actor) -> bool:

@@ -299,6 +299,7 @@ def _detect_urgency(
     the strong rescue cues) passes the same guards: `emergency_guard` for the message and
     `live_at` for the trigger. A guarded enumerated trigger is demoted to same-day work.
     """
+    m: re.Match[str] | None
     resolved = is_resolved(text)
     guard = emergency_guard(text)
     found: list[str] = []
@@ -411,6 +412,7 @@ def danger_scan(text: str) -> tuple[str, str] | None:
 def broad_scan(text: str) -> tuple[str, str] | None:
     """Broadened short stems (fire/smoke, suicide, trapped, not seen for days), each paired
     with a place, a person or a live cue; same guards as every other layer."""
+    m: re.Match[str] | None
     smoke_guard = bool(P.SMOKE_GUARD.search(text))
     for slug, rx, family in P.BROAD:
         for m in rx.finditer(text) if rx.search(text) else ():

@@ -88,9 +88,9 @@ def _parse(text: str, tz: tzinfo) -> BaseTrigger:
         fields = text[5:].split()
         if len(fields) != 5:
             raise ScheduleError("cron 需要 5 个字段: 分 时 日 月 周")
-        minute, hour, day, month, dow = fields
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
-                           day_of_week=_cron_dow(dow), timezone=tz)
+        cron_minute, cron_hour, cron_day, cron_month, cron_dow = fields
+        return CronTrigger(minute=cron_minute, hour=cron_hour, day=cron_day, month=cron_month,
+                           day_of_week=_cron_dow(cron_dow), timezone=tz)
     if match := re.fullmatch(r"(?:每天|每日) ?" + _TIME, text):
         hour, minute = _clock(*match.groups())
         return CronTrigger(hour=hour, minute=minute, timezone=tz)
