@@ -2,7 +2,7 @@
 
 from storage.database import Database, UnitOfWork, open_database
 from storage.events_repo import EventRecord
-from storage.migrations import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
+from storage.schema import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
 from storage.outbox import OutboxRow
 from storage.queries import Counts, Digest, Overdue
 from storage.records import Correction, Supporter

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from storage.events_repo import EventRepository
-from storage.migrations import inspect, migrate
+from storage.schema import inspect, migrate
 from storage.outbox import OutboxRepository
 from storage.queries import TicketQueries
 from storage.records import CorrectionRepository, RatingRepository, SupporterRepository
@@ -128,8 +128,8 @@ async def open_database(
 ) -> Database:
     """Open (creating on first run) and migrate the GridBot database at ``path``.
 
-    Raises :class:`~storage.migrations.NotAGridbotDatabase` for a foreign file and
-    :class:`~storage.migrations.SchemaTooNew` for a database from a newer GridBot (the
+    Raises :class:`~storage.schema.NotAGridbotDatabase` for a foreign file and
+    :class:`~storage.schema.SchemaTooNew` for a database from a newer GridBot (the
     file is left untouched in both cases). ``target_version`` stops migrations early
     (tests of the upgrade path only). ``timezone`` decides the month in ticket numbers.
     """
