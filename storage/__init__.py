@@ -2,12 +2,12 @@
 
 from storage.database import Database, UnitOfWork, open_database
 from storage.events_repo import EventRecord
-from storage.schema import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
 from storage.outbox import OutboxRow
 from storage.queries import Counts, Digest, Overdue
 from storage.records import Correction, Supporter
 from storage.registry import ChatBinding, Registration
 from storage.runtime_repos import InboxUpdate, Prompt, Schedule
+from storage.schema import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
 from storage.tickets_repo import StaleTicket
 
 __all__ = [

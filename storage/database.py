@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from storage.events_repo import EventRepository
-from storage.schema import inspect, migrate
 from storage.outbox import OutboxRepository
 from storage.queries import TicketQueries
 from storage.records import CorrectionRepository, RatingRepository, SupporterRepository
@@ -33,6 +32,7 @@ from storage.runtime_repos import (
     PromptRepository,
     ScheduleRepository,
 )
+from storage.schema import inspect, migrate
 from storage.tickets_repo import TicketRepository
 from tickets.clock import Clock
 
