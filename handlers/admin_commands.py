@@ -14,7 +14,7 @@ from handlers.common import (
     staff,
     supervisor,
 )
-from runtime.context import Services
+from handlers.context import Services
 from scheduler import schedule_error
 from scheduler.recipients import grid_groups
 from tickets.messages import OutgoingMessage

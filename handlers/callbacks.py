@@ -17,8 +17,8 @@ from telegram.error import TelegramError
 from community import Role
 from delivery import keyboard
 from handlers.common import actor_of, display_name, refusal_text
+from handlers.context import GridContext, Services
 from handlers.intake import answer_prompt
-from runtime.context import GridContext, Services
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Ticket

@@ -17,7 +17,7 @@ from typing import Any
 from telegram import Chat, Message, Update, User
 
 from community import Role
-from runtime.context import GridContext, Services
+from handlers.context import GridContext, Services
 from services import resolve_actor
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage

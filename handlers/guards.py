@@ -15,7 +15,7 @@ from telegram import ChatMemberUpdated, Update
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.common import incoming, reply
-from runtime.context import GridContext
+from handlers.context import GridContext
 from ui import texts
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from handlers.common import (
     reply,
     reply_message,
 )
-from runtime.context import GridContext, Services
+from handlers.context import GridContext, Services
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Location, ReportInput, Ticket, TicketState

@@ -14,8 +14,8 @@ from handlers.common import (
     refusal_text,
     reply,
 )
+from handlers.context import Services
 from handlers.intake import file_report, report_input
-from runtime.context import Services
 from services import ticket_by_number, timeline
 from tickets.errors import TicketNotFound
 from tickets.model import Actor, Ticket

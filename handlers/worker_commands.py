@@ -19,8 +19,8 @@ from handlers.common import (
     reply,
     staff,
 )
+from handlers.context import Services
 from handlers.resident_commands import load_ticket
-from runtime.context import Services
 from services import digest
 from tickets.errors import NotPermitted, RefusalCode
 from tickets.model import Actor, Ticket

@@ -28,10 +28,11 @@ import handlers
 import storage
 from community import CommunityConfig
 from delivery import OutboxDispatcher, SlidingWindowRateLimiter
-from runtime.context import CONTEXT_TYPES, Services
+from handlers.context import CONTEXT_TYPES, Services
 from runtime.inbox import DurableBot, GridApplication
 from runtime.lexicon import ready_lexicon
 from runtime.stores import StorageDeliveryStore, StorageInboxStore
+from scheduler.jobs import GridScheduler
 from tickets.clock import Clock, SystemClock
 from ui.presenter import ChatPresenter
 
@@ -79,6 +80,7 @@ class GridBot:
         self.options = options or BotOptions()
         self.application = self._build_application(token)
         self.services: Services | None = None
+        self.scheduler: GridScheduler | None = None
 
     def _build_application(self, token: str) -> GridApplication:
         api_url = (self.options.api_url or DEFAULT_API_URL).rstrip("/")
@@ -163,10 +165,8 @@ class GridBot:
         await handlers.publish_command_menus(self.application.bot, self.config)
         dispatcher.start()
         if self.options.scheduler_tick > 0:
-            from scheduler.jobs import GridScheduler
-
-            services.scheduler = GridScheduler(services, tick_seconds=self.options.scheduler_tick)
-            services.scheduler.start()
+            self.scheduler = GridScheduler(services, tick_seconds=self.options.scheduler_tick)
+            self.scheduler.start()
         await self.application.replay_pending()
         assert self.application.updater is not None
         await self.application.updater.start_polling(
@@ -210,8 +210,9 @@ class GridBot:
             await app.stop()
         services = self.services
         if services is not None:
-            if services.scheduler is not None:
-                await services.scheduler.stop()
+            if self.scheduler is not None:
+                await self.scheduler.stop()
+                self.scheduler = None
             await services.dispatcher.stop(drain_timeout=5.0)
         await app.shutdown()
         if services is not None:

@@ -215,7 +215,7 @@ async def play(server: LocalBotApi, bot: GridBot, clock: DemoClock, transcript: 
     await server.tap(_live(server, cast.group, rating), cast.aunt_zhang, f"r:1:{ticket_id}")
     await _settle(server, t)
 
-    if bot.services is not None and bot.services.scheduler is not None:
+    if bot.services is not None and bot.scheduler is not None:
         async with bot.services.db.read() as uow:
             ebike = await uow.tickets.get_by_number(_number_of(server, cast.group, "电动车"))
         if ebike is not None:

@@ -13,17 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from scheduler.deps import SchedulerDeps
 from tickets.errors import TicketNotFound, TransitionRefused
 from tickets.messages import OutgoingMessage
 from tickets.model import Ticket
 from tickets.sla import WorkCalendar
 from ui import reminders
 from ui.cards import HTML, is_private, rating_buttons
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
 
 log = logging.getLogger("gridbot.scheduler")
 SCAN_LIMIT = 500
@@ -58,7 +55,7 @@ def followup_message(ticket: Ticket, key: str) -> OutgoingMessage:
 
 
 class FollowupRunner:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SchedulerDeps) -> None:
         self.services = services
         self.calendar = WorkCalendar(services.config.timezone, services.config.working_hours)
         self.done: set[str] = set()  # cache of claimed keys; the database decides

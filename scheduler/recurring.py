@@ -14,21 +14,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from apscheduler.triggers.base import BaseTrigger
 
 from community.model import Broadcast, CommunityConfig
 from scheduler import digest
+from scheduler.deps import SchedulerDeps
 from scheduler.expressions import ScheduleError, parse_schedule
 from scheduler.occurrences import next_due, pending_occurrence
 from scheduler.recipients import grid_groups
 from storage import Schedule, UnitOfWork
 from tickets.messages import OutgoingMessage
 from ui import reminders
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
 
 log = logging.getLogger("gridbot.scheduler")
 Build = Callable[[UnitOfWork, datetime], Awaitable[list[OutgoingMessage]]]
@@ -98,7 +95,7 @@ class RecurringRunner:
     """Fires due occurrences. ``_next`` caches, per job key and expression, the earliest
     time anything can fall due, so quiet ticks touch no database rows."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SchedulerDeps) -> None:
         self.services = services
         self._next: dict[tuple[str, str], datetime | None] = {}
         self._bad: set[tuple[str, str]] = set()

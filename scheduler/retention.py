@@ -22,12 +22,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
+from scheduler.deps import SchedulerDeps
 from services import purge_personal_data
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
 
 log = logging.getLogger("gridbot.scheduler")
 
@@ -52,7 +49,7 @@ class RetentionReport:
 class RetentionRunner:
     """The retention part of :class:`scheduler.jobs.GridScheduler`'s tick."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SchedulerDeps) -> None:
         self.services = services
         self._done_for: date | None = None  # saves a read per tick; the database decides
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from community.model import CommunityConfig
 from scheduler import ladder
+from scheduler.deps import SchedulerDeps
 from scheduler.ladder import Decision, Step
 from scheduler.recipients import (
     GroupChat,
@@ -32,9 +32,6 @@ from tickets.model import Actor
 from tickets.sla import WorkCalendar
 from ui import reminders
 from ui.cards import CardRenderer, worker_buttons
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
 
 log = logging.getLogger("gridbot.scheduler")
 
@@ -59,7 +56,7 @@ class LadderRunner:
     """Applies due ladder steps. ``done`` caches step keys known to be claimed: only an
     optimisation (it saves a query per settled step per tick); the database decides."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SchedulerDeps) -> None:
         self.services = services
         self.config: CommunityConfig = services.config
         self.calendar = WorkCalendar(self.config.timezone, self.config.working_hours)
