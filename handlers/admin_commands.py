@@ -15,8 +15,8 @@ from handlers.common import (
     supervisor,
 )
 from handlers.context import Services
-from scheduler import schedule_error
-from scheduler.recipients import grid_groups
+from services.recipients import grid_groups
+from services.schedules import schedule_error
 from tickets.messages import OutgoingMessage
 from tickets.model import Actor
 from ui import texts

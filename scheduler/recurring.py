@@ -20,9 +20,9 @@ from apscheduler.triggers.base import BaseTrigger
 from community.model import Broadcast, CommunityConfig
 from scheduler import digest
 from scheduler.deps import SchedulerDeps
-from scheduler.expressions import ScheduleError, parse_schedule
 from scheduler.occurrences import next_due, pending_occurrence
-from scheduler.recipients import grid_groups
+from services.recipients import grid_groups
+from services.schedules import ScheduleError, parse_schedule
 from storage import Schedule, UnitOfWork
 from tickets.messages import OutgoingMessage
 from ui import reminders

@@ -18,13 +18,8 @@ from community.model import CommunityConfig
 from scheduler import ladder
 from scheduler.deps import SchedulerDeps
 from scheduler.ladder import Decision, Step
-from scheduler.recipients import (
-    GroupChat,
-    grid_groups,
-    private_ids,
-    private_message,
-    ticket_group,
-)
+from scheduler.recipients import private_message, ticket_group
+from services.recipients import GroupChat, contacts, grid_groups
 from storage import UnitOfWork
 from tickets.errors import TicketNotFound, TransitionRefused
 from tickets.messages import OutgoingMessage
@@ -101,7 +96,7 @@ class LadderRunner:
         async with self.services.db.transaction() as uow:
             groups = await grid_groups(uow, self.config)
             keys = {k for d in decisions for k in self._recipients(d.step)}
-            ids = await private_ids(uow, self.config, keys)
+            ids = {k: c.user_id for k, c in (await contacts(uow, self.config, keys)).items()}
             messages: list[OutgoingMessage] = []
             for d in decisions:
                 step = d.step

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from community.model import Broadcast, CommunityConfig
-from scheduler.expressions import parse_schedule
 from scheduler.occurrences import pending_occurrence
+from services.schedules import parse_schedule
 from tests.test_scheduler_support import harness, local, minutes
 from tests.test_tickets_helpers import CHAT_A, CHAT_B, CHAT_C, CONFIG, GRID_A, GRID_B, GRID_C
 
