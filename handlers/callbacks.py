@@ -20,6 +20,7 @@ from handlers.common import actor_of, display_name, refusal_text
 from handlers.context import GridContext, Services
 from handlers.intake import answer_prompt
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
+from tickets.lifecycle import may_handle
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Ticket
 from ui import texts
@@ -100,14 +101,6 @@ async def _ticket_action(services: Services, query: CallbackQuery, actor: Actor,
     services.dispatcher.wake()
     await _set_buttons(query, worker_buttons(ticket))
     return texts.ACTION_TOASTS.get(action.value, "好的")
-
-
-def may_handle(actor: Actor, ticket: Ticket) -> bool:
-    """Staff with a relation to the ticket: assignee, its grid's worker, a specialist of
-    its category, a supervisor, or someone it was escalated to."""
-    return (actor.is_supervisor or actor.is_assignee_of(ticket)
-            or actor.is_worker_of(ticket.grid) or actor.is_specialist_for(ticket.category)
-            or (actor.key is not None and actor.key in ticket.escalated_to))
 
 
 async def tickets_lookup(services: Services, ticket_id: int) -> Ticket:
