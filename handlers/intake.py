@@ -30,6 +30,8 @@ from handlers.common import (
     reply_message,
 )
 from handlers.context import GridContext, Services
+from services import prompts
+from services.prompts import PromptAnswer, ask_if_report
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Location, ReportInput, Ticket, TicketState
@@ -109,25 +111,25 @@ async def file_report(services: Services, inc: Incoming, report: ReportInput) ->
 async def _ask_if_report(services: Services, inc: Incoming, parsed: nlp.ParseResult) -> None:
     """Store the question, then ask the author privately if possible, else in the chat."""
     now = services.clock.now()
-    async with services.db.transaction() as uow:
-        prompt_id = await uow.prompts.add(
-            chat_id=inc.chat.id, message_id=inc.message.message_id, author_id=inc.user.id,
-            text=_text_of(inc), parse_json=json.dumps(parsed.to_dict(), ensure_ascii=False),
-            expires_at=now + PROMPT_LIFETIME)
-        if prompt_id is None:
-            return  # already asked (the update was replayed)
-        registration = await uow.people.get(inc.user.id)
+
+    def question(prompt_id: int, can_dm: bool) -> OutgoingMessage:
         buttons = ((Button("📝 登记为工单", prompt_button(True, prompt_id)),
                     Button("不用了", prompt_button(False, prompt_id))),)
-        if is_group(inc.chat) and registration is not None and registration.private_chat:
-            question = OutgoingMessage(
+        if is_group(inc.chat) and can_dm:
+            return OutgoingMessage(
                 chat_id=inc.user.id, text=texts.ASK_PRIVATE.format(text=_text_of(inc)[:200]),
                 buttons=buttons, dedupe_key=f"{inc.request_key}:ask", kind="prompt")
-        else:
-            name = display_name(inc.user)
-            question = reply_message(inc, texts.ASK_IN_CHAT.format(name=name), buttons=buttons,
-                                     suffix="ask")
-        await uow.outbox.add(question)
+        name = display_name(inc.user)
+        return reply_message(inc, texts.ASK_IN_CHAT.format(name=name), buttons=buttons,
+                             suffix="ask")
+
+    asked = await ask_if_report(
+        services.db, chat_id=inc.chat.id, message_id=inc.message.message_id,
+        author_id=inc.user.id, text=_text_of(inc),
+        parse_json=json.dumps(parsed.to_dict(), ensure_ascii=False),
+        expires_at=now + PROMPT_LIFETIME, question=question)
+    if not asked:
+        return  # already asked (the update was replayed)
     services.dispatcher.wake()
 
 
@@ -253,22 +255,20 @@ async def on_edited_message(update: Update, context: GridContext) -> None:
     services.dispatcher.wake()
 
 
+_PROMPT_TOASTS = {
+    PromptAnswer.INVALID: texts.BUTTON_INVALID,
+    PromptAnswer.NOT_YOURS: texts.BUTTON_NOT_FOR_YOU,
+    PromptAnswer.EXPIRED: texts.BUTTON_EXPIRED,
+    PromptAnswer.DECLINED: texts.PROMPT_DECLINED,
+}
+
+
 async def answer_prompt(services: Services, prompt_id: int, user_id: int, user_name: str,
                         register: bool) -> str:
     """The author tapped 登记为工单 / 不用了. Returns the toast text."""
-    async with services.db.transaction() as uow:
-        prompt = await uow.prompts.get(prompt_id)
-        if prompt is None:
-            return texts.BUTTON_INVALID
-        if prompt.author_id != user_id:
-            return texts.BUTTON_NOT_FOR_YOU
-        answered = await uow.prompts.answer(prompt_id, "yes" if register else "no")
-        # A "yes" already recorded by an attempt that failed afterwards goes on to file
-        # the report (filing is idempotent per source message), so nothing is lost.
-        if not answered and not (register and prompt.answer == "yes"):
-            return texts.BUTTON_EXPIRED
-    if not register:
-        return texts.PROMPT_DECLINED
+    outcome, prompt = await prompts.answer_prompt(services.db, prompt_id, user_id, register)
+    if outcome is not PromptAnswer.FILE or prompt is None:
+        return _PROMPT_TOASTS[outcome]
     report = report_input_from_json(prompt.text, prompt.parse_json)
     result = await services.tickets.report_received(
         source_chat_id=prompt.chat_id, source_message_id=prompt.message_id,
