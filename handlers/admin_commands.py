@@ -16,7 +16,7 @@ from handlers.common import (
 )
 from handlers.context import Services
 from services.chats import bind_chat
-from services.recipients import grid_groups
+from services.queries import groups_of_grids
 from services.schedules import active_schedules, add_schedule, remove_schedule, schedule_error
 from tickets.messages import OutgoingMessage
 from tickets.model import Actor
@@ -71,8 +71,7 @@ async def broadcast(services: Services, inc: Incoming, actor: Actor, args: list[
     if not text:
         await reply(services, inc, texts.NEED_TEXT.format(example="/broadcast 第一网格 明天停水"))
         return
-    async with services.db.read() as uow:
-        groups = await grid_groups(uow, services.config)  # config + /bind, migrations followed
+    groups = await groups_of_grids(services.db, services.config)  # config + /bind, migrated
     chats = [chat for name, found in groups.items() if grid is None or name == grid
              for chat in found]
     key = inc.request_key

@@ -19,6 +19,7 @@ from delivery import keyboard
 from handlers.common import actor_of, display_name, refusal_text
 from handlers.context import GridContext, Services
 from handlers.intake import answer_prompt
+from services.queries import ticket_by_id
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.lifecycle import may_handle
 from tickets.messages import Button, OutgoingMessage
@@ -104,11 +105,7 @@ async def _ticket_action(services: Services, query: CallbackQuery, actor: Actor,
 
 
 async def tickets_lookup(services: Services, ticket_id: int) -> Ticket:
-    async with services.db.read() as uow:
-        ticket = await uow.tickets.get(ticket_id)
-    if ticket is None:
-        raise TicketNotFound(ticket_id)
-    return ticket
+    return await ticket_by_id(services.db, ticket_id)
 
 
 async def _rate(services: Services, query: CallbackQuery, actor: Actor,

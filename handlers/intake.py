@@ -32,6 +32,7 @@ from handlers.common import (
 from handlers.context import GridContext, Services
 from services import prompts
 from services.prompts import PromptAnswer, ask_if_report
+from services.queries import recently_resolved_by, ticket_by_source, tickets_of_reporter
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Location, ReportInput, Ticket, TicketState
@@ -139,8 +140,7 @@ async def _attach_followup_photo(services: Services, inc: Incoming) -> None:
     if photo is None:
         return
     since = services.clock.now() - PHOTO_FOLLOWUP
-    async with services.db.read() as uow:
-        recent = await uow.queries.of_reporter(inc.user.id, limit=5)
+    recent = await tickets_of_reporter(services.db, inc.user.id, limit=5)
     for ticket in recent:
         if ticket.source_chat_id == inc.chat.id and ticket.created_at >= since and ticket.is_open:
             actor = await actor_of(services, inc.user)
@@ -168,8 +168,7 @@ async def _attach_staff_photo(services: Services, inc: Incoming, person_key: str
             ticket_ref = None
     if ticket_ref is None:
         since = services.clock.now() - STAFF_PHOTO_WINDOW
-        async with services.db.read() as uow:
-            recent = await uow.queries.recently_resolved_by(person_key, since, limit=1)
+        recent = await recently_resolved_by(services.db, person_key, since, limit=1)
         if not recent:
             return False
         ticket_ref = recent[0].id or 0
@@ -241,8 +240,7 @@ async def on_edited_message(update: Update, context: GridContext) -> None:
     text = _text_of(inc)
     if not text:
         return
-    async with services.db.read() as uow:
-        ticket = await uow.tickets.get_by_source(inc.chat.id, message.message_id)
+    ticket = await ticket_by_source(services.db, inc.chat.id, message.message_id)
     parsed = nlp.parse(text, services.lexicon)
     if ticket is None:
         if _files_itself(parsed):

@@ -16,8 +16,8 @@ from handlers.common import (
 )
 from handlers.context import Services
 from handlers.intake import file_report, report_input
-from services import ticket_by_number, timeline
 from services.chats import private_chat_started
+from services.queries import ticket_by_number, tickets_of_reporter, timeline
 from tickets.errors import TicketNotFound
 from tickets.model import Actor, Ticket
 from ui import texts
@@ -71,8 +71,7 @@ async def report(services: Services, inc: Incoming, actor: Actor, args: list[str
 @command()
 async def my_tickets(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/my: the author's tickets and their states."""
-    async with services.db.read() as uow:
-        tickets = await uow.queries.of_reporter(inc.user.id, limit=10)
+    tickets = await tickets_of_reporter(services.db, inc.user.id, limit=10)
     if not tickets:
         await reply(services, inc, texts.MY_NONE)
         return
