@@ -62,8 +62,9 @@ def report_input(text: str, parsed: nlp.ParseResult) -> ReportInput:
     )
 
 
-def report_input_from_json(text: str, parse_json: str) -> ReportInput:
-    """Rebuild the input from a stored parse (a prompt answered later)."""
+def report_input_from_parse_json(text: str, parse_json: str) -> ReportInput:
+    """Rebuild the input from a stored parse result (``nlp.ParseResult.to_dict`` as JSON,
+    e.g. of a prompt answered later)."""
     data = json.loads(parse_json)
     loc = data.get("location") or {}
     return ReportInput(
@@ -267,7 +268,7 @@ async def answer_prompt(services: Services, prompt_id: int, user_id: int, user_n
     outcome, prompt = await prompts.answer_prompt(services.db, prompt_id, user_id, register)
     if outcome is not PromptAnswer.FILE or prompt is None:
         return _PROMPT_TOASTS[outcome]
-    report = report_input_from_json(prompt.text, prompt.parse_json)
+    report = report_input_from_parse_json(prompt.text, prompt.parse_json)
     result = await services.tickets.report_received(
         source_chat_id=prompt.chat_id, source_message_id=prompt.message_id,
         reporter_id=prompt.author_id, reporter_name=user_name, report=report)
