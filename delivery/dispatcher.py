@@ -36,7 +36,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, R
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from tickets.clock import Clock
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from handlers.context import Services
 from services.chats import bind_chat
 from services.queries import groups_of_grids
 from services.schedules import active_schedules, add_schedule, remove_schedule, schedule_error
-from tickets.messages import OutgoingMessage
 from tickets.model import Actor
+from tickets.outgoing import OutgoingMessage
 from ui import texts
 
 

@@ -22,8 +22,8 @@ from handlers.intake import answer_prompt
 from services.queries import ticket_by_id
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.lifecycle import may_handle
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Ticket
+from tickets.outgoing import Button, OutgoingMessage
 from ui import texts
 from ui.callback_data import (
     PromptButton,

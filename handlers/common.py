@@ -21,8 +21,8 @@ from handlers.context import GridContext, Services
 from services import queries, resolve_actor
 from services.outgoing import queue_messages
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Ticket
+from tickets.outgoing import Button, OutgoingMessage
 from ui import texts
 
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)

@@ -34,8 +34,8 @@ from services import prompts
 from services.prompts import PromptAnswer, ask_if_report
 from services.queries import recently_resolved_by, ticket_by_source, tickets_of_reporter
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Location, ReportInput, Ticket, TicketState
+from tickets.outgoing import Button, OutgoingMessage
 from ui import texts
 from ui.callback_data import prompt_button
 

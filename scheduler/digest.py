@@ -21,8 +21,8 @@ from scheduler.ladder import binding_deadline
 from scheduler.recipients import private_message
 from services.recipients import GroupChat, contacts, grid_groups
 from storage import Counts, UnitOfWork
-from tickets.messages import OutgoingMessage
 from tickets.model import Ticket
+from tickets.outgoing import OutgoingMessage
 from ui import reminders
 from ui.cards import HTML
 from ui.reminders import AgendaItem

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from scheduler.deps import SchedulerDeps
 from tickets.errors import TicketNotFound, TransitionRefused
-from tickets.messages import OutgoingMessage
 from tickets.model import Ticket
+from tickets.outgoing import OutgoingMessage
 from tickets.sla import WorkCalendar
 from ui import reminders
 from ui.cards import HTML, is_private, rating_buttons

@@ -10,8 +10,8 @@ A person with no known Telegram id at all gets the mention in the group directly
 from __future__ import annotations
 
 from services.recipients import GroupChat
-from tickets.messages import OutgoingMessage
 from tickets.model import Ticket
+from tickets.outgoing import OutgoingMessage
 from ui.cards import HTML
 
 

@@ -24,7 +24,7 @@ from scheduler.occurrences import next_due, pending_occurrence
 from services.recipients import grid_groups
 from services.schedules import ScheduleError, parse_schedule
 from storage import Schedule, UnitOfWork
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 from ui import reminders
 
 log = logging.getLogger("gridbot.scheduler")

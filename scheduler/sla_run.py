@@ -22,8 +22,8 @@ from scheduler.recipients import private_message, ticket_group
 from services.recipients import GroupChat, contacts, grid_groups
 from storage import UnitOfWork
 from tickets.errors import TicketNotFound, TransitionRefused
-from tickets.messages import OutgoingMessage
 from tickets.model import Actor
+from tickets.outgoing import OutgoingMessage
 from tickets.sla import WorkCalendar
 from ui import reminders
 from ui.cards import CardRenderer, worker_buttons

@@ -13,8 +13,8 @@ from storage import Database, StaleTicket, UnitOfWork
 from tickets.clock import Clock
 from tickets.errors import RefusalCode, TicketNotFound, TransitionRefused
 from tickets.events import TicketEvent
-from tickets.messages import OutgoingMessage
 from tickets.model import Actor, Ticket
+from tickets.outgoing import OutgoingMessage
 from tickets.sla import WorkCalendar
 
 

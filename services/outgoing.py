@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage import Database
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 
 
 async def queue_messages(db: Database, messages: list[OutgoingMessage]) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import Enum
 
 from storage import Database, Prompt
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 
 
 async def ask_if_report(db: Database, *, chat_id: int, message_id: int, author_id: int,

@@ -21,17 +21,13 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from storage.events_repo import EventRepository
+from storage.feedback_repo import CorrectionRepository, RatingRepository, SupporterRepository
+from storage.inbox_repo import IdempotencyRepository, InboxRepository
 from storage.outbox import OutboxRepository
+from storage.prompts_repo import PromptRepository
 from storage.queries import TicketQueries
-from storage.records import CorrectionRepository, RatingRepository, SupporterRepository
 from storage.registry import ChatRepository, PeopleRepository
-from storage.runtime_repos import (
-    IdempotencyRepository,
-    InboxRepository,
-    JobRunRepository,
-    PromptRepository,
-    ScheduleRepository,
-)
+from storage.schedules_repo import JobRunRepository, ScheduleRepository
 from storage.schema import inspect, migrate
 from storage.tickets_repo import TicketRepository
 from tickets.clock import Clock

@@ -1,9 +1,8 @@
-"""Durability for the bot's runtime: inbox of raw updates, idempotency keys, admin
-schedules, fired job occurrences, pending "is this a report?" prompts."""
+"""The inbox of raw updates (stored before Telegram is told they arrived) and the
+idempotency keys that make handling an update twice harmless."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -83,108 +82,3 @@ class IdempotencyRepository(Repository):
 
     async def prune(self, before: datetime) -> int:
         return await self._exec("DELETE FROM idempotency WHERE claimed_at < ?", (to_db(before),))
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    id: int
-    expression: str
-    text: str
-    grids: tuple[str, ...]
-    created_by: int | None
-    created_at: datetime
-    active: bool
-
-
-class ScheduleRepository(Repository):
-    async def add(self, expression: str, text: str, grids: tuple[str, ...] = (),
-                  created_by: int | None = None, now: datetime | None = None) -> int:
-        """An admin-added broadcast; returns its id."""
-        rid = await self._insert(
-            "INSERT INTO schedules (expression, text, grids, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (expression, text, json.dumps(list(grids), ensure_ascii=False), created_by,
-             to_db(self._now(now))))
-        assert rid is not None
-        return rid
-
-    async def deactivate(self, schedule_id: int) -> bool:
-        return await self._exec(
-            "UPDATE schedules SET active = 0 WHERE id = ? AND active = 1", (schedule_id,)) == 1
-
-    async def active(self) -> list[Schedule]:
-        rows = await self._all(
-            "SELECT id, expression, text, grids, created_by, created_at, active FROM schedules "
-            "WHERE active = 1 ORDER BY id")
-        return [Schedule(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], req(r[5]), bool(r[6]))
-                for r in rows]
-
-
-class JobRunRepository(Repository):
-    async def claim(self, job_key: str, due_at: datetime, now: datetime | None = None) -> bool:
-        """Record that the occurrence (job_key, due_at) fired. False when it already did
-        (a restart must not repeat it)."""
-        rid = await self._insert(
-            "INSERT OR IGNORE INTO job_runs (job_key, due_at, fired_at) VALUES (?, ?, ?)",
-            (job_key, to_db(due_at), to_db(self._now(now))))
-        return rid is not None
-
-    async def last_due(self, job_key: str) -> datetime | None:
-        """The latest fired occurrence of a job (to find missed ones after downtime)."""
-        return from_db(await self._scalar(
-            "SELECT max(due_at) FROM job_runs WHERE job_key = ?", (job_key,)))
-
-
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    id: int
-    chat_id: int
-    message_id: int
-    author_id: int
-    text: str
-    parse_json: str
-    created_at: datetime
-    expires_at: datetime
-    answered_at: datetime | None
-    answer: str | None
-
-
-_PROMPT_COLS = (
-    "id, chat_id, message_id, author_id, text, parse_json, created_at, expires_at, "
-    "answered_at, answer"
-)
-
-
-def _prompt(r: object) -> Prompt:
-    return Prompt(r[0], r[1], r[2], r[3], r[4], r[5], req(r[6]), req(r[7]),  # type: ignore[index]
-                  from_db(r[8]), r[9])  # type: ignore[index]
-
-
-class PromptRepository(Repository):
-    async def add(self, *, chat_id: int, message_id: int, author_id: int, text: str,
-                  parse_json: str, expires_at: datetime, now: datetime | None = None
-                  ) -> int | None:
-        """Ask "is this a report?" once per message; None when already asked."""
-        return await self._insert(
-            "INSERT OR IGNORE INTO prompts (chat_id, message_id, author_id, text, parse_json, "
-            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (chat_id, message_id, author_id, text, parse_json, to_db(self._now(now)),
-             to_db(expires_at)))
-
-    async def get(self, prompt_id: int) -> Prompt | None:
-        row = await self._one(f"SELECT {_PROMPT_COLS} FROM prompts WHERE id = ?", (prompt_id,))
-        return _prompt(row) if row else None
-
-    async def answer(self, prompt_id: int, answer: str, now: datetime | None = None) -> bool:
-        """Record the answer; False when already answered or expired."""
-        at = to_db(self._now(now))
-        return await self._exec(
-            "UPDATE prompts SET answered_at = ?, answer = ? WHERE id = ? "
-            "AND answered_at IS NULL AND expires_at > ?", (at, answer, prompt_id, at)) == 1
-
-    async def expired(self, now: datetime | None = None) -> list[Prompt]:
-        """Unanswered prompts past their expiry (to clean up the question messages)."""
-        rows = await self._all(
-            f"SELECT {_PROMPT_COLS} FROM prompts WHERE answered_at IS NULL AND expires_at <= ? "
-            "ORDER BY expires_at", (to_db(self._now(now)),))
-        return [_prompt(r) for r in rows]

@@ -21,8 +21,8 @@ from storage import (
 )
 from tests.test_tickets_helpers import T0
 from tickets.clock import FakeClock
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Ticket, TicketState
+from tickets.outgoing import Button, OutgoingMessage
 
 
 @pytest.fixture

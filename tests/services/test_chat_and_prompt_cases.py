@@ -10,7 +10,7 @@ from services.prompts import PromptAnswer, answer_prompt, ask_if_report
 from services.recipients import contacts
 from storage import Database
 from tests.test_tickets_helpers import CHAT_A, CONFIG, GRID_A, GRID_B, T0
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 
 
 async def test_a_migrated_configured_group_keeps_its_grid_under_the_new_id(db: Database) -> None:

@@ -89,7 +89,7 @@ async def test_failing_presenter_leaves_no_ticket_and_no_outbox_row(
 async def test_exception_after_insert_rolls_back_everything(db: Database, clock: FakeClock) -> None:
     with pytest.raises(ZeroDivisionError):
         async with db.transaction() as uow:
-            from tickets.messages import OutgoingMessage
+            from tickets.outgoing import OutgoingMessage
 
             await uow.outbox.add(OutgoingMessage(chat_id=1, text="x"))
             await uow.inbox.add_batch([(1, "{}")])
