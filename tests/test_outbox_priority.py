@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage import open_database
-from tests.conftest import TUESDAY_MORNING
+from tests.support.e2e import TUESDAY_MORNING
 from tickets.clock import FakeClock
 from tickets.outgoing import OutgoingMessage
 

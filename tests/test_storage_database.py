@@ -19,7 +19,7 @@ from storage import (
     StaleTicket,
     open_database,
 )
-from tests.test_tickets_helpers import T0
+from tests.support.tickets import T0
 from tickets.clock import FakeClock
 from tickets.model import Ticket, TicketState
 from tickets.outgoing import Button, OutgoingMessage

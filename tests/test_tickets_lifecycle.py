@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from community.model import Person, Role
-from tests.test_tickets_helpers import CONFIG, GRID_A, T0, person_actor, resident
+from tests.support.tickets import CONFIG, GRID_A, T0, person_actor, resident
 from tickets import lifecycle
 from tickets.errors import RefusalCode, TransitionRefused
 from tickets.lifecycle import Action

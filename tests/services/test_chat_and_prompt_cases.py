@@ -9,7 +9,7 @@ from services.chats import bind_chat, migrate_chat, private_chat_allowed, privat
 from services.prompts import PromptAnswer, answer_prompt, ask_if_report
 from services.recipients import contacts
 from storage import Database
-from tests.test_tickets_helpers import CHAT_A, CONFIG, GRID_A, GRID_B, T0
+from tests.support.tickets import CHAT_A, CONFIG, GRID_A, GRID_B, T0
 from tickets.outgoing import OutgoingMessage
 
 

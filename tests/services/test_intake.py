@@ -9,7 +9,7 @@ import pytest
 
 from services import IncomingReport, TicketService, report_received
 from storage import Database
-from tests.test_tickets_helpers import CHAT_A, CHAT_B, CONFIG, GRID_A, T0, RecordingPresenter, report
+from tests.support.tickets import CHAT_A, CHAT_B, CONFIG, GRID_A, T0, RecordingPresenter, report
 from tickets.clock import FakeClock
 from tickets.model import TicketState
 

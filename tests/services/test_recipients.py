@@ -7,7 +7,7 @@ from datetime import timedelta
 from services.common import contacts_for
 from services.recipients import contacts
 from storage import Database
-from tests.test_tickets_helpers import CONFIG, T0
+from tests.support.tickets import CONFIG, T0
 
 UNLISTED = "未登记员"  # a worker configured without a Telegram id
 

@@ -16,7 +16,7 @@ from handlers.context import Services
 from runtime.lexicon import lexicon_from_config
 from scheduler import GridScheduler
 from storage import OutboxRow, open_database
-from tests.test_tickets_helpers import CHAT_A, report
+from tests.support.tickets import CHAT_A, report
 from tickets.clock import FakeClock
 from tickets.model import Ticket
 from ui.presenter import ChatPresenter
