@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nlp import charmodel, segment
 from nlp import patterns as P
@@ -157,6 +157,8 @@ def _framed(text: str) -> bool:
 
 
 def decide(text: str, lexicon: Lexicon) -> Decision:
+    """Category and urgency (rules, then the model), then the report decision: the message's
+    :class:`ReportFeatures` scored by :func:`report_score`, then its kind."""
     spans = segment.token_spans(text) if text else []
     hits = find_keywords(text, lexicon, spans)
     scores = score_categories(hits, lexicon, text)
@@ -185,134 +187,26 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             and learned.emergency_logit < EMERGENCY_MODEL_VETO):
         urgency = "urgent"
 
-    problem = 0.0
-    for rx, weight in P.PROBLEM:
-        if rx.search(text):
-            problem += weight
-    problem = min(problem, 3.5)
-
-    resolved = is_resolved(text)
-    thanks = bool(P.THANKS.search(text))
-    praise = bool(P.PRAISE.search(text) or P.PRAISE_MORE.search(text))
-    suggestion = bool(P.SUGGEST_START.search(text))
-    notice = bool(P.NOTICE.search(text) or P.NOTICE_MORE.search(text)) and not suggestion
-    if notice and P.INCIDENT.search(text) and not P.FORMAL_NOTICE.search(text):
-        notice = False  # "有骗子上门 我妈差点上当 大家注意": a report with a warning
-    news = is_elsewhere(text)
-    group_buy = bool(P.GROUP_BUY.search(text))
-    advert = bool(P.AD.search(text)) or len(P.AD_WEAK.findall(text)) >= 2
-    lost = bool(P.LOST_FOUND.search(text))
-    inquiry = bool(P.INQUIRY.search(text) or P.INQUIRY_MORE.search(text))
-    hard = bool(P.HARD_PROBLEM.search(text))
-    question = bool(P.QUESTION_END.search(text)) or "?" in text
-    greeting = bool(P.GREETING.search(text))
-    ack = bool(P.ACK.match(text))
-    chat = bool(P.CHAT.search(text))
-
+    features = read_features(text, urgency, guard, cat_score,
+                             learned.report_logit if learned is not None else None)
     # Recall booster: the model may add an emergency the rules missed, never remove one, and
     # only when no guard fires and the message is not one of the non-report kinds.
-    if (learned is not None and urgency != "emergency"
+    if (learned is not None and features.urgency != "emergency"
             and learned.emergency_logit >= EMERGENCY_MODEL_LOGIT
-            and not (resolved or praise or notice or news or group_buy or advert or lost
-                     or inquiry or greeting or ack or chat or suggestion)
+            and not features.non_report_kind
             and (guard is None or (guard == "demoted"
                                    and learned.emergency_logit >= EMERGENCY_MODEL_OVERRIDE))
             and not P.DANGER_HABITUAL.search(text)
-            and not is_exclamation(text) and not is_sigh(text)
+            and not features.exclamation and not is_sigh(text)
             and not is_help_under_way(text)
             and not is_dog_chase(text)):
-        urgency = "emergency"
+        features = replace(features, urgency="emergency")
+    urgency = features.urgency
 
-    score = -1.3 + min(cat_score, 6.0) * 0.7 + problem
-    if learned is not None:
-        report_logit = learned.report_logit
-        if resolved and P.FOLLOW_UP.search(text):
-            report_logit = min(report_logit, 0.0)  # character pairs cannot read "已修好,不用麻烦了"
-        score += REPORT_MODEL_WEIGHT * report_logit
-    if urgency == "emergency":
-        score += 4.0
-    elif urgency == "urgent":
-        score += 1.2
-    if greeting or ack:
-        score -= 4.0
-    elif P.ACK_PREFIX.match(text) and cat_score < 3:
-        score -= 3.0
-    # Residents rarely write a long message about nothing: with the non-report patterns
-    # handled explicitly above, length itself is weak evidence of a report.
-    if len(text) > 12:
-        score += min((len(text) - 12) * 0.04, 0.6)
-    if notice:
-        # A notice announces an outage or a drill; it is not one being reported.
-        score -= 6.0 if urgency != "emergency" else 3.0
-        if urgency == "urgent":
-            score -= 1.2
-    # After blind10: a message whose danger words are about a film, a video, a drill or a
-    # figure of speech ("电视剧里演的那个煤气爆炸", "辣得嘴都着火了") reports nothing by them.
-    # Only when the message opens that way (the frame of the whole message), so "消防栓没水
-    # 上次演练就发现了" stays a report.
-    if (guard in ("media", "figurative", "drill") and urgency != "emergency" and not hard
-            and problem < 1.5 and _framed(text)):
-        score -= 2.5
-    # After blind12: a figure of speech, an exclamation or laughter with no hard problem and no
-    # strong category evidence ("这天热得要着火了", "作业看不懂 救命啊", "我家狗追着尾巴转 哈哈").
-    if urgency == "normal" and not hard and problem < 1.5 and guard == "figurative":
-        score -= 2.0
-    if urgency == "normal" and not hard and is_exclamation(text):
-        score -= 3.0  # 救命 here is a sigh about the weather or work, not a request
-    # Laughter frames chat unless a real problem is named ("楼上漏水 哈哈 天天滴", "哈哈 物业又不管了").
-    if (urgency == "normal" and problem < 1.5 and cat_score < 3 and P.LAUGH.search(text)
-            and not P.HARD_PROBLEM.search(re.sub("我们家|我家|俺家", "", text))):
-        score -= 2.0
-    if group_buy:
-        score -= 3.0
-    if advert:
-        score -= 4.0
-    if news and not notice:
-        score -= 4.0
-    if lost:
-        score -= 4.0
-    if resolved:
-        score -= 3.5
-        # "...现在已经来电了": a message that ends on the resolution reports nothing new.
-        if any(m.end() >= len(text) - 2 for rx in (P.RESOLVED, P.RESOLVED_MORE)
-               for m in rx.finditer(text)):
-            score -= 1.5
-        # "上次反映的…已经修好了": a follow-up that closes an earlier report.
-        if P.FOLLOW_UP.search(text):
-            score -= 2.0
-    if praise:
-        score -= 2.5
-        if P.PRAISE_START.search(text) or P.PRAISE_START_MORE.search(text):
-            score -= 1.5
-        if P.PRAISE_END.search(text):
-            score -= 1.5
-    # "...麻烦帮忙联系一下,谢谢!" closes a long report politely; it is not a thank-you note.
-    if thanks and not (len(text) > 30 and cat_score >= 2 and not resolved):
-        score -= 1.0 if cat_score >= 2 else 2.0
-    if inquiry:
-        score -= 2.5
-        # (a long formal petition that opens with 请问 still argues a case)
-        if (P.INQUIRY_START.search(text) and not hard and urgency != "emergency"
-                and len(text) <= 60):
-            score -= 2.0
-    if (P.INQUIRY_GENERAL.search(text) and not hard and urgency != "emergency"
-            and len(text) <= 60):
-        score -= 2.0
-    if question and cat_score < 2 and problem < 1.5:
-        score -= 0.8
-    if chat:
-        score -= 1.2
-        if P.CHAT_START.search(text):
-            score -= 1.5
-    if len(text) <= 3 and cat_score < 2:
-        score -= 1.5
-    if not text:
-        score = -8.0
-
-    p = _sigmoid(score)
+    p = _sigmoid(report_score(features))
     is_report = p >= 0.5
     confidence = p if is_report else 1.0 - p
-    has_signal = cat_score > 0 or problem > 0 or urgency != "normal"
+    has_signal = cat_score > 0 or features.problem > 0 or urgency != "normal"
 
     # Keywords are words a worker can check in the message (and that duplicate matching
     # compares), so neither the model's character pairs nor a marker for its emergency go in.
@@ -321,13 +215,204 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         kind = _report_kind(text, slug, urgency)
         category = slug if (cat_score > 0 or learned is not None) else OTHER
         return Decision(True, kind, category, urgency, confidence, keywords, has_signal)
-    if praise or (thanks and (resolved or not inquiry)):
-        kind = "praise" if (praise or resolved) else "chat"
-    elif inquiry or (question and not notice):
+    f = features
+    if f.praise or (f.thanks and (f.resolved or not f.inquiry)):
+        kind = "praise" if (f.praise or f.resolved) else "chat"
+    elif f.inquiry or (f.question and not f.notice):
         kind = "inquiry"
     else:
         kind = "chat"
     return Decision(False, kind, None, None, confidence, keywords, has_signal)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFeatures:
+    """What the report decision weighs, read once from a message: facts, no weights
+    (the weights are in :func:`report_score`)."""
+
+    length: int
+    urgency: str
+    guard: str | None  # emergency_guard's reason, or "demoted", or None
+    cat_score: float  # the rules' own category evidence (no model)
+    problem: float  # problem patterns, capped at 3.5
+    report_logit: float | None  # the character model's report log-odds (None: no model)
+    resolved: bool
+    resolution_at_end: bool  # resolved, and the message ends on the resolution
+    follow_up: bool  # resolved, closing an earlier report ("上次反映的…已经修好了")
+    thanks: bool
+    praise: bool
+    praise_start: bool
+    praise_end: bool
+    suggestion: bool
+    notice: bool  # an announcement (not an incident told with a warning)
+    news: bool  # about somewhere else
+    group_buy: bool
+    advert: bool
+    lost: bool
+    inquiry: bool
+    inquiry_start: bool
+    inquiry_general: bool
+    hard: bool  # a hard problem is named
+    question: bool
+    greeting: bool
+    ack: bool
+    ack_prefix: bool
+    chat: bool
+    chat_start: bool
+    framed: bool  # opens with a media / drill / figurative guard word (and the guard fired)
+    exclamation: bool  # 救命 as an exclamation, no danger named
+    laugh: bool  # laughter, and no hard problem named apart from "my home"
+
+    @property
+    def non_report_kind(self) -> bool:
+        """One of the kinds of message that are not reports."""
+        return (self.resolved or self.praise or self.notice or self.news or self.group_buy
+                or self.advert or self.lost or self.inquiry or self.greeting or self.ack
+                or self.chat or self.suggestion)
+
+
+def read_features(text: str, urgency: str, guard: str | None, cat_score: float,
+                  report_logit: float | None) -> ReportFeatures:
+    """The facts :func:`report_score` weighs (pure pattern reads; ``urgency`` and ``guard``
+    from :mod:`nlp.urgency`, ``cat_score`` from the keyword rules)."""
+    problem = 0.0
+    for rx, weight in P.PROBLEM:
+        if rx.search(text):
+            problem += weight
+    problem = min(problem, 3.5)
+    resolved = is_resolved(text)
+    praise = bool(P.PRAISE.search(text) or P.PRAISE_MORE.search(text))
+    suggestion = bool(P.SUGGEST_START.search(text))
+    notice = bool(P.NOTICE.search(text) or P.NOTICE_MORE.search(text)) and not suggestion
+    if notice and P.INCIDENT.search(text) and not P.FORMAL_NOTICE.search(text):
+        notice = False  # "有骗子上门 我妈差点上当 大家注意": a report with a warning
+    inquiry = bool(P.INQUIRY.search(text) or P.INQUIRY_MORE.search(text))
+    chat = bool(P.CHAT.search(text))
+    return ReportFeatures(
+        length=len(text),
+        urgency=urgency,
+        guard=guard,
+        cat_score=cat_score,
+        problem=problem,
+        report_logit=report_logit,
+        resolved=resolved,
+        resolution_at_end=resolved and any(
+            m.end() >= len(text) - 2 for rx in (P.RESOLVED, P.RESOLVED_MORE)
+            for m in rx.finditer(text)),
+        follow_up=resolved and bool(P.FOLLOW_UP.search(text)),
+        thanks=bool(P.THANKS.search(text)),
+        praise=praise,
+        praise_start=praise and bool(P.PRAISE_START.search(text)
+                                     or P.PRAISE_START_MORE.search(text)),
+        praise_end=praise and bool(P.PRAISE_END.search(text)),
+        suggestion=suggestion,
+        notice=notice,
+        news=is_elsewhere(text),
+        group_buy=bool(P.GROUP_BUY.search(text)),
+        advert=bool(P.AD.search(text)) or len(P.AD_WEAK.findall(text)) >= 2,
+        lost=bool(P.LOST_FOUND.search(text)),
+        inquiry=inquiry,
+        inquiry_start=inquiry and bool(P.INQUIRY_START.search(text)),
+        inquiry_general=bool(P.INQUIRY_GENERAL.search(text)),
+        hard=bool(P.HARD_PROBLEM.search(text)),
+        question=bool(P.QUESTION_END.search(text)) or "?" in text,
+        greeting=bool(P.GREETING.search(text)),
+        ack=bool(P.ACK.match(text)),
+        ack_prefix=bool(P.ACK_PREFIX.match(text)),
+        chat=chat,
+        chat_start=chat and bool(P.CHAT_START.search(text)),
+        framed=guard in ("media", "figurative", "drill") and _framed(text),
+        exclamation=is_exclamation(text),
+        laugh=bool(P.LAUGH.search(text))
+        and not P.HARD_PROBLEM.search(re.sub("我们家|我家|俺家", "", text)),
+    )
+
+
+def report_score(f: ReportFeatures) -> float:
+    """The report log-odds of a message (a report when >= 0). Each adjustment was tuned on
+    the labelled sets; the comments name the set that called for it (see nlp/README.md)."""
+    if f.length == 0:
+        return -8.0
+    urgency, cat_score, problem = f.urgency, f.cat_score, f.problem
+    score = -1.3 + min(cat_score, 6.0) * 0.7 + problem
+    if f.report_logit is not None:
+        report_logit = f.report_logit
+        if f.follow_up:
+            report_logit = min(report_logit, 0.0)  # character pairs cannot read "已修好,不用麻烦了"
+        score += REPORT_MODEL_WEIGHT * report_logit
+    if urgency == "emergency":
+        score += 4.0
+    elif urgency == "urgent":
+        score += 1.2
+    if f.greeting or f.ack:
+        score -= 4.0
+    elif f.ack_prefix and cat_score < 3:
+        score -= 3.0
+    # Residents rarely write a long message about nothing: with the non-report patterns
+    # handled explicitly above, length itself is weak evidence of a report.
+    if f.length > 12:
+        score += min((f.length - 12) * 0.04, 0.6)
+    if f.notice:
+        # A notice announces an outage or a drill; it is not one being reported.
+        score -= 6.0 if urgency != "emergency" else 3.0
+        if urgency == "urgent":
+            score -= 1.2
+    # After blind10: a message whose danger words are about a film, a video, a drill or a
+    # figure of speech ("电视剧里演的那个煤气爆炸", "辣得嘴都着火了") reports nothing by them.
+    # Only when the message opens that way (the frame of the whole message), so "消防栓没水
+    # 上次演练就发现了" stays a report.
+    if f.framed and urgency != "emergency" and not f.hard and problem < 1.5:
+        score -= 2.5
+    # After blind12: a figure of speech, an exclamation or laughter with no hard problem and no
+    # strong category evidence ("这天热得要着火了", "作业看不懂 救命啊", "我家狗追着尾巴转 哈哈").
+    if urgency == "normal" and not f.hard and problem < 1.5 and f.guard == "figurative":
+        score -= 2.0
+    if urgency == "normal" and not f.hard and f.exclamation:
+        score -= 3.0  # 救命 here is a sigh about the weather or work, not a request
+    # Laughter frames chat unless a real problem is named ("楼上漏水 哈哈 天天滴", "哈哈 物业又不管了").
+    if urgency == "normal" and problem < 1.5 and cat_score < 3 and f.laugh:
+        score -= 2.0
+    if f.group_buy:
+        score -= 3.0
+    if f.advert:
+        score -= 4.0
+    if f.news and not f.notice:
+        score -= 4.0
+    if f.lost:
+        score -= 4.0
+    if f.resolved:
+        score -= 3.5
+        # "...现在已经来电了": a message that ends on the resolution reports nothing new.
+        if f.resolution_at_end:
+            score -= 1.5
+        # "上次反映的…已经修好了": a follow-up that closes an earlier report.
+        if f.follow_up:
+            score -= 2.0
+    if f.praise:
+        score -= 2.5
+        if f.praise_start:
+            score -= 1.5
+        if f.praise_end:
+            score -= 1.5
+    # "...麻烦帮忙联系一下,谢谢!" closes a long report politely; it is not a thank-you note.
+    if f.thanks and not (f.length > 30 and cat_score >= 2 and not f.resolved):
+        score -= 1.0 if cat_score >= 2 else 2.0
+    if f.inquiry:
+        score -= 2.5
+        # (a long formal petition that opens with 请问 still argues a case)
+        if f.inquiry_start and not f.hard and urgency != "emergency" and f.length <= 60:
+            score -= 2.0
+    if f.inquiry_general and not f.hard and urgency != "emergency" and f.length <= 60:
+        score -= 2.0
+    if f.question and cat_score < 2 and problem < 1.5:
+        score -= 0.8
+    if f.chat:
+        score -= 1.2
+        if f.chat_start:
+            score -= 1.5
+    if f.length <= 3 and cat_score < 2:
+        score -= 1.5
+    return score
 
 
 def _with_model(scores: dict[str, float], learned: charmodel.ModelScores | None,
