@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.deps import SchedulerDeps
+from services.scheduled import Occurrence, send_once
 from tickets.errors import TicketNotFound, TransitionRefused
 from tickets.model import Ticket
 from tickets.outgoing import OutgoingMessage
@@ -86,15 +87,17 @@ class FollowupRunner:
                 due.append((ticket, key, at))
         if not due:
             return report
-        async with self.services.db.transaction() as uow:
-            for ticket, key, at in due:
-                self.done.add(key)
-                if not await uow.job_runs.claim(key, at, now):
-                    continue
-                if now - at > sla.stale_after:
-                    report.skipped.append(ticket.id or 0)
-                    log.info("follow-up %s skipped (stale, due %s)", key, at.isoformat())
-                    continue
-                await uow.outbox.add(followup_message(ticket, key), now)
-                report.asked.append(ticket.id or 0)
+        stale = {key for _ticket, key, at in due if now - at > sla.stale_after}
+        claimed = {o.key for o in await send_once(self.services.db, now, [
+            Occurrence(key, at, () if key in stale else (followup_message(ticket, key),))
+            for ticket, key, at in due])}
+        for ticket, key, at in due:
+            self.done.add(key)
+            if key not in claimed:
+                continue
+            if key in stale:
+                report.skipped.append(ticket.id or 0)
+                log.info("follow-up %s skipped (stale, due %s)", key, at.isoformat())
+                continue
+            report.asked.append(ticket.id or 0)
         return report

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from scheduler.deps import SchedulerDeps
-from services import purge_personal_data
+from services.retention import prune_inbox, purge_personal_data
+from services.scheduled import Occurrence
 
 log = logging.getLogger("gridbot.scheduler")
 
@@ -66,10 +67,10 @@ class RetentionRunner:
                 return report
         report.tickets_purged = await purge_personal_data(
             services.db, services.config, services.clock)
-        async with services.db.transaction() as uow:
-            report.updates_pruned = await uow.inbox.prune(now - INBOX_KEEP)
-            # The day's midnight is the occurrence; a second claim the same day is refused.
-            await uow.job_runs.claim(key, datetime.combine(day, time(0), services.tz), now)
+        # The day's midnight is the occurrence; a second claim the same day is refused.
+        report.updates_pruned = await prune_inbox(
+            services.db, now - INBOX_KEEP,
+            Occurrence(key, datetime.combine(day, time(0), services.tz)), now)
         self._done_for = day
         report.ran = True
         log.info("retention %s: personal data purged from %d ticket(s) finished more than "

@@ -20,6 +20,7 @@ from scheduler.deps import SchedulerDeps
 from scheduler.ladder import Decision, Step
 from scheduler.recipients import private_message, ticket_group
 from services.recipients import GroupChat, contacts, grid_groups
+from services.scheduled import Occurrence, send_once
 from storage import UnitOfWork
 from tickets.errors import TicketNotFound, TransitionRefused
 from tickets.model import Actor
@@ -93,28 +94,25 @@ class LadderRunner:
 
     async def _notices(self, decisions: list[Decision], now: datetime,
                        report: LadderReport) -> None:
-        async with self.services.db.transaction() as uow:
-            groups = await grid_groups(uow, self.config)
+        async with self.services.db.read() as r:
+            groups = await grid_groups(r, self.config)
             keys = {k for d in decisions for k in self._recipients(d.step)}
-            ids = {k: c.user_id for k, c in (await contacts(uow, self.config, keys)).items()}
-            messages: list[OutgoingMessage] = []
-            for d in decisions:
-                step = d.step
-                if not await uow.job_runs.claim(step.key, step.at, now):
-                    self.done.add(step.key)
-                    continue
-                self.done.add(step.key)
-                built = self._messages(step, ids, ticket_group(step.ticket, groups)) \
-                    if d.send else []
-                if built:
-                    messages += built
-                    report.sent.append(step.key)
-                else:
-                    report.skipped.append(step.key)
-                    log.info("SLA step %s skipped (%s)", step.key,
-                             d.why if not d.send else "nobody to tell")
-            if messages:
-                await uow.outbox.add_many(messages, now)
+            ids = {k: c.user_id for k, c in (await contacts(r, self.config, keys)).items()}
+        built = {d.step.key: self._messages(d.step, ids, ticket_group(d.step.ticket, groups))
+                 if d.send else [] for d in decisions}
+        claimed = {o.key for o in await send_once(self.services.db, now, [
+            Occurrence(d.step.key, d.step.at, tuple(built[d.step.key])) for d in decisions])}
+        for d in decisions:
+            step = d.step
+            self.done.add(step.key)
+            if step.key not in claimed:
+                continue
+            if built[step.key]:
+                report.sent.append(step.key)
+            else:
+                report.skipped.append(step.key)
+                log.info("SLA step %s skipped (%s)", step.key,
+                         d.why if not d.send else "nobody to tell")
 
     def _recipients(self, step: Step) -> list[str]:
         ticket = step.ticket
@@ -181,8 +179,7 @@ class LadderRunner:
             except (TransitionRefused, TicketNotFound) as error:
                 # Accepted/resolved/closed since the scan: nothing to escalate.
                 log.info("SLA step %s: not escalated (%s)", step.key, error)
-        async with self.services.db.transaction() as uow:
-            await uow.job_runs.claim(step.key, step.at, now)
+        await send_once(self.services.db, now, [Occurrence(step.key, step.at)])
         self.done.add(step.key)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from community.model import CommunityConfig
+from services.scheduled import Occurrence
 from storage import Database
 from tickets.clock import Clock
 from tickets.privacy import mask_text
@@ -22,3 +23,13 @@ async def purge_personal_data(db: Database, config: CommunityConfig, clock: Cloc
     async with db.transaction() as uow:
         await uow.supporters.purge_names(cutoff)
         return await uow.tickets.purge_personal(cutoff, mask_text(""))
+
+
+async def prune_inbox(db: Database, handled_before: datetime, run: Occurrence,
+                      now: datetime) -> int:
+    """Delete raw updates handled before ``handled_before`` (the newest stays) and record
+    the retention ``run`` as done, in one transaction. Returns how many were deleted."""
+    async with db.transaction() as uow:
+        pruned = await uow.inbox.prune(handled_before)
+        await uow.job_runs.claim(run.key, run.due_at, now)
+    return pruned
