@@ -1,7 +1,7 @@
 """The read path of handlers (and tests and benchmarks): each function reads from the
 database's reader connection (a consistent snapshot; never blocks behind writes). The SQL
 is in ``storage/queries.py`` and the repositories; handlers never open a transaction or a
-read themselves. (The scheduler reads inside its own transactions.)"""
+read themselves. (The scheduler's scans read ``storage`` directly, with their own cutoffs.)"""
 
 from __future__ import annotations
 
