@@ -69,7 +69,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _load_config(path: str):  # -> CommunityConfig
     from community import check_config
-    from scheduler import schedule_error
+    from services.schedules import schedule_error
 
     if not Path(path).exists():
         raise CliError(f"找不到配置文件 {path}。可先运行 `gridbot init {path}` 生成示例。")
@@ -105,7 +105,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from community import check_config
-    from scheduler import schedule_error
+    from services.schedules import schedule_error
 
     config, problems = check_config(args.config, validate_schedule=schedule_error)
     if problems or config is None:

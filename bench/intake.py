@@ -26,8 +26,8 @@ from services import IncomingReport, RenderContext, report_received, report_rece
 from storage import open_database
 from tickets.clock import FakeClock
 from tickets.events import TicketEvent
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Location, ReportInput, Ticket
+from tickets.outgoing import Button, OutgoingMessage
 
 CATEGORIES = ("water_leak", "noise", "rubbish", "street_light", "parking", "pests")
 CONFIG = CommunityConfig(

@@ -198,8 +198,9 @@ class _Reader:
         for index, raw_area in enumerate(raw_areas):
             area_where = f"{where}.areas[{index + 1}]"
             if isinstance(raw_area, str):  # shorthand: "阳光花园" or "阳光花园:1-12"
-                compound, _, buildings = raw_area.partition(":")
-                raw_area = {"compound": compound.strip() or None, "buildings": buildings or None}
+                short_compound, _, short_buildings = raw_area.partition(":")
+                raw_area = {"compound": short_compound.strip() or None,
+                            "buildings": short_buildings or None}
             if not isinstance(raw_area, dict):
                 self.out.add(area_where, "应为 {compound = \"…\", buildings = \"1-12\"}")
                 continue
@@ -330,7 +331,8 @@ class _Reader:
                 self.out.add(f"sla.{key}", "此项不支持工作日单位 wd,请用 m/h/d")
                 continue
             durations[key] = delta
-        return SlaPolicy(**rules, **durations)
+        fields: dict[str, Any] = {**rules, **durations}
+        return SlaPolicy(**fields)
 
     def working_hours(self) -> WorkingHours:
         section = self.raw.get("working_hours", {})
@@ -434,9 +436,9 @@ def _check_overlaps(config: CommunityConfig, out: _Collector) -> None:
     owner: dict[tuple[str | None, str | None], str] = {}
     for grid in config.grids:
         for area in grid.areas:
-            keys = [(area.compound, b) for b in sorted(area.buildings, key=int)] or [
-                (area.compound, None)
-            ]
+            keys: list[tuple[str | None, str | None]] = [
+                (area.compound, b) for b in sorted(area.buildings, key=int)
+            ] or [(area.compound, None)]
             for key in keys:
                 # A whole compound overlaps any building of the same compound.
                 clashes = [

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import warnings
 from collections import defaultdict
@@ -35,7 +36,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, R
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from tickets.clock import Clock
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -188,10 +189,10 @@ class OutboxDispatcher:
         for chat_id, lane in lanes.items():
             task = asyncio.create_task(self._drain_lane(lane), name=f"outbox-lane-{chat_id}")
             self._lanes[chat_id] = task
-            task.add_done_callback(lambda _t, chat=chat_id: self._lane_done(chat))
+            task.add_done_callback(functools.partial(self._lane_done, chat_id))
         return len(lanes)
 
-    def _lane_done(self, chat_id: int) -> None:
+    def _lane_done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
         self._lanes.pop(chat_id, None)
         self._wakeup.set()  # the chat may have more rows, and stop() may be waiting
 

@@ -45,7 +45,7 @@ COMMANDS = {
 }
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     """Attach every handler in the order the module docstring explains."""
     application.add_handler(
         MessageHandler(filters.StatusUpdate.MIGRATE, guards.on_migration), group=-1)

@@ -14,11 +14,12 @@ from handlers.common import (
     staff,
     supervisor,
 )
-from runtime.context import Services
-from scheduler import schedule_error
-from scheduler.recipients import grid_groups
-from tickets.messages import OutgoingMessage
+from handlers.context import Services
+from services.chats import bind_chat
+from services.queries import groups_of_grids
+from services.schedules import active_schedules, add_schedule, remove_schedule, schedule_error
 from tickets.model import Actor
+from tickets.outgoing import OutgoingMessage
 from ui import texts
 
 
@@ -34,9 +35,8 @@ async def bind(services: Services, inc: Incoming, actor: Actor, args: list[str])
         choices = "、".join(g.name for g in services.config.grids)
         await reply(services, inc, texts.UNKNOWN_GRID.format(name=name or "(空)", choices=choices))
         return
-    async with services.db.transaction() as uow:
-        await uow.chats.bind(inc.chat.id, grid.name, title=inc.chat.title or "",
-                             thread_id=inc.thread_id, by=inc.user.id)
+    await bind_chat(services.db, inc.chat.id, grid.name, title=inc.chat.title or "",
+                    thread_id=inc.thread_id, by=inc.user.id)
     await reply(services, inc, texts.BIND_DONE.format(grid=grid.name))
 
 
@@ -71,8 +71,7 @@ async def broadcast(services: Services, inc: Incoming, actor: Actor, args: list[
     if not text:
         await reply(services, inc, texts.NEED_TEXT.format(example="/broadcast 第一网格 明天停水"))
         return
-    async with services.db.read() as uow:
-        groups = await grid_groups(uow, services.config)  # config + /bind, migrations followed
+    groups = await groups_of_grids(services.db, services.config)  # config + /bind, migrated
     chats = [chat for name, found in groups.items() if grid is None or name == grid
              for chat in found]
     key = inc.request_key
@@ -90,8 +89,7 @@ async def schedule(services: Services, inc: Incoming, actor: Actor, args: list[s
     """/schedule add 表达式 | 内容 [| 网格] · /schedule list · /schedule del 编号."""
     verb = args[0].lower() if args else "list"
     if verb in ("list", "列表"):
-        async with services.db.read() as uow:
-            items = await uow.schedules.active()
+        items = await active_schedules(services.db)
         lines = [texts.SCHEDULE_LINE.format(id=s.id, when=s.expression, text=s.text[:40],
                                             grids="、".join(s.grids) or "全部")
                  for s in items]
@@ -101,8 +99,7 @@ async def schedule(services: Services, inc: Incoming, actor: Actor, args: list[s
     number = args[1] if len(args) == 2 else ""
     if verb in ("del", "删除", "remove") and number.isascii() and number.isdigit() \
             and len(number) <= 12:
-        async with services.db.transaction() as uow:
-            removed = await uow.schedules.deactivate(int(args[1]))
+        removed = await remove_schedule(services.db, int(args[1]))
         await reply(services, inc, texts.SCHEDULE_REMOVED if removed
                     else texts.SCHEDULE_NOT_FOUND.format(id=args[1]))
         return
@@ -120,8 +117,7 @@ async def schedule(services: Services, inc: Incoming, actor: Actor, args: list[s
                 name="、".join(unknown), choices="、".join(g.name for g in services.config.grids))
             await reply(services, inc, texts.SCHEDULE_INVALID.format(reason=reason))
             return
-        async with services.db.transaction() as uow:
-            schedule_id = await uow.schedules.add(expression, text, grids, created_by=inc.user.id)
+        schedule_id = await add_schedule(services.db, expression, text, grids, inc.user.id)
         await reply(services, inc, texts.SCHEDULE_ADDED.format(id=schedule_id, when=expression))
         return
     await reply(services, inc, texts.SCHEDULE_USAGE)

@@ -17,12 +17,14 @@ from telegram.error import TelegramError
 from community import Role
 from delivery import keyboard
 from handlers.common import actor_of, display_name, refusal_text
+from handlers.context import GridContext, Services
 from handlers.intake import answer_prompt
-from runtime.context import GridContext, Services
 from services.common import request_key
+from services.queries import ticket_by_id
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
-from tickets.messages import Button, OutgoingMessage
+from tickets.lifecycle import may_handle
 from tickets.model import Actor, Ticket
+from tickets.outgoing import Button, OutgoingMessage
 from ui import texts
 from ui.callback_data import (
     PromptButton,
@@ -103,20 +105,8 @@ async def _ticket_action(services: Services, query: CallbackQuery, actor: Actor,
     return texts.ACTION_TOASTS.get(action.value, "好的")
 
 
-def may_handle(actor: Actor, ticket: Ticket) -> bool:
-    """Staff with a relation to the ticket: assignee, its grid's worker, a specialist of
-    its category, a supervisor, or someone it was escalated to."""
-    return (actor.is_supervisor or actor.is_assignee_of(ticket)
-            or actor.is_worker_of(ticket.grid) or actor.is_specialist_for(ticket.category)
-            or (actor.key is not None and actor.key in ticket.escalated_to))
-
-
 async def tickets_lookup(services: Services, ticket_id: int) -> Ticket:
-    async with services.db.read() as uow:
-        ticket = await uow.tickets.get(ticket_id)
-    if ticket is None:
-        raise TicketNotFound(ticket_id)
-    return ticket
+    return await ticket_by_id(services.db, ticket_id)
 
 
 async def _rate(services: Services, query: CallbackQuery, actor: Actor,

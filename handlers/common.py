@@ -9,19 +9,21 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from telegram import Chat, Message, Update, User
 
 from community import Role
-from runtime.context import GridContext, Services
-from services import resolve_actor
+from handlers.context import GridContext, Services
+from services import queries, resolve_actor
 from services.common import request_key
+from services.outgoing import queue_messages
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Ticket
+from tickets.outgoing import Button, OutgoingMessage
 from ui import texts
 
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
@@ -44,12 +46,7 @@ async def actor_of(services: Services, user: User) -> Actor:
 
 async def grid_of_chat(services: Services, chat_id: int) -> str | None:
     """A /bind binding wins over the config's ``chats`` list."""
-    async with services.db.read() as uow:
-        bound = await uow.chats.grid_of(chat_id)
-    if bound:
-        return bound
-    grid = services.config.grid_of_chat(chat_id)
-    return grid.name if grid else None
+    return await queries.grid_of_chat(services.db, services.config, chat_id)
 
 
 class BadTicketRef(ValueError):
@@ -117,8 +114,7 @@ async def enqueue(services: Services, *messages: OutgoingMessage) -> None:
     """Queue messages durably and wake the sender."""
     if not messages:
         return
-    async with services.db.transaction() as uow:
-        await uow.outbox.add_many(messages)
+    await queue_messages(services.db, list(messages))
     services.dispatcher.wake()
 
 
@@ -155,7 +151,7 @@ def now_local(services: Services) -> datetime:
 
 
 CommandBody = Callable[[Services, "Incoming", Actor, list[str]], Awaitable[None]]
-Handler = Callable[[Update, GridContext], Awaitable[None]]
+Handler = Callable[[Update, GridContext], Coroutine[Any, Any, None]]
 
 
 def anyone(actor: Actor) -> bool:

@@ -15,7 +15,8 @@ from telegram import ChatMemberUpdated, Update
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.common import incoming, reply
-from runtime.context import GridContext
+from handlers.context import GridContext
+from services.chats import migrate_chat, private_chat_allowed
 from ui import texts
 
 log = logging.getLogger(__name__)
@@ -28,15 +29,8 @@ async def on_migration(update: Update, context: GridContext) -> None:
         return
     services = context.services
     old_id, new_id = message.chat.id, message.migrate_to_chat_id
-    configured = services.config.grid_of_chat(old_id)
-    async with services.db.transaction() as uow:
-        grid = await uow.chats.grid_of(old_id)
-        if grid is None and configured is not None:
-            # Record the config's binding on the old id first, so that the storage's
-            # migrate moves it and marks the old id as migrated like any /bind.
-            grid = configured.name
-            await uow.chats.bind(old_id, grid, title=message.chat.title or "")
-        await uow.chats.migrate(old_id, new_id)
+    grid = await migrate_chat(services.db, services.config, old_id, new_id,
+                              message.chat.title or "")
     log.info("chat %s migrated to %s (grid %s)", old_id, new_id, grid)
     raise ApplicationHandlerStop
 
@@ -56,8 +50,7 @@ async def on_my_chat_member(update: Update, context: GridContext) -> None:
     if change is None or change.chat.type != "private":
         return
     allowed = change.new_chat_member.status not in ("kicked", "left")
-    async with context.services.db.transaction() as uow:
-        await uow.people.set_private_chat(change.chat.id, allowed)
+    await private_chat_allowed(context.services.db, change.chat.id, allowed)
 
 
 async def on_error(update: object, context: GridContext) -> None:

@@ -29,10 +29,13 @@ from handlers.common import (
     reply,
     reply_message,
 )
-from runtime.context import GridContext, Services
+from handlers.context import GridContext, Services
+from services import prompts
+from services.prompts import PromptAnswer, ask_if_report
+from services.queries import recently_resolved_by, ticket_by_source, tickets_of_reporter
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Location, ReportInput, Ticket, TicketState
+from tickets.outgoing import Button, OutgoingMessage
 from ui import texts
 from ui.callback_data import prompt_button
 
@@ -59,8 +62,9 @@ def report_input(text: str, parsed: nlp.ParseResult) -> ReportInput:
     )
 
 
-def report_input_from_json(text: str, parse_json: str) -> ReportInput:
-    """Rebuild the input from a stored parse (a prompt answered later)."""
+def report_input_from_parse_json(text: str, parse_json: str) -> ReportInput:
+    """Rebuild the input from a stored parse result (``nlp.ParseResult.to_dict`` as JSON,
+    e.g. of a prompt answered later)."""
     data = json.loads(parse_json)
     loc = data.get("location") or {}
     return ReportInput(
@@ -109,25 +113,25 @@ async def file_report(services: Services, inc: Incoming, report: ReportInput) ->
 async def _ask_if_report(services: Services, inc: Incoming, parsed: nlp.ParseResult) -> None:
     """Store the question, then ask the author privately if possible, else in the chat."""
     now = services.clock.now()
-    async with services.db.transaction() as uow:
-        prompt_id = await uow.prompts.add(
-            chat_id=inc.chat.id, message_id=inc.message.message_id, author_id=inc.user.id,
-            text=_text_of(inc), parse_json=json.dumps(parsed.to_dict(), ensure_ascii=False),
-            expires_at=now + PROMPT_LIFETIME, thread_id=inc.thread_id)
-        if prompt_id is None:
-            return  # already asked (the update was replayed)
-        registration = await uow.people.get(inc.user.id)
+
+    def question(prompt_id: int, can_dm: bool) -> OutgoingMessage:
         buttons = ((Button("📝 登记为工单", prompt_button(True, prompt_id)),
                     Button("不用了", prompt_button(False, prompt_id))),)
-        if is_group(inc.chat) and registration is not None and registration.private_chat:
-            question = OutgoingMessage(
+        if is_group(inc.chat) and can_dm:
+            return OutgoingMessage(
                 chat_id=inc.user.id, text=texts.ASK_PRIVATE.format(text=_text_of(inc)[:200]),
                 buttons=buttons, dedupe_key=f"{inc.request_key}:ask", kind="prompt")
-        else:
-            name = display_name(inc.user)
-            question = reply_message(inc, texts.ASK_IN_CHAT.format(name=name), buttons=buttons,
-                                     suffix="ask")
-        await uow.outbox.add(question)
+        name = display_name(inc.user)
+        return reply_message(inc, texts.ASK_IN_CHAT.format(name=name), buttons=buttons,
+                             suffix="ask")
+
+    asked = await ask_if_report(
+        services.db, chat_id=inc.chat.id, message_id=inc.message.message_id,
+        author_id=inc.user.id, text=_text_of(inc),
+        parse_json=json.dumps(parsed.to_dict(), ensure_ascii=False),
+        expires_at=now + PROMPT_LIFETIME, question=question, thread_id=inc.thread_id)
+    if not asked:
+        return  # already asked (the update was replayed)
     services.dispatcher.wake()
 
 
@@ -137,8 +141,7 @@ async def _attach_followup_photo(services: Services, inc: Incoming) -> None:
     if photo is None:
         return
     since = services.clock.now() - PHOTO_FOLLOWUP
-    async with services.db.read() as uow:
-        recent = await uow.queries.of_reporter(inc.user.id, limit=5)
+    recent = await tickets_of_reporter(services.db, inc.user.id, limit=5)
     for ticket in recent:
         if ticket.source_chat_id == inc.chat.id and ticket.created_at >= since and ticket.is_open:
             actor = await actor_of(services, inc.user)
@@ -166,8 +169,7 @@ async def _attach_staff_photo(services: Services, inc: Incoming, person_key: str
             ticket_ref = None
     if ticket_ref is None:
         since = services.clock.now() - STAFF_PHOTO_WINDOW
-        async with services.db.read() as uow:
-            recent = await uow.queries.recently_resolved_by(person_key, since, limit=1)
+        recent = await recently_resolved_by(services.db, person_key, since, limit=1)
         if not recent:
             return False
         ticket_ref = recent[0].id or 0
@@ -239,8 +241,7 @@ async def on_edited_message(update: Update, context: GridContext) -> None:
     text = _text_of(inc)
     if not text:
         return
-    async with services.db.read() as uow:
-        ticket = await uow.tickets.get_by_source(inc.chat.id, message.message_id)
+    ticket = await ticket_by_source(services.db, inc.chat.id, message.message_id)
     parsed = nlp.parse(text, services.lexicon)
     if ticket is None:
         if _files_itself(parsed):
@@ -253,23 +254,21 @@ async def on_edited_message(update: Update, context: GridContext) -> None:
     services.dispatcher.wake()
 
 
+_PROMPT_TOASTS = {
+    PromptAnswer.INVALID: texts.BUTTON_INVALID,
+    PromptAnswer.NOT_YOURS: texts.BUTTON_NOT_FOR_YOU,
+    PromptAnswer.EXPIRED: texts.BUTTON_EXPIRED,
+    PromptAnswer.DECLINED: texts.PROMPT_DECLINED,
+}
+
+
 async def answer_prompt(services: Services, prompt_id: int, user_id: int, user_name: str,
                         register: bool) -> str:
     """The author tapped 登记为工单 / 不用了. Returns the toast text."""
-    async with services.db.transaction() as uow:
-        prompt = await uow.prompts.get(prompt_id)
-        if prompt is None:
-            return texts.BUTTON_INVALID
-        if prompt.author_id != user_id:
-            return texts.BUTTON_NOT_FOR_YOU
-        answered = await uow.prompts.answer(prompt_id, "yes" if register else "no")
-        # A "yes" already recorded by an attempt that failed afterwards goes on to file
-        # the report (filing is idempotent per source message), so nothing is lost.
-        if not answered and not (register and prompt.answer == "yes"):
-            return texts.BUTTON_EXPIRED
-    if not register:
-        return texts.PROMPT_DECLINED
-    report = report_input_from_json(prompt.text, prompt.parse_json)
+    outcome, prompt = await prompts.answer_prompt(services.db, prompt_id, user_id, register)
+    if outcome is not PromptAnswer.FILE or prompt is None:
+        return _PROMPT_TOASTS[outcome]
+    report = report_input_from_parse_json(prompt.text, prompt.parse_json)
     result = await services.tickets.report_received(
         source_chat_id=prompt.chat_id, source_message_id=prompt.message_id,
         source_thread_id=prompt.thread_id,  # answers go to the topic it was asked in

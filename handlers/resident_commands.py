@@ -14,10 +14,11 @@ from handlers.common import (
     refusal_text,
     reply,
 )
+from handlers.context import Services
 from handlers.intake import file_report, report_input
 from handlers.menus import sync_menu
-from runtime.context import Services
-from services import ticket_by_number, timeline
+from services.chats import private_chat_started
+from services.queries import ticket_by_number, tickets_of_reporter, timeline
 from tickets.errors import TicketNotFound
 from tickets.model import Actor, Ticket
 from ui import texts
@@ -39,12 +40,9 @@ async def start(services: Services, inc: Incoming, actor: Actor, args: list[str]
     if is_group(inc.chat):
         await reply(services, inc, help_text(actor))
         return
-    async with services.db.transaction() as uow:
-        await uow.people.seen(inc.user.id, username=inc.user.username,
-                              display_name=inc.user.full_name)
-        await uow.people.set_private_chat(inc.user.id, True)
-        if actor.person is not None:
-            await uow.people.register(inc.user.id, actor.person.key)
+    await private_chat_started(services.db, inc.user.id, username=inc.user.username,
+                               display_name=inc.user.full_name,
+                               person_key=actor.person.key if actor.person else None)
     if actor.person is not None and actor.is_staff:
         text = texts.START_STAFF.format(name=actor.person.key, help=help_text(actor))
     else:
@@ -75,8 +73,7 @@ async def report(services: Services, inc: Incoming, actor: Actor, args: list[str
 @command()
 async def my_tickets(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
     """/my: the author's tickets and their states."""
-    async with services.db.read() as uow:
-        tickets = await uow.queries.of_reporter(inc.user.id, limit=10)
+    tickets = await tickets_of_reporter(services.db, inc.user.id, limit=10)
     if not tickets:
         await reply(services, inc, texts.MY_NONE)
         return

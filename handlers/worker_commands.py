@@ -19,9 +19,9 @@ from handlers.common import (
     reply,
     staff,
 )
+from handlers.context import Services
 from handlers.resident_commands import load_ticket
-from runtime.context import Services
-from services import digest
+from services.queries import digest, grid_open_tickets, my_open_tickets
 from tickets.errors import NotPermitted, RefusalCode
 from tickets.model import Actor, Ticket
 from ui import texts
@@ -132,8 +132,7 @@ async def mine(services: Services, inc: Incoming, actor: Actor, args: list[str])
     """/mine: my open tickets, oldest first."""
     if actor.key is None:
         return
-    async with services.db.read() as uow:
-        tickets = await uow.queries.open_for_assignee(actor.key)
+    tickets = await my_open_tickets(services.db, actor.key)
     await _list(services, inc, tickets, texts.MINE_HEADER, texts.MINE_NONE)
 
 
@@ -154,9 +153,8 @@ async def open_tickets(services: Services, inc: Incoming, actor: Actor, args: li
         await reply(services, inc, texts.CHAT_NOT_BOUND)
         return
     tickets: list[Ticket] = []
-    async with services.db.read() as uow:
-        for grid in grids:
-            tickets += await uow.queries.open_in_grid(grid)
+    for grid in grids:
+        tickets += await grid_open_tickets(services.db, grid)
     tickets.sort(key=lambda t: t.created_at)
     header = texts.OPEN_HEADER.format(grids="、".join(grids), count=len(tickets))
     await _list(services, inc, tickets, header, texts.OPEN_NONE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -68,10 +69,10 @@ class ActorsMixin:
         title: str,
         type: str = "supergroup",
         is_forum: bool = False,
-        admins: list[UserRef] | None = None,
+        admins: Sequence[UserRef] | None = None,
         *,
         owner: UserRef | None = None,
-        members: list[UserRef] | None = None,
+        members: Sequence[UserRef] | None = None,
         bot_is_admin: bool = False,
         username: str | None = None,
     ) -> Chat:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .errors import ApiError, bad_request
-from .formatting import parse_text, utf16_len
+from .formatting import Entity, parse_text, utf16_len
 from .state import JSON, Chat, Message, Store, User, scope_key
 
 #: Raises or returns (result, message-created-or-edited).
@@ -247,7 +247,8 @@ class BotApiMethods:
     async def api_send_photo(self, p: JSON, f: dict[str, bytes]) -> tuple[Any, Message]:
         chat = self._target_chat(p)
         sizes = self._photo_sizes(p, f)
-        caption, entities = None, []
+        caption: str | None = None
+        entities: list[Entity] = []
         if p.get("caption"):
             caption, entities = parse_text(str(p["caption"]), p.get("parse_mode"),
                                            p.get("caption_entities"))
@@ -303,7 +304,8 @@ class BotApiMethods:
         message = self._own_message(p, "edit")
         if not message.photo:
             raise bad_request("there is no caption in the message to edit")
-        caption, entities = None, []
+        caption: str | None = None
+        entities: list[Entity] = []
         if p.get("caption"):
             caption, entities = parse_text(str(p["caption"]), p.get("parse_mode"),
                                            p.get("caption_entities"))

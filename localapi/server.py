@@ -175,8 +175,10 @@ class LocalBotApi(ActorsMixin):
             for key, value in form.items():
                 if isinstance(value, str):
                     params[key] = decode_param(key, value)
-                else:
+                elif isinstance(value, web.FileField):
                     files[key] = value.file.read()
+                else:
+                    files[key] = bytes(value)
         return params, files
 
     @staticmethod

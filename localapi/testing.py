@@ -43,7 +43,7 @@ def make_application(
     *,
     timeout: float = 5.0,
     **kwargs: Any,
-) -> ApplicationBuilder:  # type: ignore[type-arg]
+) -> ApplicationBuilder:
     """An ``ApplicationBuilder`` preset for ``server``: token, base URLs, short timeouts.
 
     Extra keyword arguments call the builder method of the same name, e.g.

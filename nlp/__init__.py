@@ -8,14 +8,14 @@ from nlp.cli import run_eval_cli, run_parse_cli
 from nlp.lexicon import Lexicon, build_lexicon
 from nlp.parser import category_name, parse
 from nlp.taxonomy import DEFAULT_CATEGORIES
-from nlp.types import Category, Location, ParseResult
+from nlp.types import Category, ParsedLocation, ParseResult
 
 __all__ = [
     "DEFAULT_CATEGORIES",
     "Category",
     "Lexicon",
-    "Location",
     "ParseResult",
+    "ParsedLocation",
     "build_lexicon",
     "category_name",
     "parse",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from nlp.lexicon import Lexicon
-from nlp.types import Location
+from nlp.types import ParsedLocation
 
 _B = r"([A-Za-z]?\d{1,3}|[A-Za-z])"
 _SEP = r"[\s,、的]{0,2}"
@@ -126,7 +126,7 @@ def _find_place(text: str, lexicon: Lexicon) -> str | None:
     return None
 
 
-def extract_location(text: str, lexicon: Lexicon) -> Location:
+def extract_location(text: str, lexicon: Lexicon) -> ParsedLocation:
     building = unit = room = floor = street = None
     used: list[tuple[int, int]] = []  # spans already consumed, so floors don't re-read them
     anchor = -1  # end of the last building/unit match, where a bare room number may follow
@@ -218,7 +218,7 @@ def extract_location(text: str, lexicon: Lexicon) -> Location:
             building = m.group(1)
     if street is None:
         street = _find_place(text, lexicon) if lexicon.places else None
-    return Location(compound, building, unit, room, floor, street)
+    return ParsedLocation(compound, building, unit, room, floor, street)
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:

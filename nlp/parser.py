@@ -7,12 +7,12 @@ from nlp.lexicon import Lexicon, default_lexicon
 from nlp.location import extract_location
 from nlp.normalize import normalize
 from nlp.taxonomy import TAXONOMY
-from nlp.types import Location, ParseResult
+from nlp.types import ParsedLocation, ParseResult
 
 _TOP_FLOOR = ("顶楼", "楼顶", "顶层", "房顶")
 
 
-def duplicate_key(category: str | None, location: Location, keywords: tuple[str, ...],
+def duplicate_key(category: str | None, location: ParsedLocation, keywords: tuple[str, ...],
                   text: str) -> str:
     """category|compound|building|unit|room|canonical keywords.
 
@@ -44,7 +44,7 @@ def parse(text: str, lexicon: Lexicon | None = None) -> ParseResult:
         location = extract_location(norm, lexicon)
         d = decide(norm, lexicon)
     except Exception:  # last-resort guard: a parser bug must not take the bot down
-        return ParseResult(False, "chat", None, None, 0.5, Location(), (), "", "")
+        return ParseResult(False, "chat", None, None, 0.5, ParsedLocation(), (), "", "")
     key = duplicate_key(d.category, location, d.keywords, norm) if d.is_report else ""
     return ParseResult(
         is_report=d.is_report,

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import Any, cast
 
 import jieba
 
@@ -31,7 +32,7 @@ _added: set[str] = set()
 # log(freq) - log(total) of every dictionary word (None for a prefix that is not a word),
 # built on first use and reset by add_words.
 _logp: dict[str, float | None] | None = None
-_ABSENT = object()
+_ABSENT: Any = object()
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -167,7 +168,7 @@ def _route_spans(block: str, offset: int, logp: dict[str, float | None],
                  spans: list[tuple[int, int]]) -> None:
     n = len(block)
     get = logp.get
-    no_word = logp[""]
+    no_word = cast(float, logp[""])  # set by _log_probabilities, never None
     score = [0.0] * (n + 1)
     last = list(range(n + 1))  # last index of the best word starting at k
     for k in range(n - 1, -1, -1):

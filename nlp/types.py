@@ -13,7 +13,9 @@ URGENCIES = ("emergency", "urgent", "normal")
 
 
 @dataclass(frozen=True, slots=True)
-class Location:
+class ParsedLocation:
+    """Where the parser thinks a message is (``tickets.Location`` once it is a report)."""
+
     compound: str | None = None
     building: str | None = None
     unit: str | None = None
@@ -21,10 +23,10 @@ class Location:
     floor: str | None = None
     street: str | None = None
 
+    @property
     def is_empty(self) -> bool:
-        return not any(
-            (self.compound, self.building, self.unit, self.room, self.floor, self.street)
-        )
+        """Names no place (a floor alone places nothing), as ``tickets.Location.is_empty``."""
+        return not (self.compound or self.building or self.unit or self.room or self.street)
 
     def to_dict(self) -> dict[str, str | None]:
         return {
@@ -51,7 +53,7 @@ class ParseResult:
     category: str | None
     urgency: str | None
     confidence: float
-    location: Location = field(default_factory=Location)
+    location: ParsedLocation = field(default_factory=ParsedLocation)
     keywords: tuple[str, ...] = ()
     duplicate_key: str = ""
     normalized_text: str = ""

@@ -29,12 +29,13 @@ import handlers
 import storage
 from community import CommunityConfig
 from delivery import OutboxDispatcher, SlidingWindowRateLimiter
+from handlers.context import CONTEXT_TYPES, Services
 from handlers.menus import sync_staff_menus
 from runtime.api_url import DEFAULT_API_URL, bot_api_urls
-from runtime.context import CONTEXT_TYPES, Services
 from runtime.inbox import DurableBot, GridApplication
 from runtime.lexicon import ready_lexicon
 from runtime.stores import StorageDeliveryStore, StorageInboxStore
+from scheduler.jobs import GridScheduler
 from tickets.clock import Clock, SystemClock
 from ui.presenter import ChatPresenter
 
@@ -85,6 +86,7 @@ class GridBot:
         self.options = options or BotOptions()
         self.application = self._build_application(token)
         self.services: Services | None = None
+        self.scheduler: GridScheduler | None = None
 
     def _build_application(self, token: str) -> GridApplication:
         base_url, base_file_url = bot_api_urls(self.options.api_url)
@@ -176,10 +178,8 @@ class GridBot:
         await sync_staff_menus(self.application.bot, db, self.config)
         dispatcher.start()
         if self.options.scheduler_tick > 0:
-            from scheduler.jobs import GridScheduler
-
-            services.scheduler = GridScheduler(services, tick_seconds=self.options.scheduler_tick)
-            services.scheduler.start()
+            self.scheduler = GridScheduler(services, tick_seconds=self.options.scheduler_tick)
+            self.scheduler.start()
         await self.application.replay_pending()
         assert self.application.updater is not None
         await self.application.updater.start_polling(
@@ -265,8 +265,9 @@ class GridBot:
             await app.stop()
         services = self.services
         if services is not None:
-            if services.scheduler is not None:
-                await services.scheduler.stop()
+            if self.scheduler is not None:
+                await self.scheduler.stop()
+                self.scheduler = None
             await services.dispatcher.stop(drain_timeout=5.0)
         await app.shutdown()
         if services is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from community import CommunityConfig, example_config_text, parse_config
-from localapi import LocalBotApi, Request
+from localapi import LocalBotApi, Message, Request
 from runtime.app import BotOptions, GridBot
 from scheduler.ladder import plan
 from tickets.sla import WorkCalendar
@@ -145,6 +145,15 @@ def _demo_config() -> CommunityConfig:
     return config
 
 
+def _live(server: LocalBotApi, chat_id: int, request: Request) -> Message:
+    """The message a send request created, as it is now."""
+    live = (server.message(chat_id, request.message.message_id)
+            if request.message is not None else None)
+    if live is None:
+        raise RuntimeError("the demo lost a message the bot sent")
+    return live
+
+
 async def _settle(server: LocalBotApi, transcript: Transcript, seconds: float = 0.4) -> None:
     """Let the bot read and answer, then print what it sent."""
     with contextlib.suppress(TimeoutError):
@@ -188,7 +197,7 @@ async def play(server: LocalBotApi, bot: GridBot, clock: DemoClock, transcript: 
     briefs = [r for r in server.sent(chat_id=cast.worker, method="sendMessage")
               if "漏水" in (r.text or "") and "新工单" in (r.text or "")]
     leak_brief = briefs[0]
-    message = server.message(cast.worker, leak_brief.message.message_id)
+    message = _live(server, cast.worker, leak_brief)
     ticket_id = _callback(leak_brief, "t:acc:").split(":")[-1]
     t.say("[私聊] 王芳 点〔接单〕")
     await server.tap(message, cast.worker, _callback(leak_brief, "t:acc:"))
@@ -204,11 +213,10 @@ async def play(server: LocalBotApi, bot: GridBot, clock: DemoClock, transcript: 
     rating = [r for r in server.sent(chat_id=cast.group, method="sendMessage")
               if "请您评价" in (r.text or "")][-1]
     t.say("[阳光花园一网格群] 张阿姨 点〔满意〕")
-    await server.tap(server.message(cast.group, rating.message.message_id), cast.aunt_zhang,
-                     f"r:1:{ticket_id}")
+    await server.tap(_live(server, cast.group, rating), cast.aunt_zhang, f"r:1:{ticket_id}")
     await _settle(server, t)
 
-    if bot.services is not None and bot.services.scheduler is not None:
+    if bot.services is not None and bot.scheduler is not None:
         async with bot.services.db.read() as uow:
             ebike = await uow.tickets.get_by_number(_number_of(server, cast.group, "电动车"))
         if ebike is not None:

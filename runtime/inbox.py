@@ -65,7 +65,7 @@ class DurableBot(ExtBot[Any]):
         return updates
 
 
-class GridApplication(Application):  # type: ignore[type-arg]
+class GridApplication(Application):
     """An Application that records which updates were handled, for exactly-once effects."""
 
     #: In-process retries of an update whose handling failed (seconds to wait before each).

@@ -8,7 +8,7 @@ from datetime import datetime
 from delivery import PendingSend
 from storage import Database
 from tickets.clock import Clock
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 
 
 class StorageInboxStore:

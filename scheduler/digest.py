@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 from community.model import CommunityConfig, Grid, Role
 from scheduler.ladder import binding_deadline
-from scheduler.recipients import GroupChat, grid_groups, private_ids, private_message
+from scheduler.recipients import private_message
+from services.recipients import GroupChat, contacts, grid_groups
 from storage import Counts, UnitOfWork
-from tickets.messages import OutgoingMessage
 from tickets.model import Ticket
+from tickets.outgoing import OutgoingMessage
 from ui import reminders
 from ui.cards import HTML
 from ui.reminders import AgendaItem
@@ -106,7 +107,7 @@ def _rank(item: AgendaItem) -> tuple[bool, int, datetime]:
 
 async def _agendas(uow: UnitOfWork, config: CommunityConfig, keys: list[str], text: str,
                    fallback: GroupChat | None, stamp: str) -> list[OutgoingMessage]:
-    ids = await private_ids(uow, config, keys)
+    ids = {k: c.user_id for k, c in (await contacts(uow, config, keys)).items()}
     out = []
     for key in dict.fromkeys(keys):
         msg = private_message(

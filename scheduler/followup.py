@@ -13,17 +13,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from scheduler.deps import SchedulerDeps
+from services.scheduled import Occurrence, send_once
 from tickets.errors import TicketNotFound, TransitionRefused
-from tickets.messages import OutgoingMessage
 from tickets.model import Ticket
+from tickets.outgoing import OutgoingMessage
 from tickets.sla import WorkCalendar
 from ui import reminders
 from ui.cards import HTML, is_private, rating_buttons
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
 
 log = logging.getLogger("gridbot.scheduler")
 SCAN_LIMIT = 500
@@ -58,7 +56,7 @@ def followup_message(ticket: Ticket, key: str) -> OutgoingMessage:
 
 
 class FollowupRunner:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SchedulerDeps) -> None:
         self.services = services
         self.calendar = WorkCalendar(services.config.timezone, services.config.working_hours)
         self.done: set[str] = set()  # cache of claimed keys; the database decides
@@ -89,15 +87,17 @@ class FollowupRunner:
                 due.append((ticket, key, at))
         if not due:
             return report
-        async with self.services.db.transaction() as uow:
-            for ticket, key, at in due:
-                self.done.add(key)
-                if not await uow.job_runs.claim(key, at, now):
-                    continue
-                if now - at > sla.stale_after:
-                    report.skipped.append(ticket.id or 0)
-                    log.info("follow-up %s skipped (stale, due %s)", key, at.isoformat())
-                    continue
-                await uow.outbox.add(followup_message(ticket, key), now)
-                report.asked.append(ticket.id or 0)
+        stale = {key for _ticket, key, at in due if now - at > sla.stale_after}
+        claimed = {o.key for o in await send_once(self.services.db, now, [
+            Occurrence(key, at, () if key in stale else (followup_message(ticket, key),))
+            for ticket, key, at in due])}
+        for ticket, key, at in due:
+            self.done.add(key)
+            if key not in claimed:
+                continue
+            if key in stale:
+                report.skipped.append(ticket.id or 0)
+                log.info("follow-up %s skipped (stale, due %s)", key, at.isoformat())
+                continue
+            report.asked.append(ticket.id or 0)
         return report

@@ -20,17 +20,14 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from scheduler.deps import SchedulerDeps
 from scheduler.followup import FollowupReport, FollowupRunner
 from scheduler.recurring import Fired, RecurringRunner
 from scheduler.retention import RetentionReport, RetentionRunner
 from scheduler.sla_run import LadderReport, LadderRunner
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
 
 log = logging.getLogger("gridbot.scheduler")
 
@@ -56,7 +53,7 @@ class GridScheduler:
     """Construct with the bot's services, ``start()`` once the outbox dispatcher runs,
     ``await stop()`` at shutdown. ``tick()`` may also be called directly."""
 
-    def __init__(self, services: Services, tick_seconds: float = 30.0) -> None:
+    def __init__(self, services: SchedulerDeps, tick_seconds: float = 30.0) -> None:
         self.services = services
         self.tick_seconds = tick_seconds
         self._ladder = LadderRunner(services)

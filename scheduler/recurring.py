@@ -2,9 +2,10 @@
 
 Each job has a stable key, a schedule expression and a ``build`` function that returns
 the occurrence's messages. Per tick and job: find the pending occurrence (see
-:mod:`scheduler.occurrences` for the stale rule), claim it in ``job_runs`` and queue its
-messages in the same transaction — so an occurrence is sent at most once even across
-restarts, and a crash before the commit leaves it unclaimed to be sent on the next tick.
+:mod:`scheduler.occurrences` for the stale rule), build its messages, then claim it in
+``job_runs`` and queue them in one transaction (:func:`services.scheduled.send_once`) — so
+an occurrence is sent at most once even across restarts, and a crash before the commit
+leaves it unclaimed to be sent on the next tick.
 """
 
 from __future__ import annotations
@@ -14,21 +15,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from apscheduler.triggers.base import BaseTrigger
 
 from community.model import Broadcast, CommunityConfig
 from scheduler import digest
-from scheduler.expressions import ScheduleError, parse_schedule
+from scheduler.deps import SchedulerDeps
 from scheduler.occurrences import next_due, pending_occurrence
-from scheduler.recipients import grid_groups
+from services.recipients import grid_groups
+from services.scheduled import Occurrence, send_once
+from services.schedules import ScheduleError, parse_schedule
 from storage import Schedule, UnitOfWork
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 from ui import reminders
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
 
 log = logging.getLogger("gridbot.scheduler")
 Build = Callable[[UnitOfWork, datetime], Awaitable[list[OutgoingMessage]]]
@@ -98,7 +97,7 @@ class RecurringRunner:
     """Fires due occurrences. ``_next`` caches, per job key and expression, the earliest
     time anything can fall due, so quiet ticks touch no database rows."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SchedulerDeps) -> None:
         self.services = services
         self._next: dict[tuple[str, str], datetime | None] = {}
         self._bad: set[tuple[str, str]] = set()
@@ -132,33 +131,38 @@ class RecurringRunner:
 
     async def _fire(self, job: Job, trigger: BaseTrigger, now: datetime) -> Fired | None:
         sla = self.services.config.sla
+        db = self.services.db
         result: Fired | None = None
-        async with self.services.db.transaction() as uow:
-            anchor = await self._anchor(uow, job, now)
-            occurrence = pending_occurrence(trigger, anchor, now, sla.stale_after)
-            if occurrence is not None and await uow.job_runs.claim(job.key, occurrence.due, now):
+        anchor = await self._anchor(job, now)
+        occurrence = pending_occurrence(trigger, anchor, now, sla.stale_after)
+        if occurrence is not None:
+            messages: list[OutgoingMessage] = []
+            if occurrence.send:
+                async with db.read() as r:
+                    messages = await job.build(r, occurrence.due)
+            if await send_once(db, now, [Occurrence(job.key, occurrence.due, tuple(messages))]):
                 if occurrence.superseded:
                     log.info("job %s: earlier missed occurrences skipped, newest %s",
                              job.key, occurrence.due.isoformat())
                 if occurrence.send:
-                    messages = await job.build(uow, occurrence.due)
-                    await uow.outbox.add_many(messages, now)
                     result = Fired(job.key, occurrence.due, True, len(messages))
                 else:
                     log.warning("job %s: occurrence %s skipped as stale (older than %s)",
                                 job.key, occurrence.due.isoformat(), sla.stale_after)
                     result = Fired(job.key, occurrence.due, False, 0)
-                anchor = occurrence.due
-            elif occurrence is not None:
-                anchor = occurrence.due  # claimed by an earlier run
+            anchor = occurrence.due  # claimed now, or by an earlier run
         self._next[(job.key, job.expression)] = next_due(trigger, anchor)
         return result
 
-    async def _anchor(self, uow: UnitOfWork, job: Job, now: datetime) -> datetime:
+    async def _anchor(self, job: Job, now: datetime) -> datetime:
         """Where the occurrence search starts: the last claimed occurrence, else the admin
         schedule's creation, else the moment the scheduler first saw the job (stored as
         ``since:<key>`` so a restart keeps it)."""
-        last = await uow.job_runs.last_due(job.key)
+        since_key = f"since:{job.key}"
+        async with self.services.db.read() as r:
+            last = await r.job_runs.last_due(job.key)
+            since = (await r.job_runs.last_due(since_key)
+                     if last is None and job.created_at is None else None)
         if last is not None:
             return last
         if job.created_at is not None:
@@ -166,9 +170,7 @@ class RecurringRunner:
             # later than its start; an occurrence missed during a restart right after
             # creation is still found (and sent if fresh).
             return job.created_at
-        since_key = f"since:{job.key}"
-        since = await uow.job_runs.last_due(since_key)
         if since is None:
-            await uow.job_runs.claim(since_key, now, now)
+            await send_once(self.services.db, now, [Occurrence(since_key, now)])
             since = now
         return since

@@ -28,13 +28,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
-from services import purge_personal_data
-from services.retention import SidePurge, purge_other_personal_data
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
+from scheduler.deps import SchedulerDeps
+from services.retention import (
+    SidePurge,
+    prune_inbox,
+    purge_other_personal_data,
+    purge_personal_data,
+)
+from services.scheduled import Occurrence
 
 log = logging.getLogger("gridbot.scheduler")
 
@@ -60,7 +62,7 @@ class RetentionReport:
 class RetentionRunner:
     """The retention part of :class:`scheduler.jobs.GridScheduler`'s tick."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SchedulerDeps) -> None:
         self.services = services
         self._done_for: date | None = None  # saves a read per tick; the database decides
 
@@ -77,16 +79,15 @@ class RetentionRunner:
                 return report
         report.tickets_purged = await purge_personal_data(
             services.db, services.config, services.clock)
-        report.side = await purge_other_personal_data(services.db, services.config,
-                                                      services.clock)
-        async with services.db.transaction() as uow:
-            report.updates_pruned = await uow.inbox.prune(now - INBOX_KEEP)
-            # The day's midnight is the occurrence; a second claim the same day is refused.
-            await uow.job_runs.claim(key, datetime.combine(day, time(0), services.tz), now)
+        report.side = side = await purge_other_personal_data(services.db, services.config,
+                                                             services.clock)
+        # The day's midnight is the occurrence; a second claim the same day is refused.
+        report.updates_pruned = await prune_inbox(
+            services.db, now - INBOX_KEEP,
+            Occurrence(key, datetime.combine(day, time(0), services.tz)), now)
         await services.db.checkpoint()  # old page versions leave the WAL file too
         self._done_for = day
         report.ran = True
-        side = report.side
         log.info("retention %s: personal data purged from %d ticket(s) finished more than "
                  "%d days ago; %d handled update(s) older than %d days removed from the inbox; "
                  "cleared: %d sent message(s), %d event text(s), %d prompt(s), "

@@ -13,28 +13,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from community.model import CommunityConfig
 from scheduler import ladder
+from scheduler.deps import SchedulerDeps
 from scheduler.ladder import Decision, Step
-from scheduler.recipients import (
-    GroupChat,
-    grid_groups,
-    private_ids,
-    private_message,
-    ticket_group,
-)
+from scheduler.recipients import private_message, ticket_group
+from services.recipients import GroupChat, contacts, grid_groups
+from services.scheduled import Occurrence, send_once
 from storage import UnitOfWork
 from tickets.errors import TicketNotFound, TransitionRefused
-from tickets.messages import OutgoingMessage
 from tickets.model import Actor
+from tickets.outgoing import OutgoingMessage
 from tickets.sla import WorkCalendar
 from ui import reminders
 from ui.cards import CardRenderer, worker_buttons
-
-if TYPE_CHECKING:  # runtime.context imports telegram; only the type is needed here
-    from runtime.context import Services
 
 log = logging.getLogger("gridbot.scheduler")
 
@@ -59,7 +52,7 @@ class LadderRunner:
     """Applies due ladder steps. ``done`` caches step keys known to be claimed: only an
     optimisation (it saves a query per settled step per tick); the database decides."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SchedulerDeps) -> None:
         self.services = services
         self.config: CommunityConfig = services.config
         self.calendar = WorkCalendar(self.config.timezone, self.config.working_hours)
@@ -101,28 +94,25 @@ class LadderRunner:
 
     async def _notices(self, decisions: list[Decision], now: datetime,
                        report: LadderReport) -> None:
-        async with self.services.db.transaction() as uow:
-            groups = await grid_groups(uow, self.config)
+        async with self.services.db.read() as r:
+            groups = await grid_groups(r, self.config)
             keys = {k for d in decisions for k in self._recipients(d.step)}
-            ids = await private_ids(uow, self.config, keys)
-            messages: list[OutgoingMessage] = []
-            for d in decisions:
-                step = d.step
-                if not await uow.job_runs.claim(step.key, step.at, now):
-                    self.done.add(step.key)
-                    continue
-                self.done.add(step.key)
-                built = self._messages(step, ids, ticket_group(step.ticket, groups)) \
-                    if d.send else []
-                if built:
-                    messages += built
-                    report.sent.append(step.key)
-                else:
-                    report.skipped.append(step.key)
-                    log.info("SLA step %s skipped (%s)", step.key,
-                             d.why if not d.send else "nobody to tell")
-            if messages:
-                await uow.outbox.add_many(messages, now)
+            ids = {k: c.user_id for k, c in (await contacts(r, self.config, keys)).items()}
+        built = {d.step.key: self._messages(d.step, ids, ticket_group(d.step.ticket, groups))
+                 if d.send else [] for d in decisions}
+        claimed = {o.key for o in await send_once(self.services.db, now, [
+            Occurrence(d.step.key, d.step.at, tuple(built[d.step.key])) for d in decisions])}
+        for d in decisions:
+            step = d.step
+            self.done.add(step.key)
+            if step.key not in claimed:
+                continue
+            if built[step.key]:
+                report.sent.append(step.key)
+            else:
+                report.skipped.append(step.key)
+                log.info("SLA step %s skipped (%s)", step.key,
+                         d.why if not d.send else "nobody to tell")
 
     def _recipients(self, step: Step) -> list[str]:
         ticket = step.ticket
@@ -189,8 +179,7 @@ class LadderRunner:
             except (TransitionRefused, TicketNotFound) as error:
                 # Accepted/resolved/closed since the scan: nothing to escalate.
                 log.info("SLA step %s: not escalated (%s)", step.key, error)
-        async with self.services.db.transaction() as uow:
-            await uow.job_runs.claim(step.key, step.at, now)
+        await send_once(self.services.db, now, [Occurrence(step.key, step.at)])
         self.done.add(step.key)
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test suite: lint, then every test (unit and end-to-end against the local Bot API).
+# The test suite: lint, type check, then every test (unit and end-to-end against the local Bot API).
 source "$(dirname "$0")/_venv.sh"
 ruff check .
+mypy
 exec python -m pytest "$@"

@@ -10,12 +10,13 @@ from datetime import datetime
 
 from community.model import CommunityConfig
 from services.presenter import Contact, Presenter, RenderContext
+from services.recipients import contacts
 from storage import Database, StaleTicket, UnitOfWork
 from tickets.clock import Clock
 from tickets.errors import RefusalCode, TicketNotFound, TransitionRefused
 from tickets.events import TicketEvent
-from tickets.messages import OutgoingMessage
 from tickets.model import Actor, Ticket
+from tickets.outgoing import OutgoingMessage
 from tickets.sla import WorkCalendar
 
 
@@ -78,24 +79,10 @@ async def save(uow: UnitOfWork, ticket: Ticket, action: str) -> None:
 
 async def contacts_for(uow: UnitOfWork, config: CommunityConfig,
                        keys: Iterable[str | None]) -> dict[str, Contact]:
-    """Contacts of the given person keys plus the supervisors. Config ids first; the
-    people table (registrations, private-chat flag) is read only when someone lacks one."""
+    """Contacts (:func:`services.recipients.contacts`) of the given person keys plus the
+    supervisors."""
     wanted = [k for k in dict.fromkeys([*keys, *(p.key for p in config.supervisors())]) if k]
-    out: dict[str, Contact] = {}
-    missing: list[str] = []
-    for key in wanted:
-        person = config.person(key)
-        if person is not None and person.telegram_id is not None:
-            out[key] = Contact(key, person.telegram_id, None)
-        else:
-            missing.append(key)
-    if missing:
-        regs = {r.person_key: r for r in await uow.people.for_keys(missing)}
-        for key in missing:
-            reg = regs.get(key)
-            out[key] = Contact(key, reg.user_id if reg else None,
-                               reg.private_chat if reg else None)
-    return out
+    return await contacts(uow, config, wanted)
 
 
 @dataclass(frozen=True, slots=True)

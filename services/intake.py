@@ -55,6 +55,8 @@ def report_to_json(report: ReportInput) -> str:
 
 
 def report_from_json(text: str) -> ReportInput:
+    """The inverse of :func:`report_to_json` (not a parse result: see
+    ``handlers.intake.report_input_from_parse_json`` for that)."""
     data = json.loads(text)
     data["location"] = Location(**data["location"])
     data["keywords"] = tuple(data["keywords"])

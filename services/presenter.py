@@ -14,8 +14,8 @@ from typing import Protocol
 
 from community.model import CommunityConfig
 from tickets.events import TicketEvent
-from tickets.messages import OutgoingMessage
 from tickets.model import Actor, Ticket
+from tickets.outgoing import OutgoingMessage
 
 
 @dataclass(frozen=True, slots=True)

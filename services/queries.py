@@ -1,11 +1,14 @@
-"""Read API for handlers, the scheduler and digests. Each function reads from the
-database's reader connection (a consistent snapshot; never blocks behind writes)."""
+"""The read path of handlers (and tests and benchmarks): each function reads from the
+database's reader connection (a consistent snapshot; never blocks behind writes). The SQL
+is in ``storage/queries.py`` and the repositories; handlers never open a transaction or a
+read themselves. (The scheduler's scans read ``storage`` directly, with their own cutoffs.)"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from community.model import CommunityConfig
+from services.recipients import GroupChat, grid_groups
 from storage import Database, Digest, EventRecord, Overdue, Supporter
 from tickets.clock import Clock
 from tickets.errors import TicketNotFound
@@ -43,6 +46,35 @@ async def ticket_by_number(db: Database, number: str) -> Ticket:
     if ticket is None:
         raise TicketNotFound(number)
     return ticket
+
+
+async def ticket_by_source(db: Database, chat_id: int, message_id: int) -> Ticket | None:
+    """The ticket a message opened, if any."""
+    async with db.read() as r:
+        return await r.tickets.get_by_source(chat_id, message_id)
+
+
+async def recently_resolved_by(db: Database, person_key: str, since: datetime,
+                               limit: int = 1) -> list[Ticket]:
+    """Tickets ``person_key`` resolved since ``since``, newest first."""
+    async with db.read() as r:
+        return await r.queries.recently_resolved_by(person_key, since, limit=limit)
+
+
+async def grid_of_chat(db: Database, config: CommunityConfig, chat_id: int) -> str | None:
+    """The grid a chat belongs to: a /bind binding wins over the config's ``chats``."""
+    async with db.read() as r:
+        bound = await r.chats.grid_of(chat_id)
+    if bound:
+        return bound
+    grid = config.grid_of_chat(chat_id)
+    return grid.name if grid else None
+
+
+async def groups_of_grids(db: Database, config: CommunityConfig) -> dict[str, list[GroupChat]]:
+    """Each grid's group chats (:func:`services.recipients.grid_groups`)."""
+    async with db.read() as r:
+        return await grid_groups(r, config)
 
 
 async def ticket_by_id(db: Database, ticket_id: int) -> Ticket:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from community.model import CommunityConfig
+from services.scheduled import Occurrence
 from storage import Database
 from tickets.clock import Clock
 from tickets.privacy import mask_text
@@ -73,3 +74,11 @@ async def purge_other_personal_data(db: Database, config: CommunityConfig,
         out.people = await r.forget_people(now - retention)
         out.request_keys = await r.prune_request_keys(now - REQUEST_KEY_KEEP)
     return out
+async def prune_inbox(db: Database, handled_before: datetime, run: Occurrence,
+                      now: datetime) -> int:
+    """Delete raw updates handled before ``handled_before`` (the newest stays) and record
+    the retention ``run`` as done, in one transaction. Returns how many were deleted."""
+    async with db.transaction() as uow:
+        pruned = await uow.inbox.prune(handled_before)
+        await uow.job_runs.claim(run.key, run.due_at, now)
+    return pruned

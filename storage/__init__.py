@@ -2,12 +2,14 @@
 
 from storage.database import Database, UnitOfWork, open_database
 from storage.events_repo import EventRecord
-from storage.migrations import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
+from storage.feedback_repo import Correction, Supporter
+from storage.inbox_repo import InboxUpdate
 from storage.outbox import OutboxRow
+from storage.prompts_repo import Prompt
 from storage.queries import Counts, Digest, Overdue
-from storage.records import Correction, Supporter
 from storage.registry import ChatBinding, Registration
-from storage.runtime_repos import InboxUpdate, Prompt, Schedule
+from storage.schedules_repo import Schedule
+from storage.schema import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
 from storage.tickets_repo import StaleTicket
 
 __all__ = [

@@ -21,19 +21,15 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from storage.events_repo import EventRepository
-from storage.migrations import inspect, migrate
+from storage.feedback_repo import CorrectionRepository, RatingRepository, SupporterRepository
+from storage.inbox_repo import IdempotencyRepository, InboxRepository
 from storage.outbox import OutboxRepository
+from storage.prompts_repo import PromptRepository
 from storage.queries import TicketQueries
-from storage.records import CorrectionRepository, RatingRepository, SupporterRepository
 from storage.registry import ChatRepository, MenuRepository, PeopleRepository
 from storage.retention_repo import RetentionRepository
-from storage.runtime_repos import (
-    IdempotencyRepository,
-    InboxRepository,
-    JobRunRepository,
-    PromptRepository,
-    ScheduleRepository,
-)
+from storage.schedules_repo import JobRunRepository, ScheduleRepository
+from storage.schema import inspect, migrate
 from storage.tickets_repo import TicketRepository
 from tickets.clock import Clock
 
@@ -132,8 +128,8 @@ async def open_database(
 ) -> Database:
     """Open (creating on first run) and migrate the GridBot database at ``path``.
 
-    Raises :class:`~storage.migrations.NotAGridbotDatabase` for a foreign file and
-    :class:`~storage.migrations.SchemaTooNew` for a database from a newer GridBot (the
+    Raises :class:`~storage.schema.NotAGridbotDatabase` for a foreign file and
+    :class:`~storage.schema.SchemaTooNew` for a database from a newer GridBot (the
     file is left untouched in both cases). ``target_version`` stops migrations early
     (tests of the upgrade path only). ``timezone`` decides the month in ticket numbers.
     """

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from storage.base import Repository
 from storage.timefmt import from_db, req, to_db
-from tickets.messages import Button, OutgoingMessage
+from tickets.outgoing import Button, OutgoingMessage
 
 _INSERT = (
     "INSERT INTO outbox (chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, "

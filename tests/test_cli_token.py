@@ -25,7 +25,7 @@ from bot import main
 from localapi import LocalBotApi
 from localapi.testing import running_server
 from runtime.secrets import REDACTED, TokenRedactor, token_forms
-from tests.conftest import GROUP_1, RESIDENT, WORKER_1
+from tests.support.e2e import GROUP_1, RESIDENT, WORKER_1
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "7123456789:AAHgridbotSecretPart-never_in_logs_42"

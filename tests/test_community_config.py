@@ -15,7 +15,7 @@ from community import (
     parse_config,
     parse_duration,
 )
-from scheduler import schedule_error
+from services.schedules import schedule_error
 
 MINIMAL = """
 [community]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from localapi import LocalBotApi
 from runtime.app import GridBot
-from tests.conftest import RESIDENT, RESIDENT_2, SUPERVISOR, WORKER_1, borderline_example
+from tests.support.e2e import RESIDENT, RESIDENT_2, SUPERVISOR, WORKER_1, borderline_example
 
 FORUM = -1005555
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from localapi import LocalBotApi
 from runtime.app import GridBot
-from tests.conftest import (
+from tests.support.e2e import (
     GROUP_1,
     RESIDENT,
     RESIDENT_2,

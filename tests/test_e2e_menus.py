@@ -18,7 +18,7 @@ from handlers.menus import SUPERVISOR_COMMANDS, WORKER_COMMANDS
 from localapi import LocalBotApi
 from localapi.testing import running_server
 from runtime.app import GridBot
-from tests.conftest import GROUP_1, RESIDENT, SUPERVISOR, WORKER_1, WORKER_2, fast_options
+from tests.support.e2e import GROUP_1, RESIDENT, SUPERVISOR, WORKER_1, WORKER_2, fast_options
 from tickets.clock import FakeClock
 
 

@@ -9,7 +9,7 @@ import pytest
 from community import CommunityConfig
 from localapi import LocalBotApi
 from runtime.app import GridBot
-from tests.conftest import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
+from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
 from tickets.clock import FakeClock
 
 

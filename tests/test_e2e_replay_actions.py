@@ -15,8 +15,7 @@ from community import CommunityConfig
 from localapi import LocalBotApi
 from runtime.app import GridBot
 from runtime.stores import StorageInboxStore
-from tests.conftest import GROUP_1, WORKER_1, fast_options
-from tests.test_e2e_workers import file_report
+from tests.support.e2e import GROUP_1, WORKER_1, fast_options, file_report
 from tickets.clock import FakeClock
 
 

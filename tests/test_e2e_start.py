@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from localapi import LocalBotApi
 from runtime.app import GridBot
-from tests.conftest import RESIDENT, WORKER_1
+from tests.support.e2e import RESIDENT, WORKER_1
 
 
 async def test_start_in_private_answers_residents_with_help(

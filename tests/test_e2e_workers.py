@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from localapi import LocalBotApi
 from runtime.app import GridBot
-from tests.conftest import (
+from tests.support.e2e import (
     GROUP_1,
     GROUP_2,
     RESIDENT,
@@ -13,23 +13,8 @@ from tests.conftest import (
     SUPERVISOR,
     WORKER_1,
     WORKER_2,
+    file_report,
 )
-
-
-async def file_report(server: LocalBotApi, gridbot: GridBot, text: str,
-                      user: int = RESIDENT, chat: int = GROUP_1) -> str:
-    """Post a report and return its ticket number."""
-    if text.startswith("/"):
-        await server.command(chat, user, text)
-    else:
-        await server.post(chat, user, text)
-    await server.wait_consumed()
-    await gridbot.until_idle()
-    assert gridbot.services is not None
-    async with gridbot.services.db.read() as uow:
-        [ticket, *_] = await uow.queries.of_reporter(user, limit=1)
-    assert ticket.number is not None
-    return ticket.number
 
 
 def texts_to(server: LocalBotApi, chat: int) -> list[str]:

@@ -53,7 +53,7 @@ from handlers import COMMANDS
 from localapi import LocalBotApi
 from localapi.state import Message
 from runtime.app import GridBot
-from tests.conftest import (
+from tests.support.e2e import (
     GROUP_1,
     GROUP_2,
     POLICE,

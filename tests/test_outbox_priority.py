@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage import open_database
-from tests.conftest import TUESDAY_MORNING
+from tests.support.e2e import TUESDAY_MORNING
 from tickets.clock import FakeClock
-from tickets.messages import OutgoingMessage
+from tickets.outgoing import OutgoingMessage
 
 
 async def test_due_rows_put_emergencies_first_and_one_row_per_chat(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ import pytest
 
 import scheduler.retention as retention
 from scheduler.retention import INBOX_KEEP, retention_key
-from tests.test_scheduler_support import Harness, harness, local
-from tests.test_tickets_helpers import CONFIG, resident
+from tests.support.scheduler import Harness, harness, local
+from tests.support.tickets import CONFIG, resident
 from tickets.model import Ticket
 
 WINDOW = 30  # days; not the default 365, so the setting is seen to be honoured

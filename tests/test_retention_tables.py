@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_scheduler_support import Harness, harness, local
-from tests.test_tickets_helpers import CONFIG, person_actor, report, resident
+from tests.support.scheduler import Harness, harness, local
+from tests.support.tickets import CONFIG, person_actor, report, resident
 
 WINDOW = 30  # retention_days
 CFG = replace(CONFIG, retention_days=WINDOW, correction_days=10)

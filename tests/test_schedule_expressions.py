@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler import ScheduleError, parse_schedule, schedule_error
+from services.schedules import ScheduleError, parse_schedule, schedule_error
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from community.model import Broadcast, CommunityConfig
-from scheduler.expressions import parse_schedule
 from scheduler.occurrences import pending_occurrence
-from tests.test_scheduler_support import harness, local, minutes
-from tests.test_tickets_helpers import CHAT_A, CHAT_B, CHAT_C, CONFIG, GRID_A, GRID_B, GRID_C
+from services.schedules import parse_schedule
+from tests.support.scheduler import harness, local, minutes
+from tests.support.tickets import CHAT_A, CHAT_B, CHAT_C, CONFIG, GRID_A, GRID_B, GRID_C
 
 T0 = local(2026, 9, 1, 10)  # Tuesday
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from scheduler.digest import agenda_items
-from tests.test_scheduler_support import Harness, harness, local, minutes
-from tests.test_tickets_helpers import CHAT_A, CHAT_B, CHAT_C, CONFIG, GRID_B, person_actor
+from tests.support.scheduler import Harness, harness, local, minutes
+from tests.support.tickets import CHAT_A, CHAT_B, CHAT_C, CONFIG, GRID_B, person_actor
 from tickets.model import Actor, Ticket, TicketState
 
 T0 = local(2026, 9, 1, 10)  # Tuesday

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from community.model import SlaPolicy
 from scheduler.ladder import plan
-from tests.test_scheduler_support import harness, local, minutes
-from tests.test_tickets_helpers import CHAT_A, CONFIG, person_actor
+from tests.support.scheduler import harness, local, minutes
+from tests.support.tickets import CHAT_A, CONFIG, person_actor
 from tickets.sla import WorkCalendar
 
 WANG_ID, BACKUP_ID, BOSS_ID = 101, 103, 900

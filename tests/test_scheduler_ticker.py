@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from scheduler import GridScheduler
-from tests.test_scheduler_support import harness, local
-from tests.test_tickets_helpers import CONFIG
+from tests.support.scheduler import harness, local
+from tests.support.tickets import CONFIG
 
 
 async def test_ticker_runs_ticks_until_stopped(tmp_path: Path) -> None:

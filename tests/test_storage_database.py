@@ -19,10 +19,10 @@ from storage import (
     StaleTicket,
     open_database,
 )
-from tests.test_tickets_helpers import T0
+from tests.support.tickets import T0
 from tickets.clock import FakeClock
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Ticket, TicketState
+from tickets.outgoing import Button, OutgoingMessage
 
 
 @pytest.fixture

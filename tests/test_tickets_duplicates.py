@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.test_tickets_helpers import T0, report
+from tests.support.tickets import T0, report
 from tickets.duplicates import (
     Candidate,
     find_master,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from community.model import Person, Role
-from tests.test_tickets_helpers import CONFIG, GRID_A, T0, person_actor, resident
+from tests.support.tickets import CONFIG, GRID_A, T0, person_actor, resident
 from tickets import lifecycle
 from tickets.errors import RefusalCode, TransitionRefused
 from tickets.lifecycle import Action
@@ -320,3 +320,12 @@ def test_event_data_is_json_ready() -> None:
     (event,) = lifecycle.transfer(t, ACTORS["assignee"], NOW, to_assignee="李强", to_grid=None)
     assert json.loads(json.dumps(event.data()))["to_assignee"] == "李强"
     assert CONFIG.person("李强") is not None
+
+
+def test_who_may_handle_a_ticket_from_its_buttons() -> None:
+    """Keyboard taps (转派/退回/返回) ask the lifecycle who may handle a ticket."""
+    t = make_ticket(S.ASSIGNED)
+    may = {who for who, actor in ACTORS.items() if lifecycle.may_handle(actor, t)}
+    assert may == {"assignee", "grid_worker", "specialist_in_cat", "supervisor", "admin"}
+    escalated = replace(t, escalated_to=("陈静",))
+    assert lifecycle.may_handle(ACTORS["other_grid_worker"], escalated)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from community.model import Grid
-from tests.test_tickets_helpers import CONFIG, GRID_A, GRID_B, GRID_C
+from tests.support.tickets import CONFIG, GRID_A, GRID_B, GRID_C
 from tickets.routing import GridSource, RoutingReason, route
 
 

@@ -1,4 +1,4 @@
-"""Pure ticket rules: state machine, routing, SLA, duplicates, priority, messages.
+"""Pure ticket rules: state machine, routing, SLA, duplicates, priority, outgoing messages.
 
 No I/O, no asyncio, no Telegram, no SQL: everything here is plain data and functions.
 """
@@ -30,7 +30,6 @@ from tickets.events import (
     Transferred,
 )
 from tickets.lifecycle import TRANSITIONS, Action, Rule, Who
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import (
     FINAL_STATES,
     LOW_RATINGS,
@@ -42,6 +41,7 @@ from tickets.model import (
     Ticket,
     TicketState,
 )
+from tickets.outgoing import Button, OutgoingMessage
 from tickets.priority import priority_of
 from tickets.routing import GridSource, RoutingDecision, RoutingReason, route
 from tickets.sla import Deadlines, WorkCalendar, compute_deadlines, is_china_working_day

@@ -141,6 +141,12 @@ def relations(actor: Actor, ticket: Ticket) -> frozenset[Who]:
     return frozenset(rel)
 
 
+def may_handle(actor: Actor, ticket: Ticket) -> bool:
+    """Whether the actor holds a handling relation to the ticket (owner, a worker of its
+    grid, a specialist of its category, a supervisor): the people 接单 and 退回 allow."""
+    return bool(relations(actor, ticket) & _HANDLERS)
+
+
 def check(action: Action, ticket: Ticket, actor: Actor) -> Rule:
     """Return the rule when ``actor`` may do ``action`` now; else raise TransitionRefused.
 

@@ -50,6 +50,7 @@ class Location:
 
     @property
     def is_empty(self) -> bool:
+        """Names no place (a floor alone places nothing)."""
         return not (self.compound or self.building or self.unit or self.room or self.street)
 
 

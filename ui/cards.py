@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import nlp
 from community import CommunityConfig, Person
-from tickets.messages import Button
 from tickets.model import Ticket, TicketState
+from tickets.outgoing import Button
 from ui import texts
 from ui.callback_data import RATING_SCORES, TicketAction, rating_button, ticket_button
 from ui.mask import mask_for_group

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from community import CommunityConfig
 from services.presenter import RenderContext
 from tickets import events as ev
-from tickets.messages import OutgoingMessage
 from tickets.model import Ticket
+from tickets.outgoing import OutgoingMessage
 from ui import texts
 from ui.cards import (
     HTML,

@@ -11,7 +11,7 @@ import pytest
 
 from services import TicketService
 from storage import Database, open_database
-from tests.test_tickets_helpers import CONFIG, T0, RecordingPresenter
+from tests.support.tickets import CONFIG, T0, RecordingPresenter
 from tickets.clock import FakeClock
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from services import TicketService, timeline
 from storage import Database, open_database
-from tests.test_tickets_helpers import (
+from tests.support.tickets import (
     CHAT_A,
     CONFIG,
     T0,

@@ -9,7 +9,7 @@ import pytest
 
 from services import IncomingReport, TicketService, report_received
 from storage import Database
-from tests.test_tickets_helpers import CHAT_A, CHAT_B, CONFIG, GRID_A, T0, RecordingPresenter, report
+from tests.support.tickets import CHAT_A, CHAT_B, CONFIG, GRID_A, T0, RecordingPresenter, report
 from tickets.clock import FakeClock
 from tickets.model import TicketState
 
@@ -89,7 +89,7 @@ async def test_failing_presenter_leaves_no_ticket_and_no_outbox_row(
 async def test_exception_after_insert_rolls_back_everything(db: Database, clock: FakeClock) -> None:
     with pytest.raises(ZeroDivisionError):
         async with db.transaction() as uow:
-            from tickets.messages import OutgoingMessage
+            from tickets.outgoing import OutgoingMessage
 
             await uow.outbox.add(OutgoingMessage(chat_id=1, text="x"))
             await uow.inbox.add_batch([(1, "{}")])

@@ -8,7 +8,7 @@ import pytest
 
 import services as q
 from services import TicketService, purge_personal_data
-from tests.test_tickets_helpers import (
+from tests.support.tickets import (
     CHAT_A,
     CHAT_B,
     CONFIG,

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from community.model import Area, CommunityConfig, Grid, Person, Role
 from services.presenter import RenderContext
 from tickets.events import TicketCreated, TicketEvent
-from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Location, ReportInput, Ticket
+from tickets.outgoing import Button, OutgoingMessage
 
 GRID_A, GRID_B, GRID_C = "一网格", "二网格", "三网格"
 CHAT_A, CHAT_B, CHAT_C, CHAT_OTHER = -1001, -1002, -1003, -1999

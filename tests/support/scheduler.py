@@ -12,11 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from community.model import CommunityConfig
-from runtime.context import Services
+from handlers.context import Services
 from runtime.lexicon import lexicon_from_config
 from scheduler import GridScheduler
 from storage import OutboxRow, open_database
-from tests.test_tickets_helpers import CHAT_A, report
+from tests.support.tickets import CHAT_A, report
 from tickets.clock import FakeClock
 from tickets.model import Ticket
 from ui.presenter import ChatPresenter
@@ -97,7 +97,6 @@ async def harness(tmp_path: Path, config: CommunityConfig,
                         presenter=ChatPresenter(config),
                         dispatcher=dispatcher)  # type: ignore[arg-type]
     sched = GridScheduler(services, tick_seconds=60)
-    services.scheduler = sched
     try:
         yield Harness(services, clock, dispatcher, sched)
     finally:

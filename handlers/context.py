@@ -15,7 +15,6 @@ from tickets.clock import Clock
 if TYPE_CHECKING:
     import nlp
     from delivery import OutboxDispatcher
-    from scheduler.jobs import GridScheduler
     from storage import Database
     from ui.presenter import ChatPresenter
 
@@ -31,7 +30,6 @@ class Services:
     presenter: ChatPresenter
     dispatcher: OutboxDispatcher
     bot_username: str = ""
-    scheduler: GridScheduler | None = None
     tz: ZoneInfo = field(init=False)
     tickets: TicketService = field(init=False)
 

@@ -1,4 +1,7 @@
-"""Schedule expressions as community staff write them, turned into APScheduler triggers.
+"""Schedules staff write: the expressions ("每周四 09:00" → an APScheduler trigger) and the
+/schedule use cases (list, add, remove).
+
+Schedule expressions as community staff write them, turned into APScheduler triggers.
 
 Accepted forms (spaces optional, full-width digits and colons tolerated):
 
@@ -23,6 +26,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+
+from storage import Database, Schedule
 
 _WEEKDAYS = {"一": "mon", "二": "tue", "三": "wed", "四": "thu", "五": "fri", "六": "sat",
              "日": "sun", "天": "sun", "七": "sun"}
@@ -88,9 +93,9 @@ def _parse(text: str, tz: tzinfo) -> BaseTrigger:
         fields = text[5:].split()
         if len(fields) != 5:
             raise ScheduleError("cron 需要 5 个字段: 分 时 日 月 周")
-        minute, hour, day, month, dow = fields
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
-                           day_of_week=_cron_dow(dow), timezone=tz)
+        cron_minute, cron_hour, cron_day, cron_month, cron_dow = fields
+        return CronTrigger(minute=cron_minute, hour=cron_hour, day=cron_day, month=cron_month,
+                           day_of_week=_cron_dow(cron_dow), timezone=tz)
     if match := re.fullmatch(r"(?:每天|每日) ?" + _TIME, text):
         hour, minute = _clock(*match.groups())
         return CronTrigger(hour=hour, minute=minute, timezone=tz)
@@ -132,3 +137,22 @@ def schedule_error(expression: str) -> str | None:
     except ScheduleError as error:
         return str(error)
     return None
+
+
+async def active_schedules(db: Database) -> list[Schedule]:
+    """/schedule list."""
+    async with db.read() as uow:
+        return await uow.schedules.active()
+
+
+async def add_schedule(db: Database, expression: str, text: str, grids: tuple[str, ...],
+                       created_by: int) -> int:
+    """/schedule add (the expression already checked with :func:`schedule_error`)."""
+    async with db.transaction() as uow:
+        return await uow.schedules.add(expression, text, grids, created_by=created_by)
+
+
+async def remove_schedule(db: Database, schedule_id: int) -> bool:
+    """/schedule del: False when there is no such active schedule."""
+    async with db.transaction() as uow:
+        return await uow.schedules.deactivate(schedule_id)

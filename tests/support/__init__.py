@@ -1,0 +1,1 @@
+"""Helpers and shared data of the tests (no tests here)."""
