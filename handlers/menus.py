@@ -21,6 +21,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from community import CommunityConfig
+from services.menus import menu_of, menus_and_registrations, record_menu
 from storage import Database
 from tickets.model import Actor
 
@@ -108,8 +109,7 @@ async def _apply(bot: Bot, db: Database, user_id: int, wanted: str | None) -> bo
     except (BadRequest, Forbidden) as error:  # "chat not found" before /start
         log.debug("menu for %s not set yet: %s", user_id, error)
         return False
-    async with db.transaction() as uow:
-        await uow.menus.record(user_id, wanted)
+    await record_menu(db, user_id, wanted)
     return True
 
 
@@ -118,9 +118,7 @@ async def sync_menu(bot: Bot, db: Database, actor: Actor) -> None:
     if actor.user_id is None:
         return
     wanted = menu_for(actor)
-    async with db.read() as uow:
-        current = await uow.menus.get(actor.user_id)
-    if current != wanted:
+    if await menu_of(db, actor.user_id) != wanted:
         try:
             await _apply(bot, db, actor.user_id, wanted)
         except TelegramError as error:
@@ -130,9 +128,7 @@ async def sync_menu(bot: Bot, db: Database, actor: Actor) -> None:
 async def sync_staff_menus(bot: Bot, db: Database, config: CommunityConfig) -> None:
     """At start-up: update the menus of everyone whose role changed since last set
     (configured ids, registered users, and chats still carrying a staff menu)."""
-    async with db.read() as uow:
-        current = await uow.menus.all()
-        registered = await uow.menus.registered_users()
+    current, registered = await menus_and_registrations(db)
     users = {p.telegram_id for p in config.people if p.telegram_id is not None}
     users |= set(registered) | set(current)
     changed = waiting = 0

@@ -111,3 +111,18 @@ def test_the_checks_see_a_cycle_and_an_upward_import() -> None:
     real = _imports(_shipped())
     assert "handlers" in real["runtime"]  # the reader finds real imports at all
     assert "tickets" in real["storage"]
+
+
+_OPENS_UNIT_OF_WORK = re.compile(r"\.(transaction|read)\(\s*\)")
+
+
+def test_handlers_open_no_transaction_or_read_of_their_own() -> None:
+    """Handlers translate; every read and write goes through a use case in services/."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in _sources("handlers")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _OPENS_UNIT_OF_WORK.search(line)
+    ]
+    assert found == []
+    assert _OPENS_UNIT_OF_WORK.search("    async with services.db.read() as uow:")
