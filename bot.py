@@ -68,7 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_learning_commands(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+def _add_learning_commands(sub) -> None:
     """Learning the community's words (learning/): evaluate and import labelled history."""
     ev = sub.add_parser("eval-history", help="用一份历史工单训练、另一份评估:社区自己的分类能学得多准")
     imp = sub.add_parser("import-history", help="导入历史工单 (.xlsx/.csv) 作为社区的标注样本")
