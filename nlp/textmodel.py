@@ -20,7 +20,7 @@ import hashlib
 import io
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,3 +177,34 @@ def fit(raw_texts: Sequence[str], labels: Sequence[str]) -> TextModel:
     from nlp.normalize import normalize
 
     return train_text_model([normalize(t) for t in raw_texts], labels)
+
+
+# A community model overrides the rules' category only when it is this sure (PA margin).
+MIN_MARGIN = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityModel:
+    """The active community model: `model` learned from the shipped background sets plus the
+    community's examples, `base` from the background alone (None when the model was trained on
+    the community's examples only). The community's examples are what make `model` differ from
+    `base`, so a category is overridden only where they changed the decision: messages unlike
+    anything the community taught keep the rules' category exactly."""
+
+    model: TextModel
+    base: TextModel | None
+    version: str
+
+    def category(self, normalized: str, known: Container[str]) -> str | None:
+        """The community's category for a report, or None to keep the rules' one."""
+        pred = self.model.predict(normalized)
+        if pred.label not in known or pred.margin < MIN_MARGIN:
+            return None
+        if self.base is not None and self.base.predict(normalized).label == pred.label:
+            return None
+        return pred.label
+
+    @classmethod
+    def from_blobs(cls, model: bytes, base: bytes | None, version: str) -> CommunityModel:
+        return cls(TextModel.from_bytes(model),
+                   TextModel.from_bytes(base) if base is not None else None, version)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from storage.events_repo import EventRepository
+from storage.learning_repo import LearningRepository
 from storage.migrations import inspect, migrate
 from storage.outbox import OutboxRepository
 from storage.queries import TicketQueries
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.job_runs = JobRunRepository(conn, clock)
         self.prompts = PromptRepository(conn, clock)
         self.queries = TicketQueries(conn, clock)
+        self.learning = LearningRepository(conn, clock)
 
 
 class Database:
