@@ -124,8 +124,8 @@ def train_text_model(texts: Sequence[str], labels: Sequence[str], *,
     classes = sorted(set(labels))
     counts = [Counter(ngrams(t)) for t in texts]
     df: Counter[str] = Counter()
-    for c in counts:
-        df.update(c.keys())
+    for feats in counts:
+        df.update(feats.keys())
     min_df = MIN_DF if len(texts) >= 50 else 1
     vocab = sorted(f for f, d in df.items() if d >= min_df)
     index = {f: i for i, f in enumerate(vocab)}
@@ -133,8 +133,8 @@ def train_text_model(texts: Sequence[str], labels: Sequence[str], *,
     idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in vocab], dtype=np.float64)
     bias = len(vocab)
     vectors: list[tuple[np.ndarray, np.ndarray]] = []
-    for c in counts:
-        pairs = [(index[f], 1.0 + math.log(k)) for f, k in c.items() if f in index]
+    for feats in counts:
+        pairs = [(index[f], 1.0 + math.log(k)) for f, k in feats.items() if f in index]
         idx = np.array([i for i, _ in pairs] + [bias], dtype=np.intp)
         vals = np.array([v * idf[i] for i, v in pairs] + [0.0])
         norm = float(np.linalg.norm(vals))
@@ -146,10 +146,10 @@ def train_text_model(texts: Sequence[str], labels: Sequence[str], *,
     k = len(classes)
     w = np.zeros((len(vocab) + 1, k))
     if k > 1:
-        # Averaged PA-I: `acc` holds the sum of c * update, so the average of all iterates
-        # is w - acc / c at the end (the usual trick, no per-step copy of w).
+        # Averaged PA-I: `acc` holds the sum of step * update, so the average of all iterates
+        # is w - acc / step at the end (the usual trick, no per-step copy of w).
         acc = np.zeros_like(w)
-        c = 1.0
+        step = 1.0
         rng = np.random.default_rng(seed)
         for _ in range(epochs):
             for i in rng.permutation(n):
@@ -164,10 +164,10 @@ def train_text_model(texts: Sequence[str], labels: Sequence[str], *,
                     tau = min(AGGRESSIVENESS, loss / (2.0 * float(vals @ vals)))
                     w[idx, yi] += tau * vals
                     w[idx, r] -= tau * vals
-                    acc[idx, yi] += c * tau * vals
-                    acc[idx, r] -= c * tau * vals
-                c += 1.0
-        w -= acc / c
+                    acc[idx, yi] += step * tau * vals
+                    acc[idx, r] -= step * tau * vals
+                step += 1.0
+        w -= acc / step
     return TextModel(vocab, idf, w, classes)
 
 

@@ -172,3 +172,11 @@ class LearningRepository(Repository):
         if row is None:
             return None
         return bytes(row[0]), (bytes(row[1]) if row[1] is not None else None)
+
+    async def model_at(self, when: datetime) -> str:
+        """The version that was active at `when` ('' when none was): the model that
+        predicted a ticket created then."""
+        value = await self._scalar(
+            "SELECT version FROM learning_models WHERE activated_at IS NOT NULL "
+            "AND activated_at <= ? ORDER BY activated_at DESC LIMIT 1", (to_db(when),))
+        return str(value or "")
