@@ -68,6 +68,7 @@ async def change_category(db: Database, config: CommunityConfig, clock: Clock,
 
     async def step(uow: UnitOfWork, t: Ticket, now: datetime) -> tuple[TicketEvent, ...]:
         old = t.category
+        lifecycle.check(lifecycle.Action.CORRECT, t, actor)
         if category == old:
             raise TransitionRefused(RefusalCode.SAME_TARGET, action="correct", state=t.state)
         decision = _reroute(config, t, old_category=old, new_category=category, place=None)
