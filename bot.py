@@ -64,6 +64,8 @@ def _build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train-nlp", help="用标注语料重新训练字符模型 (nlp/data/charmodel.npz)")
     train.add_argument("files", nargs="*", help="JSON Lines 语料;默认 tests/data/nlp_*.jsonl")
     train.add_argument("--out", help="输出文件;默认 nlp/data/charmodel.npz")
+    train.add_argument("--db", help="训练社区模型:内置语料 + 该数据库里的社区样本,把关通过才启用")
+    train.add_argument("--config", help="社区配置文件 (与 --db 一起用,提供社区分类)")
     _add_learning_commands(sub)
     return parser
 
@@ -84,6 +86,10 @@ def _add_learning_commands(sub) -> None:
                      help="映射里没有的分类新建为社区分类 (否则跳过并列出)")
     imp.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库文件 (默认 gridbot.db)")
     imp.add_argument("--config", help="社区配置文件 (提供社区已有的分类)")
+    model = sub.add_parser("model", help="社区模型版本:list 列出, rollback [版本] 回滚")
+    model.add_argument("action", choices=["list", "rollback"])
+    model.add_argument("version", nargs="?", help="rollback 的目标版本;省略为上一个,none 为停用")
+    model.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库文件 (默认 gridbot.db)")
 
 
 def _cmd_learning(args: argparse.Namespace) -> int:
@@ -164,6 +170,8 @@ def _cmd_eval_nlp(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_nlp(args: argparse.Namespace) -> int:
+    if args.db:  # the community model (learning/); the shipped model is left alone
+        return _cmd_learning(args)
     from nlp.training import labelled_paths, train_files
 
     root = Path(__file__).resolve().parent
@@ -210,6 +218,7 @@ _COMMANDS = {
     "train-nlp": _cmd_train_nlp,
     "eval-history": _cmd_learning,
     "import-history": _cmd_learning,
+    "model": _cmd_learning,
 }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from learning.history import HistoryRow, open_history
 from learning.tables import TableError
@@ -50,4 +52,75 @@ def run_command(args: object, out: TextIO) -> int:
         from learning.importer import import_history_cli
 
         return import_history_cli(args, out)
+    if command == "model":
+        return model_command(args, out)
+    if command == "train-nlp":
+        config = None
+        if getattr(args, "config", None):
+            from community import check_config
+
+            config, problems = check_config(args.config)  # type: ignore[attr-defined]
+            if problems or config is None:
+                raise TableError(f"配置文件有 {len(problems)} 个问题,请先运行 gridbot check")
+        return train_db(args.db, config, out)  # type: ignore[attr-defined]
     raise TableError(f"未知命令 {command}")
+
+
+def _open_db(path: str) -> Any:
+    from storage import NotAGridbotDatabase, SchemaTooNew, open_database
+    from tickets.clock import SystemClock
+
+    async def opener() -> Any:
+        try:
+            return await open_database(path, clock=SystemClock())
+        except (NotAGridbotDatabase, SchemaTooNew) as exc:
+            raise TableError(str(exc)) from exc
+    return opener()
+
+
+def train_db(db_path: str, config: Any, out: TextIO) -> int:
+    """`gridbot train-nlp --db D`: a candidate from the shipped sets plus the community's
+    examples, promoted only if the guard agrees."""
+    from learning.ops import retrain
+
+    async def run() -> list[str]:
+        db = await _open_db(db_path)
+        try:
+            result = await retrain(db, config, in_process=False)
+        finally:
+            await db.close()
+        return result.lines()
+    for line in asyncio.run(run()):
+        print(line, file=out)
+    return 0
+
+
+def model_command(args: Any, out: TextIO) -> int:
+    """`gridbot model list` / `gridbot model rollback [VERSION]`."""
+    from learning.ops import rollback
+
+    async def run() -> list[str]:
+        db = await _open_db(args.db)
+        try:
+            if args.action == "rollback":
+                try:
+                    now = await rollback(db, args.version)
+                except LookupError as exc:
+                    raise TableError(f"没有模型版本 {args.version}(gridbot model list 查看)") from exc
+                return [f"现用模型: {now}" + ("(只用规则和内置模型)" if now == "none" else "")]
+            async with db.read() as uow:
+                models = await uow.learning.models()
+            if not models:
+                return ["还没有社区模型(gridbot train-nlp --db 训练)"]
+            lines = []
+            for m in models:
+                mark = "*" if m.active else " "
+                lines.append(f"{mark} {m.version}  {m.created_at:%Y-%m-%d %H:%M}  "
+                             f"样本 {m.examples}  内置 {m.background}  "
+                             f"{json.dumps(m.metrics.get('candidate', {}), ensure_ascii=False)}")
+            return lines
+        finally:
+            await db.close()
+    for line in asyncio.run(run()):
+        print(line, file=out)
+    return 0

@@ -180,7 +180,7 @@ def fit(raw_texts: Sequence[str], labels: Sequence[str]) -> TextModel:
 
 
 # A community model overrides the rules' category only when it is this sure (PA margin).
-MIN_MARGIN = 0.25
+MIN_MARGIN = 0.1
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,9 @@ class GridScheduler:
         self._followups = FollowupRunner(services)
         self._recurring = RecurringRunner(services)
         self._retention = RetentionRunner(services)
+        from learning.runtime import LearningRunner  # the community model: reload, retrain
+
+        self.learning = LearningRunner(services)
         self._lock = asyncio.Lock()  # ticks never overlap (ticker and a direct call)
         self._ticker: AsyncIOScheduler | None = None
 
@@ -121,6 +124,10 @@ class GridScheduler:
                 report.retention = await self._retention.run(now)
             except Exception as error:
                 self._failed(report, "retention", error)
+            try:
+                await self.learning.run(now)
+            except Exception as error:
+                self._failed(report, "learning", error)
             if report.wrote:
                 self.services.dispatcher.wake()
             return report

@@ -154,6 +154,10 @@ class LearningRepository(Repository):
                          "WHERE version = ?", (to_db(self._now(now)), version))
         return True
 
+    async def deactivate(self) -> None:
+        """No community model: the rules and the shipped model alone."""
+        await self._exec("UPDATE learning_models SET active = 0 WHERE active = 1")
+
     async def models(self) -> list[ModelInfo]:
         rows = await self._all(
             f"SELECT {_MODEL_COLS} FROM learning_models ORDER BY created_at DESC, version")
