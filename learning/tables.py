@@ -165,10 +165,11 @@ def decode_lines(data: bytes) -> tuple[list[str], list[str]]:
 
 def _read_csv(path: Path) -> Table:
     data = path.read_bytes()
-    if b"\x00" in data[:4096]:
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\x00") > len(head) // 10:
         raise TableError(f"文件 {path.name} 不是文本 CSV(可能是 UTF-16 或二进制文件),"
                          "请在 Excel 中另存为「CSV UTF-8」")
-    lines, notes = decode_lines(data)
+    lines, notes = decode_lines(data.replace(b"\x00", b""))
     sample = "".join(lines[:20])
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     csv.field_size_limit(10 * 1024 * 1024)
