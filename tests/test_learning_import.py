@@ -151,12 +151,13 @@ def test_hostile_labels_cannot_inject_html_or_sql(
     assert "'); DROP TABLE tickets; --" in names  # stored as data, nothing executed
     assert all("\u202e" not in n and "\x00" not in n for n in names)
     # the card shows an imported category's name escaped
+    import dataclasses
+    from datetime import UTC, datetime
+
     from community.model import CategoryConfig
     from tests.test_tickets_helpers import CONFIG
     from tickets.model import Ticket
     from ui.cards import CardRenderer
-    import dataclasses
-    from datetime import UTC, datetime
 
     html_name = next(n for n in names if n.startswith("<b>"))
     config = dataclasses.replace(CONFIG, categories=(CategoryConfig("c_evil", html_name),))
