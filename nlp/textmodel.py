@@ -63,8 +63,8 @@ class TextModel:
         self.labels = tuple(labels)
 
     # --- scoring -------------------------------------------------------------------------
-    def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(ngrams(text))
+    def _vector(self, text: str | Counter[str]) -> tuple[np.ndarray, np.ndarray]:
+        counts = text if isinstance(text, Counter) else Counter(ngrams(text))
         get = self._index.get
         ids, tf = [], []
         for feature, n in counts.items():
@@ -77,12 +77,13 @@ class TextModel:
         norm = float(np.linalg.norm(values))
         return idx, (values / norm if norm else values)
 
-    def scores(self, text: str) -> np.ndarray:
+    def scores(self, text: str | Counter[str]) -> np.ndarray:
+        """Scores per label of a normalised text (or of its n-gram counts)."""
         idx, values = self._vector(text)
         z = values @ self._weights[idx] if len(idx) else np.zeros(len(self.labels))
         return np.asarray(z + self._weights[-1], dtype=np.float64)
 
-    def predict(self, text: str) -> Prediction:
+    def predict(self, text: str | Counter[str]) -> Prediction:
         z = self.scores(text)
         order = np.argsort(-z)
         best = int(order[0])
@@ -197,10 +198,11 @@ class CommunityModel:
 
     def category(self, normalized: str, known: Container[str]) -> str | None:
         """The community's category for a report, or None to keep the rules' one."""
-        pred = self.model.predict(normalized)
+        counts = Counter(ngrams(normalized))
+        pred = self.model.predict(counts)
         if pred.label not in known or pred.margin < MIN_MARGIN:
             return None
-        if self.base is not None and self.base.predict(normalized).label == pred.label:
+        if self.base is not None and self.base.predict(counts).label == pred.label:
             return None
         return pred.label
 
