@@ -91,6 +91,8 @@ class GridScheduler:
             self._ticker = None
         async with self._lock:
             pass
+        if self.learning.task is not None and not self.learning.task.done():
+            self.learning.task.cancel()  # the worker process finishes on its own; nothing saved
 
     @property
     def running(self) -> bool:

@@ -24,7 +24,9 @@ async def test_recategorise_from_the_private_message_reroutes_and_is_stored(
     await server.wait_sent(chat_id=WORKER_1)
     number = await file_report(server, gridbot, "5号楼楼下晚上总有一帮人喝酒划拳 吵得没法睡")
     brief = next(r for r in server.sent(chat_id=WORKER_1) if "🆕 新工单" in (r.text or ""))
+    assert brief.message is not None
     message = server.message(WORKER_1, brief.message.message_id)
+    assert message is not None
     cat = next(d for d in _buttons(brief) if d.startswith("t:cat:"))
     ticket_id = int(cat.split(":")[2])
     await server.tap(message, WORKER_1, cat)
@@ -33,9 +35,9 @@ async def test_recategorise_from_the_private_message_reroutes_and_is_stored(
     assert picked
     # a resident forging the pick is refused, and nothing changes
     await server.tap(message, RESIDENT, f"c:public_order:{ticket_id}", verify=False)
-    await server.wait_for(lambda: [a for a in server.callback_answers if "工作人员" in a.text])
+    await server.wait_for(lambda: [a for a in server.callback_answers if "工作人员" in (a.text or "")])
     await server.tap(message, WORKER_1, f"c:public_order:{ticket_id}", verify=False)
-    await server.wait_for(lambda: [a for a in server.callback_answers if "已改为" in a.text])
+    await server.wait_for(lambda: [a for a in server.callback_answers if "已改为" in (a.text or "")])
     await gridbot.until_idle()
     assert gridbot.services is not None
     async with gridbot.services.db.read() as uow:

@@ -63,7 +63,7 @@ async def test_a_model_promoted_elsewhere_is_picked_up_at_the_tick(
     result = await retrain(db, CONFIG_R, in_process=False)  # as `gridbot train-nlp --db`
     assert result.promoted
     assert await runner.run(clock.now()) == result.version
-    assert services.lexicon.community_model.version == result.version
+    assert getattr(services.lexicon.community_model, "version", None) == result.version
     assert sum(nlp.parse(t, services.lexicon).category == "group_rental" for t in UNSEEN) >= 3
     assert await runner.run(clock.now()) is None  # nothing new
 
@@ -88,7 +88,7 @@ async def test_nightly_retraining_in_a_worker_process_once_a_day(
     async with db.read() as uow:
         active = await uow.learning.active_model()
     assert active is not None and active[0].examples == len(FAMILY)
-    assert services.lexicon.community_model.version == active[0].version
+    assert getattr(services.lexicon.community_model, "version", None) == active[0].version
     await runner.run(next_night + timedelta(minutes=5))
     assert runner.task.done()
 
