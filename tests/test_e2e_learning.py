@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from community import CommunityConfig
+from learning.ops import retrain
+from learning.runtime import with_stored_categories
 from localapi import LocalBotApi
 from runtime.app import GridBot
-from tests.conftest import GROUP_1, POLICE, RESIDENT, RESIDENT_2, WORKER_1
+from storage import open_database
+from storage.learning_repo import NewExample
+from tests.conftest import GROUP_1, POLICE, RESIDENT, RESIDENT_2, WORKER_1, fast_options
 from tests.test_e2e_workers import file_report, texts_to
+from tests.test_learning_model import FAMILY
+from tickets.clock import FakeClock
 
 
 def _buttons(record: Any) -> list[str]:
@@ -74,3 +81,50 @@ async def test_fix_corrects_the_place_and_accept_confirms(server: LocalBotApi,
     assert (ticket.building, ticket.unit, ticket.room) == ("8", "3", "502")
     assert example is not None and example.source == "confirmed"
     assert example.category == ticket.category
+
+
+async def test_an_imported_category_and_its_model_work_in_the_running_bot(
+        server: LocalBotApi, community: CommunityConfig, clock: FakeClock, db_path: str) -> None:
+    """Categories created by an import are first-class: the model files reports under them,
+    cards name them, and the 改分类 list offers them."""
+    db = await open_database(db_path, clock=clock)
+    try:
+        async with db.transaction() as uow:
+            await uow.learning.add_category("c_rental", "群租房", "import:台账.xlsx")
+            await uow.learning.add_imported([
+                NewExample(f"h{i}", text, "c_rental", f"台账.xlsx:{i + 2}")
+                for i, text in enumerate(FAMILY)])
+        config = await with_stored_categories(db, community)
+        assert (await retrain(db, config, in_process=False)).promoted
+    finally:
+        await db.close()
+    bot = GridBot(community, server.token, db_path, clock=clock, options=fast_options(server))
+    await bot.start()
+    try:
+        await server.start_private(WORKER_1)
+        number = await file_report(server, bot, "11号楼疑似群租 天天进出好多陌生人")
+        assert bot.services is not None
+        async with bot.services.db.read() as uow:
+            ticket = await uow.tickets.get_by_number(number)
+        assert ticket is not None and ticket.category == "c_rental"
+        assert any("群租房" in t for t in texts_to(server, GROUP_1))
+        brief = next(r for r in server.sent(chat_id=WORKER_1) if number in (r.text or ""))
+        assert "群租房" in (brief.text or "")
+        assert brief.message is not None
+        message = server.message(WORKER_1, brief.message.message_id)
+        assert message is not None
+        await server.tap(message, WORKER_1, f"t:cat:{ticket.id}")
+        edits = await server.wait_for(lambda: [r for r in server.sent(
+            chat_id=WORKER_1, method="editMessageReplyMarkup") if "c:water_leak" in str(r.params)])
+        assert "c:c_rental" not in str(edits[-1].params)  # not the category it already has
+        other = await file_report(server, bot, "3号楼楼道灯坏了 晚上黑乎乎的", user=RESIDENT_2)
+        brief2 = next(r for r in server.sent(chat_id=WORKER_1) if other in (r.text or ""))
+        assert brief2.message is not None
+        message2 = server.message(WORKER_1, brief2.message.message_id)
+        assert message2 is not None
+        cat = next(d for d in _buttons(brief2) if d.startswith("t:cat:"))
+        await server.tap(message2, WORKER_1, cat)
+        await server.wait_for(lambda: [r for r in server.sent(
+            chat_id=WORKER_1, method="editMessageReplyMarkup") if "c:c_rental" in str(r.params)])
+    finally:
+        await bot.stop()
