@@ -33,6 +33,11 @@ SEED = 0
 _FOLD = str.maketrans({**dict.fromkeys("0123456789", "0"), " ": "|"})
 
 
+def _tf(count: int) -> float:
+    """Sublinear term frequency: a word said three times is not three times the evidence."""
+    return 1.0 + math.log(count)
+
+
 def ngrams(text: str) -> list[str]:
     """Character 1..NGRAM_MAX-grams of normalised text, with boundary markers."""
     s = "^" + text.translate(_FOLD) + "$"
@@ -71,7 +76,7 @@ class TextModel:
             i = get(feature)
             if i is not None:
                 ids.append(i)
-                tf.append(1.0 + math.log(n))
+                tf.append(_tf(n))
         idx = np.asarray(ids, dtype=np.intp)
         values = np.asarray(tf, dtype=np.float32) * self._idf[idx] if ids else np.zeros(0)
         norm = float(np.linalg.norm(values))
@@ -135,7 +140,7 @@ def train_text_model(texts: Sequence[str], labels: Sequence[str], *,
     bias = len(vocab)
     vectors: list[tuple[np.ndarray, np.ndarray]] = []
     for feats in counts:
-        pairs = [(index[f], 1.0 + math.log(k)) for f, k in feats.items() if f in index]
+        pairs = [(index[f], _tf(k)) for f, k in feats.items() if f in index]
         idx = np.array([i for i, _ in pairs] + [bias], dtype=np.intp)
         vals = np.array([v * idf[i] for i, v in pairs] + [0.0])
         norm = float(np.linalg.norm(vals))
