@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import nlp
-from handlers.common import Incoming, attempt, command, reply, staff
+from handlers.common import Incoming, attempt, command, is_group, reply, staff
 from handlers.resident_commands import load_ticket
 from runtime.context import Services
-from tickets.lifecycle import place_text
 from tickets.model import Actor
 from ui import texts
+from ui.cards import ticket_location
 
 
 @command(staff)
@@ -32,6 +32,6 @@ async def fix(services: Services, inc: Incoming, actor: Actor, args: list[str]) 
         return
     done = await attempt(services, inc, lambda: services.tickets.fix_location(
         ticket.id or 0, actor, place))
-    if done is not None:
-        await reply(services, inc, texts.FIX_DONE.format(number=done.number,
-                                                         place=place_text(done)))
+    if done is not None:  # a group never sees the room (as on the cards)
+        place_shown = ticket_location(done, for_group=is_group(inc.chat))
+        await reply(services, inc, texts.FIX_DONE.format(number=done.number, place=place_shown))
