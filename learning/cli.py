@@ -67,8 +67,12 @@ def run_command(args: object, out: TextIO) -> int:
 
 
 def _open_db(path: str) -> Any:
+    """An existing GridBot database (these commands never create one)."""
     from storage import NotAGridbotDatabase, SchemaTooNew, open_database
     from tickets.clock import SystemClock
+
+    if not Path(path).is_file():
+        raise TableError(f"找不到数据库 {path}(用 --db 指定机器人的数据库)")
 
     async def opener() -> Any:
         try:
