@@ -19,6 +19,7 @@ from delivery import keyboard
 from handlers.common import actor_of, display_name, refusal_text
 from handlers.intake import answer_prompt
 from runtime.context import GridContext, Services
+from services.corrections import category_choices
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.messages import Button, OutgoingMessage
 from tickets.model import Actor, Ticket
@@ -65,12 +66,7 @@ def _transfer_choices(services: Services, ticket: Ticket) -> tuple[tuple[Button,
 
 
 def category_slugs(services: Services) -> list[str]:
-    """The community's categories: the default taxonomy, then its own ("other" last)."""
-    from nlp.taxonomy import DEFAULT_CATEGORIES, OTHER
-
-    slugs = [s for s in DEFAULT_CATEGORIES if s != OTHER]
-    slugs += [c.slug for c in services.config.categories if c.slug not in DEFAULT_CATEGORIES]
-    return [*slugs, OTHER]
+    return category_choices(services.config)
 
 
 def _category_choices(services: Services, ticket: Ticket) -> tuple[tuple[Button, ...], ...]:

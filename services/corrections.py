@@ -22,10 +22,18 @@ from tickets.routing import RoutingDecision, RoutingReason, route
 Place = tuple[str | None, str | None, str | None, str | None, str | None]
 
 
-def known_category(config: CommunityConfig, slug: str) -> bool:
-    from nlp.taxonomy import DEFAULT_CATEGORIES
+def category_choices(config: CommunityConfig) -> list[str]:
+    """The categories a ticket may be changed to (改分类 keyboard, the console): the default
+    taxonomy, then the community's own (config and imported), "other" last."""
+    from nlp.taxonomy import DEFAULT_CATEGORIES, OTHER
 
-    return slug in DEFAULT_CATEGORIES or any(c.slug == slug for c in config.categories)
+    slugs = [s for s in DEFAULT_CATEGORIES if s != OTHER]
+    slugs += [c.slug for c in config.categories if c.slug not in DEFAULT_CATEGORIES]
+    return [*slugs, OTHER]
+
+
+def known_category(config: CommunityConfig, slug: str) -> bool:
+    return slug in category_choices(config)
 
 
 def _reroute(config: CommunityConfig, t: Ticket, *, old_category: str, new_category: str,
