@@ -64,7 +64,42 @@ def _build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train-nlp", help="用标注语料重新训练字符模型 (nlp/data/charmodel.npz)")
     train.add_argument("files", nargs="*", help="JSON Lines 语料;默认 tests/data/nlp_*.jsonl")
     train.add_argument("--out", help="输出文件;默认 nlp/data/charmodel.npz")
+    train.add_argument("--db", help="训练社区模型:内置语料 + 该数据库里的社区样本,把关通过才启用")
+    train.add_argument("--config", help="社区配置文件 (与 --db 一起用,提供社区分类)")
+    _add_learning_commands(sub)
     return parser
+
+
+def _add_learning_commands(sub) -> None:
+    """Learning the community's words (learning/): evaluate and import labelled history."""
+    ev = sub.add_parser("eval-history", help="用一份历史工单训练、另一份评估:社区自己的分类能学得多准")
+    imp = sub.add_parser("import-history", help="导入历史工单 (.xlsx/.csv) 作为社区的标注样本")
+    ev.add_argument("train", help="训练用的 .xlsx 或 .csv")
+    ev.add_argument("test", help="评估用的 .xlsx 或 .csv")
+    imp.add_argument("file", help=".xlsx 或 .csv (UTF-8 或 GB18030)")
+    for p in (ev, imp):
+        p.add_argument("--text", required=True, help="正文所在列 (列名或从 1 开始的列号)")
+        p.add_argument("--category", required=True, help="分类所在列")
+        p.add_argument("--title", help="标题所在列 (可选,与正文拼接)")
+    imp.add_argument("--map", help="分类映射文件 MAP.toml: [map] 文件里的分类 = 社区分类 slug")
+    imp.add_argument("--new-categories", action="store_true",
+                     help="映射里没有的分类新建为社区分类 (否则跳过并列出)")
+    imp.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库文件 (默认 gridbot.db)")
+    imp.add_argument("--config", help="社区配置文件 (提供社区已有的分类)")
+    model = sub.add_parser("model", help="社区模型版本:list 列出, rollback [版本] 回滚")
+    model.add_argument("action", choices=["list", "rollback"])
+    model.add_argument("version", nargs="?", help="rollback 的目标版本;省略为上一个,none 为停用")
+    model.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库文件 (默认 gridbot.db)")
+
+
+def _cmd_learning(args: argparse.Namespace) -> int:
+    from learning.cli import run_command
+    from learning.tables import TableError
+
+    try:
+        return run_command(args, sys.stdout)
+    except TableError as error:
+        raise CliError(str(error)) from error
 
 
 def _load_config(path: str):  # -> CommunityConfig
@@ -139,6 +174,8 @@ def _cmd_eval_nlp(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_nlp(args: argparse.Namespace) -> int:
+    if args.db:  # the community model (learning/); the shipped model is left alone
+        return _cmd_learning(args)
     from nlp.training import labelled_paths, train_files
 
     root = Path(__file__).resolve().parent
@@ -191,6 +228,9 @@ _COMMANDS = {
     "parse": _cmd_parse,
     "eval-nlp": _cmd_eval_nlp,
     "train-nlp": _cmd_train_nlp,
+    "eval-history": _cmd_learning,
+    "import-history": _cmd_learning,
+    "model": _cmd_learning,
 }
 
 

@@ -20,6 +20,7 @@ from handlers.common import actor_of, display_name, refusal_text
 from handlers.context import GridContext, Services
 from handlers.intake import answer_prompt
 from services.common import request_key
+from services.corrections import category_choices
 from services.queries import ticket_by_id
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.lifecycle import may_handle
@@ -27,16 +28,18 @@ from tickets.model import Actor, Ticket
 from tickets.outgoing import Button, OutgoingMessage
 from ui import texts
 from ui.callback_data import (
+    CategoryButton,
     PromptButton,
     RatingButton,
     TicketAction,
     TicketButton,
     TransferButton,
+    category_button,
     parse_callback,
     ticket_button,
     transfer_button,
 )
-from ui.cards import worker_buttons
+from ui.cards import category_label, worker_buttons
 
 log = logging.getLogger(__name__)
 _REFUSALS = (TransitionRefused, NotPermitted, TicketNotFound)
@@ -65,6 +68,22 @@ def _transfer_choices(services: Services, ticket: Ticket) -> tuple[tuple[Button,
     return tuple(rows)
 
 
+def category_slugs(services: Services) -> list[str]:
+    return category_choices(services.config)
+
+
+def _category_choices(services: Services, ticket: Ticket) -> tuple[tuple[Button, ...], ...]:
+    """改分类: every category but the current one, three per row."""
+    buttons = []
+    for slug in category_slugs(services):
+        data = category_button(slug, ticket.id or 0)
+        if slug != ticket.category and data is not None:
+            buttons.append(Button(category_label(slug, services.config)[:20], data))
+    rows = [tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3)]
+    rows.append((Button("↩️ 返回", ticket_button(TicketAction.BACK, ticket.id or 0)),))
+    return tuple(rows)
+
+
 async def _ticket_action(services: Services, query: CallbackQuery, actor: Actor,
                          payload: TicketButton) -> str:
     tickets = services.tickets
@@ -72,13 +91,18 @@ async def _ticket_action(services: Services, query: CallbackQuery, actor: Actor,
     action = payload.action
     if not actor.is_staff:
         return texts.STAFF_ONLY
-    if action in (TicketAction.TRANSFER, TicketAction.RETURN, TicketAction.BACK):
+    if action in (TicketAction.TRANSFER, TicketAction.RETURN, TicketAction.BACK,
+                  TicketAction.RECATEGORISE):
         # These only change the buttons under the tapped message: only in a worker's
         # private chat, and only for someone who may act on the ticket.
         ticket = await tickets_lookup(services, ticket_id)
         in_private = query.message is not None and query.message.chat.type == "private"
         if not in_private or not may_handle(actor, ticket):
             return texts.BUTTON_NOT_FOR_YOU
+        if action is TicketAction.RECATEGORISE:
+            await _set_buttons(query, _category_choices(services, ticket))
+            return texts.CATEGORY_PICK.format(
+                number=ticket.number, current=category_label(ticket.category, services.config))
         if action is TicketAction.TRANSFER:
             await _set_buttons(query, _transfer_choices(services, ticket))
             return texts.TRANSFER_PICK.format(number=ticket.number)
@@ -133,6 +157,27 @@ async def _transfer(services: Services, query: CallbackQuery, actor: Actor,
     return texts.DONE_TRANSFER.format(number=ticket.number, to=payload.person_key)
 
 
+async def _category(services: Services, query: CallbackQuery, actor: Actor,
+                    payload: CategoryButton) -> str:
+    """改分类: a pick from the list under a worker's private ticket message."""
+    if not actor.is_staff:
+        return texts.STAFF_ONLY
+    if payload.slug not in category_slugs(services):
+        return texts.BUTTON_INVALID
+    ticket = await tickets_lookup(services, payload.ticket_id)
+    in_private = query.message is not None and query.message.chat.type == "private"
+    if not in_private or not may_handle(actor, ticket):
+        return texts.BUTTON_NOT_FOR_YOU
+    if ticket.category == payload.slug:
+        await _set_buttons(query, worker_buttons(ticket))
+        return texts.CATEGORY_SAME
+    ticket = await services.tickets.change_category(payload.ticket_id, actor, payload.slug)
+    services.dispatcher.wake()
+    await _set_buttons(query, worker_buttons(ticket) if may_handle(actor, ticket) else ())
+    return texts.CATEGORY_CHANGED.format(
+        number=ticket.number, name=category_label(ticket.category, services.config))
+
+
 async def on_callback(update: Update, context: GridContext) -> None:
     query = update.callback_query
     if query is None:
@@ -154,6 +199,8 @@ async def on_callback(update: Update, context: GridContext) -> None:
                                             display_name(query.from_user), payload.register)
                 if toast not in (texts.BUTTON_NOT_FOR_YOU, texts.BUTTON_INVALID):
                     await _set_buttons(query, ())
+            elif isinstance(payload, CategoryButton):
+                toast = await _category(services, query, actor, payload)
             else:
                 toast = await _transfer(services, query, actor, payload)
     except _REFUSALS as error:

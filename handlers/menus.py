@@ -43,6 +43,7 @@ WORKER_COMMANDS = (
     ("transfer", "转派:/transfer 编号 @某人"),
     ("escalate", "升级督办:/escalate 编号 原因"),
     ("reject", "退回(不是诉求):/reject 编号 原因"),
+    ("fix", "更正位置:/fix 编号 8号楼3单元502"),
     ("stats", "统计"),
     ("ticket", "查看工单:/ticket 编号"),
     ("help", "使用说明"),

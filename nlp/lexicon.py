@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from nlp import segment
 from nlp.taxonomy import OTHER, TAXONOMY
@@ -30,6 +31,9 @@ class Lexicon:
     keyword_index: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     first_char_lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
     alias_order: tuple[str, ...] = ()
+    # The community's learned category model (nlp.textmodel.CommunityModel), swapped in place
+    # when a new version is promoted; None: the rules and the shipped model alone.
+    community_model: Any = None
 
     def __post_init__(self) -> None:
         index: dict[str, list[tuple[str, float]]] = {}

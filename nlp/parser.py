@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from nlp.classify import decide
 from nlp.lexicon import Lexicon, default_lexicon
 from nlp.location import extract_location
@@ -45,11 +47,18 @@ def parse(text: str, lexicon: Lexicon | None = None) -> ParseResult:
         d = decide(norm, lexicon)
     except Exception:  # last-resort guard: a parser bug must not take the bot down
         return ParseResult(False, "chat", None, None, 0.5, ParsedLocation(), (), "", "")
-    key = duplicate_key(d.category, location, d.keywords, norm) if d.is_report else ""
+    category = d.category
+    community = lexicon.community_model
+    if community is not None and d.is_report and d.urgency != "emergency":
+        # The community's own words decide the category; the rules keep report and urgency
+        # (an emergency keeps the rules' category, which routes it).
+        with contextlib.suppress(Exception):  # a damaged model must not stop the parser
+            category = community.category(norm, lexicon.categories) or category
+    key = duplicate_key(category, location, d.keywords, norm) if d.is_report else ""
     return ParseResult(
         is_report=d.is_report,
         kind=d.kind,
-        category=d.category,
+        category=category,
         urgency=d.urgency,
         confidence=round(d.confidence, 4),
         location=location,

@@ -149,6 +149,9 @@ class GridBot:
         if resent:
             log.warning("%d message(s) were being sent when the bot stopped; sending again",
                         resent)
+        from learning.runtime import refresh_model, with_stored_categories
+
+        self.config = await with_stored_categories(db, self.config)  # imported categories
         inbox = StorageInboxStore(db, self.clock)
         self.bot.attach_inbox(inbox)
         self.application.inbox = inbox
@@ -164,6 +167,7 @@ class GridBot:
             presenter=ChatPresenter(self.config),
             dispatcher=dispatcher,
         )
+        await refresh_model(db, services.lexicon)  # the community's active model, if any
         self.services = services
         self.application.bot_data.services = services
         try:

@@ -60,6 +60,9 @@ class GridScheduler:
         self._followups = FollowupRunner(services)
         self._recurring = RecurringRunner(services)
         self._retention = RetentionRunner(services)
+        from learning.runtime import LearningRunner  # the community model: reload, retrain
+
+        self.learning = LearningRunner(services)
         self._lock = asyncio.Lock()  # ticks never overlap (ticker and a direct call)
         self._ticker: AsyncIOScheduler | None = None
 
@@ -85,6 +88,8 @@ class GridScheduler:
             self._ticker = None
         async with self._lock:
             pass
+        if self.learning.task is not None and not self.learning.task.done():
+            self.learning.task.cancel()  # the worker process finishes on its own; nothing saved
 
     @property
     def running(self) -> bool:
@@ -118,6 +123,10 @@ class GridScheduler:
                 report.retention = await self._retention.run(now)
             except Exception as error:
                 self._failed(report, "retention", error)
+            try:
+                await self.learning.run(now)
+            except Exception as error:
+                self._failed(report, "learning", error)
             if report.wrote:
                 self.services.dispatcher.wake()
             return report

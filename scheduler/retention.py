@@ -91,8 +91,10 @@ class RetentionRunner:
         log.info("retention %s: personal data purged from %d ticket(s) finished more than "
                  "%d days ago; %d handled update(s) older than %d days removed from the inbox; "
                  "cleared: %d sent message(s), %d event text(s), %d prompt(s), "
-                 "%d correction text(s), %d rating comment(s), %d resident(s)",
+                 "%d correction text(s), %d training example(s), %d rating comment(s), "
+                 "%d resident(s)",
                  day.isoformat(), report.tickets_purged, services.config.retention_days,
                  report.updates_pruned, INBOX_KEEP.days, side.outbox, side.events,
-                 side.prompts, side.corrections, side.rating_comments, side.people)
+                 side.prompts, side.corrections, side.examples, side.rating_comments,
+                 side.people)
         return report

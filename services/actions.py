@@ -60,7 +60,11 @@ async def accept(db: Database, config: CommunityConfig, clock: Clock, presenter:
     """Claim a ticket (接单). Of two simultaneous accepts exactly one wins; the other gets
     TransitionRefused(ALREADY_ACCEPTED)."""
     async def step(uow: UnitOfWork, t: Ticket, now: datetime) -> tuple[TicketEvent, ...]:
-        return lifecycle.accept(t, actor, now)
+        events = lifecycle.accept(t, actor, now)
+        from services.corrections import record_confirmed  # learning: a confirmed label
+
+        await record_confirmed(uow, t, actor, now)
+        return events
     return await _run(Deps(db, config, clock, presenter), ref, actor, "accept", step)
 
 

@@ -41,6 +41,7 @@ class SidePurge:
     events: int = 0
     prompts: int = 0
     corrections: int = 0
+    examples: int = 0
     rating_comments: int = 0
     people: int = 0
     request_keys: int = 0
@@ -56,7 +57,8 @@ async def purge_other_personal_data(db: Database, config: CommunityConfig,
       escalation reasons (the log stays append-only for everything else);
     - prompts expired more than :data:`PROMPT_KEEP` ago are deleted;
     - corrections older than ``config.correction_days`` (at most ``retention_days``) keep
-      their category and time only;
+      their category and time only, and training examples taken from tickets (re-categorised
+      or accepted) are deleted at the same age (imported history stays);
     - rating comments older than ``retention_days`` are dropped (the score stays);
     - residents not seen for ``retention_days`` are forgotten (``people`` rows).
     """
@@ -70,6 +72,7 @@ async def purge_other_personal_data(db: Database, config: CommunityConfig,
         out.events = await r.purge_event_texts(now)
         out.prompts = await r.prune_prompts(now - PROMPT_KEEP)
         out.corrections = await r.purge_correction_texts(now - corrections, mask_text(""))
+        out.examples = await r.prune_ticket_examples(now - corrections)
         out.rating_comments = await r.purge_rating_comments(now - retention)
         out.people = await r.forget_people(now - retention)
         out.request_keys = await r.prune_request_keys(now - REQUEST_KEY_KEEP)

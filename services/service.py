@@ -90,3 +90,17 @@ class TicketService:
 
     async def edit_report(self, ref: Ref, actor: Actor, report: ReportInput) -> Ticket:
         return await actions.edit_report(*self._d, ref, actor, report)
+
+    async def change_category(self, ref: Ref, actor: Actor, category: str) -> Ticket:
+        """改分类 (learning: the correction becomes a labelled example)."""
+        from services.corrections import change_category
+
+        return await change_category(*self._d, ref, actor, category)
+
+    async def fix_location(self, ref: Ref, actor: Actor,
+                           place: tuple[str | None, ...]) -> Ticket:
+        """/fix N 地址: correct the place (and re-route if it lies in another grid)."""
+        from services.corrections import Place, fix_location
+
+        fixed: Place = tuple((list(place) + [None] * 5)[:5])  # type: ignore[assignment]
+        return await fix_location(*self._d, ref, actor, fixed)

@@ -23,6 +23,7 @@ import aiosqlite
 from storage.events_repo import EventRepository
 from storage.feedback_repo import CorrectionRepository, RatingRepository, SupporterRepository
 from storage.inbox_repo import IdempotencyRepository, InboxRepository
+from storage.learning_repo import LearningRepository
 from storage.outbox import OutboxRepository
 from storage.prompts_repo import PromptRepository
 from storage.queries import TicketQueries
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.prompts = PromptRepository(conn, clock)
         self.queries = TicketQueries(conn, clock)
         self.retention = RetentionRepository(conn, clock)
+        self.learning = LearningRepository(conn, clock)
 
 
 class Database:

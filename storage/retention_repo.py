@@ -50,6 +50,13 @@ class RetentionRepository(Repository):
             "WHERE at < ? AND (text != ? OR parse_json != '{}' OR note IS NOT NULL)",
             (placeholder, to_db(made_before), placeholder))
 
+    async def prune_ticket_examples(self, made_before: datetime) -> int:
+        """Training examples taken from tickets (workers' corrections and confirmations) hold
+        the report's text: they go with the corrections' allowance. Imported history stays."""
+        return await self._exec(
+            "DELETE FROM learning_examples WHERE source IN ('correction', 'confirmed') AND at < ?",
+            (to_db(made_before),))
+
     async def purge_rating_comments(self, rated_before: datetime) -> int:
         """Ratings keep their score (statistics); the free-text comment goes."""
         return await self._exec(

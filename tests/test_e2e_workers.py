@@ -14,11 +14,8 @@ from tests.support.e2e import (
     WORKER_1,
     WORKER_2,
     file_report,
+    texts_to,
 )
-
-
-def texts_to(server: LocalBotApi, chat: int) -> list[str]:
-    return [r.text or "" for r in server.sent(chat_id=chat) if r.method == "sendMessage"]
 
 
 async def test_worker_who_never_started_the_bot_is_mentioned_in_the_group(

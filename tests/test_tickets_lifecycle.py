@@ -55,6 +55,7 @@ FROM = {
     Action.SUPPORT: OPEN,
     Action.ATTACH_PHOTO: OPEN | {S.RESOLVED},
     Action.EDIT: {S.NEW, S.ASSIGNED},
+    Action.CORRECT: OPEN,
 }
 SUPERVISORS = {"supervisor", "admin"}
 HANDLERS = {"assignee", "grid_worker", "specialist_in_cat"} | SUPERVISORS
@@ -76,6 +77,7 @@ WHO = {
     Action.SUPPORT: set(ACTORS) - {"system"},
     Action.ATTACH_PHOTO: {"reporter"} | HANDLERS,
     Action.EDIT: {"reporter"},
+    Action.CORRECT: HANDLERS,
 }
 RESULT = {
     Action.ASSIGN: S.ASSIGNED, Action.ACCEPT: S.ACCEPTED, Action.PROGRESS: S.IN_PROGRESS,
@@ -106,7 +108,7 @@ def expected(action: Action, state: TicketState, who: str) -> tuple[str, object]
         return "refused", RefusalCode.NOT_REPORTER
     if who in RESIDENTS:
         return "refused", RefusalCode.NOT_STAFF
-    if who == "specialist_other_cat" and action in {Action.ACCEPT, Action.REJECT}:
+    if who == "specialist_other_cat" and action in {Action.ACCEPT, Action.REJECT, Action.CORRECT}:
         return "refused", RefusalCode.NOT_YOUR_CATEGORY
     if who == "other_grid_worker" and "grid_worker" in WHO[action]:
         return "refused", RefusalCode.NOT_YOUR_GRID
@@ -175,6 +177,8 @@ def apply(action: Action, t: Ticket, actor: Actor) -> tuple:
             return lifecycle.attach_photo(t, actor, NOW, "file-1")
         case Action.EDIT:
             return lifecycle.edit_report(t, actor, NOW, ReportInput("8号楼漏水严重", "water_leak"))
+        case Action.CORRECT:
+            return lifecycle.correct(t, actor, NOW, category="drainage")
     raise AssertionError(action)
 
 

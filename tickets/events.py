@@ -202,11 +202,27 @@ class ReportEdited(TicketEvent):
     old_category: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Corrected(TicketEvent):
+    """A handler corrected what the parser read: the category (改分类) and/or the place
+    (/fix). When that changes who is responsible, the ticket moved to ``to_assignee``."""
+
+    action: ClassVar[str] = "correct"
+    old_category: str
+    new_category: str
+    old_place: str
+    new_place: str
+    from_assignee: str | None
+    to_assignee: str | None
+    from_grid: str | None
+    to_grid: str | None
+
+
 EVENT_TYPES: dict[str, type[TicketEvent]] = {
     cls.action: cls
     for cls in (
         TicketCreated, SupporterJoined, Assigned, Accepted, Progressed, Resolved, Closed,
         Reopened, Transferred, Escalated, Rejected, Cancelled, Merged, MergeReceived, Split,
-        SplitOff, Rated, PhotoAttached, ReportEdited,
+        SplitOff, Rated, PhotoAttached, ReportEdited, Corrected,
     )
 }

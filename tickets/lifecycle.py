@@ -17,6 +17,7 @@ from tickets.events import (
     Assigned,
     Cancelled,
     Closed,
+    Corrected,
     Escalated,
     Merged,
     MergeReceived,
@@ -67,6 +68,7 @@ class Action(StrEnum):
     SUPPORT = "support"
     ATTACH_PHOTO = "attach_photo"
     EDIT = "edit"
+    CORRECT = "correct"
 
 
 class Who(StrEnum):
@@ -118,6 +120,7 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.SUPPORT: _rule(_OPEN, {Who.ANYONE}, None),
     Action.ATTACH_PHOTO: _rule(_OPEN | {S.RESOLVED}, {Who.REPORTER} | _HANDLERS, None),
     Action.EDIT: _rule({S.NEW, S.ASSIGNED}, {Who.REPORTER}, None),
+    Action.CORRECT: _rule(_OPEN, _HANDLERS, None),
 }
 
 
@@ -556,3 +559,50 @@ def edit_report(
     frm = _move(ticket, None, now)
     return (ReportEdited(**_base(actor, now, frm, ticket.state), old_text=old_text,
                          old_category=old_category),)
+
+
+def place_text(ticket: Ticket) -> str:
+    """compound/building/unit/room/floor as one short string (for the event log)."""
+    parts = (ticket.compound, ticket.building and f"{ticket.building}栋",
+             ticket.unit and f"{ticket.unit}单元", ticket.room and f"{ticket.room}室",
+             ticket.floor and f"{ticket.floor}层")
+    return "".join(p for p in parts if p)
+
+
+def correct(
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    *,
+    category: str | None = None,
+    place: tuple[str | None, str | None, str | None, str | None, str | None] | None = None,
+    reroute: RoutingDecision | None = None,
+    fresh_accept_due: datetime | None = None,
+) -> tuple[TicketEvent, ...]:
+    """A handler corrects the category and/or the place (compound, building, unit, room,
+    floor). ``reroute`` (decided by the service) hands the ticket to another assignee/grid
+    when the correction changes who is responsible; it then waits for their acceptance."""
+    check(Action.CORRECT, ticket, actor)
+    old_category, old_place = ticket.category, place_text(ticket)
+    if category is not None:
+        ticket.category = category
+        if ticket.duplicate_key and "|" in ticket.duplicate_key:
+            ticket.duplicate_key = category + ticket.duplicate_key[ticket.duplicate_key.index("|"):]
+    if place is not None:
+        (ticket.compound, ticket.building, ticket.unit, ticket.room, ticket.floor) = place
+    from_assignee, from_grid = ticket.assignee, ticket.grid
+    to_state: TicketState | None = None
+    if reroute is not None and (reroute.assignee, reroute.grid) != (ticket.assignee, ticket.grid):
+        ticket.assignee = reroute.assignee
+        ticket.grid = reroute.grid if reroute.grid is not None else ticket.grid
+        ticket.routing_reason = reroute.reason_text
+        ticket.accepted_at = None
+        ticket.escalated_to = ()
+        if fresh_accept_due is not None:
+            ticket.accept_due = max(ticket.accept_due or fresh_accept_due, fresh_accept_due)
+        to_state = S.ASSIGNED if ticket.assignee else S.NEW
+    frm = _move(ticket, to_state, now)
+    return (Corrected(**_base(actor, now, frm, ticket.state), old_category=old_category,
+                      new_category=ticket.category, old_place=old_place,
+                      new_place=place_text(ticket), from_assignee=from_assignee,
+                      to_assignee=ticket.assignee, from_grid=from_grid, to_grid=ticket.grid),)

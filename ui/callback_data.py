@@ -6,12 +6,14 @@ Telegram allows 64 bytes of callback data. A payload is ``<kind>:<verb>:<id>``:
 - ``r:<score>:<ticket id>``   the reporter's rating, 1 (满意) to 4 (没解决)
 - ``q:<yes|no>:<prompt id>``  the answer to "shall I register this as a ticket?"
 - ``x:<person key>:<ticket id>``  transfer to a configured person (picked from a list)
+- ``c:<category slug>:<ticket id>``  改分类: the category picked from the community's list
 
 Anything else, or forged numbers, parse to ``None``; the handler then refuses politely.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,6 +27,7 @@ class TicketAction(StrEnum):
     ESCALATE = "esc"
     RETURN_CONFIRM = "retok"  # the second tap that really returns it
     BACK = "back"  # restore the action buttons
+    RECATEGORISE = "cat"  # 改分类: show the community's categories
 
 
 RATING_SCORES = (1, 2, 3, 4)  # 满意, 基本满意, 不满意, 没解决
@@ -54,7 +57,14 @@ class TransferButton:
     ticket_id: int
 
 
-CallbackPayload = TicketButton | RatingButton | PromptButton | TransferButton
+@dataclass(frozen=True, slots=True)
+class CategoryButton:
+    slug: str
+    ticket_id: int
+
+
+CallbackPayload = TicketButton | RatingButton | PromptButton | TransferButton | CategoryButton
+_SLUG = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 def ticket_button(action: TicketAction, ticket_id: int) -> str:
@@ -73,6 +83,11 @@ def transfer_button(person_key: str, ticket_id: int) -> str | None:
     """None when the person's key is too long to fit in callback data."""
     data = f"x:{person_key}:{ticket_id}"
     return data if len(data.encode()) <= 64 and ":" not in person_key else None
+
+
+def category_button(slug: str, ticket_id: int) -> str | None:
+    """None when the slug is not a plain ASCII slug that fits in callback data."""
+    return f"c:{slug}:{ticket_id}" if _SLUG.fullmatch(slug) else None
 
 
 def _positive_int(text: str) -> int | None:
@@ -102,6 +117,8 @@ def parse_callback(data: str | None) -> CallbackPayload | None:
         return RatingButton(int(verb), ident)
     if kind == "q" and verb in ("yes", "no"):
         return PromptButton(verb == "yes", ident)
+    if kind == "c" and _SLUG.fullmatch(verb):
+        return CategoryButton(verb, ident)
     if kind == "x" and verb.strip():
         return TransferButton(verb, ident)
     return None

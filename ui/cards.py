@@ -156,10 +156,12 @@ def worker_buttons(ticket: Ticket) -> tuple[tuple[Button, ...], ...]:
 
     if ticket.state in (TicketState.NEW, TicketState.ASSIGNED):
         return ((b("✅ 接单", TicketAction.ACCEPT), b("🔁 转派", TicketAction.TRANSFER)),
-                (b("↩️ 退回", TicketAction.RETURN), b("⬆️ 升级", TicketAction.ESCALATE)))
+                (b("↩️ 退回", TicketAction.RETURN), b("⬆️ 升级", TicketAction.ESCALATE)),
+                (b("🏷 改分类", TicketAction.RECATEGORISE),))
     if ticket.state in (TicketState.ACCEPTED, TicketState.IN_PROGRESS):
         return ((b("🔧 处理中", TicketAction.PROGRESS), b("🏁 办结", TicketAction.DONE)),
-                (b("🔁 转派", TicketAction.TRANSFER), b("⬆️ 升级", TicketAction.ESCALATE)))
+                (b("🔁 转派", TicketAction.TRANSFER), b("⬆️ 升级", TicketAction.ESCALATE)),
+                (b("🏷 改分类", TicketAction.RECATEGORISE),))
     return ()
 
 

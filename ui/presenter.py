@@ -209,6 +209,18 @@ class ChatPresenter:
             ticket.assignee, ticket, ctx, title="🔁 转派给您的工单",
             key=self._key(ticket, event), extra=extra)
 
+    def _on_Corrected(self, event: ev.Corrected, ticket: Ticket, ctx: RenderContext,
+                      ) -> list[OutgoingMessage]:
+        """改分类 / /fix: the card follows; a new assignee gets the brief."""
+        out = self.card(ticket, ctx)
+        if event.to_assignee and event.to_assignee != event.from_assignee:
+            label = category_label(event.old_category, self.config)
+            out += self.to_staff(
+                ticket.assignee, ticket, ctx, title="🔁 更正后转给您的工单",
+                key=self._key(ticket, event),
+                extra=f"原分类 {esc(label)},由 {esc(ctx.actor.key or '')} 更正")
+        return out
+
     def _on_Escalated(self, event: ev.Escalated, ticket: Ticket, ctx: RenderContext,
                       ) -> list[OutgoingMessage]:
         out = self.card(ticket, ctx)

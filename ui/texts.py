@@ -225,3 +225,11 @@ PHOTO_BY_RESIDENT = "📷 工单 #{number} 居民发来的照片"
 PHOTO_BY_STAFF = "📷 工单 #{number} 办理照片已存档"
 PHOTO_ATTACHED = "照片已存入工单 #{number}。"
 PRIVATE_CASE = "求助(详情私聊)"
+
+# -- learning: 改分类 and /fix ----------------------------------------------------------------
+CATEGORY_PICK = "#{number} 改为哪个分类?(现在是「{current}」)"
+CATEGORY_CHANGED = "#{number} 已改为「{name}」,谢谢,我会记住这种说法。"
+CATEGORY_SAME = "分类没有变化。"
+FIX_USAGE = "用法:/fix 工单编号 正确地址,例如 /fix 2612-0007 8号楼3单元502"
+FIX_NO_PLACE = "没有从「{given}」里读出楼栋、单元或房间,请写成“8号楼3单元502”这样。"
+FIX_DONE = "#{number} 的位置已更正为 {place}。"

@@ -71,3 +71,7 @@ async def file_report(server: LocalBotApi, gridbot: GridBot, text: str,
         [ticket, *_] = await uow.queries.of_reporter(user, limit=1)
     assert ticket.number is not None
     return ticket.number
+
+
+def texts_to(server: LocalBotApi, chat: int) -> list[str]:
+    return [r.text or "" for r in server.sent(chat_id=chat) if r.method == "sendMessage"]

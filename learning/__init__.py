@@ -1,0 +1,1 @@
+"""Learning a community's own words: imported history, workers' corrections, its own model."""
