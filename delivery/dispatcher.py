@@ -27,30 +27,21 @@ import logging
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from delivery import folding
+from delivery.pending import PendingSend
+from delivery.rate_limit import SlidingWindowRateLimiter
 from tickets.clock import Clock
 from tickets.messages import OutgoingMessage
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class PendingSend:
-    """A due outbox row. ``card_message_id`` is set when the row edits an existing card."""
-
-    row_id: int
-    message: OutgoingMessage
-    attempts: int
-    card_chat_id: int | None = None
-    card_message_id: int | None = None
 
 
 class DeliveryStore(Protocol):
@@ -70,6 +61,11 @@ class DeliveryStore(Protocol):
     async def forbidden(self, row_id: int, fallback: OutgoingMessage | None) -> None: ...
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
     async def next_due_at(self) -> datetime | None: ...
+    async def waiting(self, chat_id: int, now: datetime, limit: int) -> Sequence[PendingSend]:
+        """One chat's due rows in sending order (for the folding decision)."""
+    async def create_fold(self, chat_id: int, composed: folding.Composed, priority: int,
+                          thread_id: int | None) -> PendingSend | None:
+        """Queue a combined message in place of its rows (None: they are gone meanwhile)."""
 
 
 def _unreachable_private(error: BadRequest, message: OutgoingMessage) -> bool:
@@ -108,6 +104,8 @@ class OutboxDispatcher:
         # above the number of groups that can be throttled at once.
         max_parallel_sends: int = 64,
         idle_poll: float = 1.0,
+        limiter: SlidingWindowRateLimiter | None = None,
+        pace: float = folding.DEFAULT_PACE,
     ) -> None:
         self._bot = bot
         self._store = store
@@ -119,7 +117,10 @@ class OutboxDispatcher:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._limiter = limiter  # with it, groups short of allowance get combined messages
+        self._pace = pace
         self.sent_count = 0
+        self.folded_count = 0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -198,13 +199,49 @@ class OutboxDispatcher:
     async def _drain_lane(self, rows: list[PendingSend]) -> None:
         for row in rows:
             try:
-                async with self._parallel:
-                    delivered = await self._deliver(row)
+                if self._limiter is not None and row.message.chat_id < 0:
+                    delivered = await self._group_turn(row.message.chat_id, self._limiter)
+                else:
+                    async with self._parallel:
+                        delivered = await self._deliver(row)
             except Exception:  # storage trouble: the row stays pending for the next pass
                 log.exception("outbox row %d could not be handled", row.row_id)
                 return
             if not delivered:
                 return  # keep the chat's order: the rest waits for this row's retry
+
+    async def _group_turn(self, chat_id: int, limiter: SlidingWindowRateLimiter) -> bool:
+        """One send into a group, chosen from everything waiting for it and the group's
+        allowance (``delivery.folding``): a card of its own while the allowance lasts, a
+        combined message of what waits when it does not. Waits (outside the send slots)
+        until the allowance permits a send."""
+        while True:
+            waiting = await self._store.waiting(chat_id, self._clock.now(), self._batch_size)
+            if not waiting:
+                return True
+            sent = limiter.group_sends(chat_id)
+            now = limiter.now()
+            limit, window = limiter.group_limit, limiter.group_window
+            plan = folding.choose(waiting, folding.allowance(
+                sent, now, limit=limit, window=window, pace=self._pace))
+            if isinstance(plan, folding.Wait):
+                delay = folding.seconds_until(sent, now, plan.need, limit=limit, window=window,
+                                              pace=self._pace)
+                await asyncio.sleep(min(max(delay, 0.05), self._pace))
+                continue
+            if isinstance(plan, folding.SendOne):
+                row: PendingSend | None = plan.row
+            else:
+                composed = folding.compose(plan.rows)
+                priority = max(r.message.priority for r in plan.rows)
+                row = await self._store.create_fold(chat_id, composed, priority,
+                                                    plan.rows[0].message.thread_id)
+                if row is None:
+                    continue
+                self.folded_count += len(composed.lines)
+            assert row is not None
+            async with self._parallel:
+                return await self._deliver(row)
 
     # -- one row --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import logging
 import signal
 import sqlite3
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import ApplicationBuilder
@@ -83,6 +84,7 @@ class GridBot:
     def _build_application(self, token: str) -> GridApplication:
         api_url = (self.options.api_url or DEFAULT_API_URL).rstrip("/")
         timeout = self.options.request_timeout
+        self.limiter = SlidingWindowRateLimiter() if self.options.rate_limit else None
         bot = DurableBot(
             token=token,
             base_url=api_url,
@@ -96,7 +98,7 @@ class GridBot:
             ),
             # Retries are the outbox's job (it knows what is durable); the limiter only
             # paces requests: 30/s overall, 20/min per group, as sliding windows.
-            rate_limiter=SlidingWindowRateLimiter() if self.options.rate_limit else None,
+            rate_limiter=self.limiter,
         )
         application = (
             ApplicationBuilder()
@@ -133,6 +135,13 @@ class GridBot:
         except (storage.StorageError, OSError, sqlite3.Error) as error:
             raise StartupError(f"无法打开数据库 {self.db_path}: {error}") from error
         async with db.transaction() as uow:
+            if self.limiter is not None:  # the limits hold across restarts
+                now = self.clock.now()
+                recent = await uow.outbox.recent_sends(now - timedelta(minutes=2))
+                seeded = self.limiter.seed(
+                    (chat, (now - at).total_seconds()) for chat, at in recent)
+                if seeded:
+                    log.info("rate limiter: %d send(s) of the last minute taken over", seeded)
             resent = await uow.outbox.recover_in_flight()
         if resent:
             log.warning("%d message(s) were being sent when the bot stopped; sending again",
@@ -142,7 +151,7 @@ class GridBot:
         self.application.inbox = inbox
         dispatcher = OutboxDispatcher(
             self.bot, StorageDeliveryStore(db, self.clock), self.clock,
-            idle_poll=self.options.outbox_idle_poll,
+            idle_poll=self.options.outbox_idle_poll, limiter=self.limiter,
         )
         services = Services(
             config=self.config,

@@ -6,6 +6,8 @@ lead with the ticket number and what to do. Functions take plain values, return 
 
 from __future__ import annotations
 
+import re
+
 from tickets.errors import RefusalCode
 
 STATE_LABELS = {
@@ -216,3 +218,34 @@ PHOTO_BY_RESIDENT = "📷 工单 #{number} 居民发来的照片"
 PHOTO_BY_STAFF = "📷 工单 #{number} 办理照片已存档"
 PHOTO_ATTACHED = "照片已存入工单 #{number}。"
 PRIVATE_CASE = "求助(详情私聊)"
+
+
+# -- combined acknowledgements (a group short of its Telegram allowance) ----------------------
+
+#: A ticket's own line in a combined message starts with one of these marks, then "#number".
+FOLD_CARD_MARKS = ("🆕", "🚨", "⚠️", "📋")
+FOLD_SUPPORT = "👥 #{number} 已为您附议(共 {count} 人) {who}"
+FOLD_MERGE = "🔗 #{number} 与工单 #{master} 是同一件事,已合并并为您附议 {who}"
+FOLD_PRIVATE = "📋#{number} 已收到,网格员会私下联系您 {who} · {state}"
+FOLD_FOOTER = "(消息较多,合并回复;各工单进展会在本消息中更新)"
+
+
+def fold_header(new: int, supports: int, others: int) -> str:
+    """"已受理 7 件,附议 2 件:" — the first line of a combined message."""
+    parts = []
+    if new:
+        parts.append(f"已受理 {new} 件")
+    if supports:
+        parts.append(f"附议 {supports} 件")
+    if others or not parts:
+        parts.append(f"通知 {others} 条")
+    return "📮 " + ",".join(parts) + ":"
+
+
+_FOLD_CARD_LINE = re.compile(
+    "^(?:" + "|".join(re.escape(mark) for mark in FOLD_CARD_MARKS) + r")#(\S+) ", re.M)
+
+
+def fold_card_numbers(text: str) -> list[str]:
+    """Ticket numbers whose card line is in a combined message (for benches and tests)."""
+    return _FOLD_CARD_LINE.findall(text)

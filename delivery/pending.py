@@ -1,0 +1,19 @@
+"""A due outbox row as the dispatcher sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tickets.messages import OutgoingMessage
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSend:
+    """A due outbox row. ``card_message_id`` is set when the row edits an existing card
+    (a ticket's own card, or the combined message that holds its line)."""
+
+    row_id: int
+    message: OutgoingMessage
+    attempts: int
+    card_chat_id: int | None = None
+    card_message_id: int | None = None
