@@ -564,7 +564,8 @@ async def stop_bot(proc: asyncio.subprocess.Process, within: float = 20.0) -> in
 
 
 async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], workdir: Path,
-                   *, seed: int, drain_timeout: float, quiet: bool) -> RunResult:
+                   *, seed: int, drain_timeout: float, quiet: bool,
+                   profiled: bool = False) -> RunResult:
     """One rate: fresh server, database and bot process; load; drain; measure."""
     result = RunResult(rate=rate, seconds=seconds)
     rng = random.Random(f"{seed}:{rate}")
@@ -576,6 +577,8 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
     run_dir.mkdir(parents=True, exist_ok=True)
     db, config, log_path = run_dir / "bench.db", run_dir / "bench.toml", run_dir / "bot.log"
     config.write_text(config_text(groups), encoding="utf-8")
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)  # a kept directory from an earlier run
 
     def say(text: str) -> None:
         if not quiet:
@@ -596,8 +599,9 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "PYTHONUNBUFFERED": "1"}
         env.pop("TELEGRAM_API_URL", None)
         with log_path.open("wb") as log:
+            profile = ("-m", "cProfile", "-o", str(run_dir / "bot.prof")) if profiled else ()
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config),
+                sys.executable, *profile, str(ROOT / "bot.py"), "run", "--config", str(config),
                 "--db", str(db), "--api-url", server.base_url,
                 cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
         watch = ProcessWatch(proc.pid)
@@ -834,7 +838,8 @@ async def main_async(args: argparse.Namespace) -> int:
         results = []
         for rate in args.rates:
             result = await run_rate(rate, args.seconds, groups, workdir, seed=args.seed,
-                                    drain_timeout=args.drain_timeout, quiet=args.quiet)
+                                    drain_timeout=args.drain_timeout, quiet=args.quiet,
+                                    profiled=args.profile)
             print_result(result)
             results.append(result)
         print_table(results)
@@ -865,6 +870,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="smoke run: 3 s at 10 and 50 msg/s, drain bounded to 60 s")
     parser.add_argument("--keep", metavar="DIR", help="keep configs, databases and bot logs")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the bot under cProfile (bot.prof next to its log; use "
+                             "with --keep); slows it down, so figures are not comparable")
     args = parser.parse_args(argv)
     if args.quick:
         args.rates, args.seconds = "10,50", 3.0

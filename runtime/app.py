@@ -55,6 +55,9 @@ class BotOptions:
     outbox_idle_poll: float = 1.0
     scheduler_tick: float = 30.0  # seconds between scans of deadlines and schedules
     rate_limit: bool = True
+    # Pause between getUpdates calls: under load each call then fetches a batch instead of
+    # one or two updates (fewer requests and inbox commits), at ≤ this much latency.
+    poll_interval: float = 0.05
 
 
 def _file_url(api_url: str) -> str:
@@ -180,6 +183,7 @@ class GridBot:
         assert self.application.updater is not None
         await self.application.updater.start_polling(
             timeout=self.options.poll_timeout,
+            poll_interval=self.options.poll_interval,
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
             error_callback=_polling_error,

@@ -21,9 +21,9 @@ class StorageInboxStore:
         self.db = db
         self.clock = clock
 
-    async def save_updates(self, updates: Sequence[tuple[int, str]]) -> None:
+    async def save_updates(self, updates: Sequence[tuple[int, str]]) -> int | None:
         async with self.db.transaction() as uow:
-            await uow.inbox.add_batch(list(updates))
+            return await uow.inbox.add_batch(list(updates))
 
     async def is_processed(self, update_id: int) -> bool:
         async with self.db.read() as uow:
