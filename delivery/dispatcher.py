@@ -38,10 +38,12 @@ from delivery.pending import PendingSend
 from delivery.rate_limit import SlidingWindowRateLimiter
 from tickets.clock import Clock
 from tickets.messages import OutgoingMessage
+from ui import texts
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
+STALE_PROBES = 5  # unknown message ids tried when looking for a copy sent twice
 
 
 class DeliveryStore(Protocol):
@@ -63,6 +65,8 @@ class DeliveryStore(Protocol):
     async def next_due_at(self) -> datetime | None: ...
     async def waiting(self, chat_id: int, now: datetime, limit: int) -> Sequence[PendingSend]:
         """One chat's due rows in sending order (for the folding decision)."""
+    async def stale_candidates(self, chat_id: int, below: int, limit: int) -> list[int]:
+        """Message ids below ``below`` the bot knows nothing of (see ``_sweep_stale``)."""
     async def create_fold(self, chat_id: int, composed: folding.Composed, priority: int,
                           thread_id: int | None) -> PendingSend | None:
         """Queue a combined message in place of its rows (None: they are gone meanwhile)."""
@@ -281,12 +285,40 @@ class OutboxDispatcher:
             await self._store.mark_retry(row.row_id, f"network: {error}", retry_at)
             return False
         self.sent_count += 1
+        if row.suspect and not row.card_message_id and message.chat_id < 0:
+            await self._sweep_stale(message.chat_id, sent.message_id)
         if message.card_ticket_id is not None and not row.card_message_id:
             await self._store.set_card(row.row_id, message.card_ticket_id, sent.chat_id,
                                        sent.message_id)
         else:
             await self._store.mark_sent(row.row_id, sent.message_id)
         return True
+
+    async def _sweep_stale(self, chat_id: int, message_id: int) -> None:
+        """A message whose earlier attempt may have arrived unseen went out again as
+        ``message_id``. The earlier copy, if any, sits just before it among ids the bot
+        knows nothing of. Only the bot's own messages can be edited, so an edit that
+        succeeds has found it: it is marked void and deleted, so it cannot mislead
+        (its status would never be updated). A failed edit touched nothing."""
+        try:
+            candidates = await self._store.stale_candidates(chat_id, message_id, STALE_PROBES)
+        except Exception:
+            log.exception("cannot look for a stale copy in chat %s", chat_id)
+            return
+        for candidate in candidates:
+            try:
+                await self._bot.edit_message_text(chat_id=chat_id, message_id=candidate,
+                                                  text=texts.STALE_COPY)
+            except BadRequest:
+                continue  # not ours (a resident's message), or gone
+            except Exception as error:  # rate limit, network: leave it
+                log.info("stale copy probe in chat %s stopped: %s", chat_id, error)
+                return
+            with contextlib.suppress(Exception):
+                await self._bot.delete_message(chat_id=chat_id, message_id=candidate)
+            log.warning("chat %s: message %s was a copy sent twice; voided and deleted",
+                        chat_id, candidate)
+            return
 
     async def _bad_request(self, row: PendingSend, error: BadRequest) -> bool:
         text = str(error).lower()

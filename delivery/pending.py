@@ -17,3 +17,6 @@ class PendingSend:
     attempts: int
     card_chat_id: int | None = None
     card_message_id: int | None = None
+    #: An earlier attempt may have arrived unseen (on the wire at a crash, or timed out):
+    #: after this send, look for that stale copy (``OutboxDispatcher._sweep_stale``).
+    suspect: bool = False

@@ -125,6 +125,10 @@ class StorageDeliveryStore:
         async with self.db.read() as uow:
             return await uow.outbox.next_due_at()
 
+    async def stale_candidates(self, chat_id: int, below: int, limit: int) -> list[int]:
+        async with self.db.read() as uow:
+            return await uow.outbox.unknown_message_ids(chat_id, below, limit)
+
 
 async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[PendingSend]:
     """Due rows with what the dispatcher needs to know about their ticket's card."""
@@ -132,8 +136,9 @@ async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[Pen
     cards: dict[int, tuple[int | None, int | None]] = {}
     for row in rows:
         ticket_id = row.message.card_ticket_id
+        suspect = row.last_error is not None and row.last_error.startswith(AMBIGUOUS_ERRORS)
         if ticket_id is None:
-            result.append(PendingSend(row.id, row.message, row.attempts))
+            result.append(PendingSend(row.id, row.message, row.attempts, suspect=suspect))
             continue
         if ticket_id not in cards:
             ticket = await uow.tickets.get(ticket_id)
@@ -143,7 +148,7 @@ async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[Pen
         if card_message is None:
             if await uow.outbox.unsent_fold_holding(ticket_id) is not None:
                 continue  # acknowledged in a combined message not yet delivered: wait for it
-            result.append(PendingSend(row.id, row.message, row.attempts))
+            result.append(PendingSend(row.id, row.message, row.attempts, suspect=suspect))
             continue
         message = row.message
         if card_chat is not None and message.fold_line:
@@ -152,6 +157,10 @@ async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[Pen
                 message = await _fold_edit(uow, fold_id, row)
         result.append(PendingSend(row.id, message, row.attempts, card_chat, card_message))
     return result
+
+
+#: ``last_error`` of rows whose previous attempt may have arrived without our knowing.
+AMBIGUOUS_ERRORS = ("in flight at restart", "network:")
 
 
 async def _fold_edit(uow: UnitOfWork, fold_id: int, row: OutboxRow) -> OutgoingMessage:

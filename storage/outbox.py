@@ -231,6 +231,28 @@ class OutboxRepository(Repository):
             (to_db(since), to_db(since)))
         return [(r[0], req(r[1])) for r in rows]
 
+    async def unknown_message_ids(self, chat_id: int, below: int, limit: int) -> list[int]:
+        """Message ids just below ``below`` in a chat that are neither the bot's known
+        messages nor residents' messages in the inbox, oldest first: where a copy sent
+        before a crash (or a timed-out send) that arrived unseen can be. Rare: run only
+        after such a send, so the inbox scan is acceptable."""
+        last_known = await self._scalar(
+            "SELECT max(telegram_message_id) FROM outbox WHERE chat_id = ? AND status = 'sent' "
+            "AND telegram_message_id < ?", (chat_id, below))
+        low = max(int(last_known or 0), below - 200)
+        if below - low <= 1:
+            return []
+        rows = await self._all(
+            "SELECT json_extract(payload, '$.message.message_id') FROM inbox "
+            "WHERE json_extract(payload, '$.message.chat.id') = ? "
+            "AND json_extract(payload, '$.message.message_id') BETWEEN ? AND ?",
+            (chat_id, low + 1, below - 1))
+        seen = {r[0] for r in rows}
+        unknown = [i for i in range(low + 1, below) if i not in seen]
+        # The copy went out right after the bot's last known message; with none known,
+        # it is most likely the nearest unknown id below the new one.
+        return unknown[:limit] if last_known else unknown[::-1][:limit]
+
     async def get(self, outbox_id: int) -> OutboxRow | None:
         row = await self._one(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (outbox_id,))
         return _row(row) if row else None

@@ -170,3 +170,39 @@ async def test_the_limit_holds_across_a_restart(
     # only what the window leaves (1), so the rest came combined.
     after = group_sends(server)[before:]
     assert len(after) < 5
+
+
+async def test_a_card_whose_first_send_arrived_unseen_leaves_no_stale_copy(
+        server: LocalBotApi, community: CommunityConfig, clock: FakeClock, db_path: str) -> None:
+    """Issue 16 item 7: Telegram posted the card but its answer never reached the bot (here
+    a timeout; a crash is the same), so the card is sent again. The first copy would stay
+    at 已受理 for ever; the bot finds it by editing ids it knows nothing of (only its own
+    messages can be edited), voids it and deletes it."""
+    bot = GridBot(community, server.token, db_path, clock=clock,
+                  options=fast_options(server, request_timeout=1.0))
+    await bot.start()
+    try:
+        server.faults.delay(2.5, methods="sendMessage", chat_id=GROUP_1, count=1)
+        report = await server.post(GROUP_1, RESIDENT, "8号楼3单元楼道灯坏了好几天了")
+        await server.wait_for(lambda: server.sent(chat_id=GROUP_1, method="sendMessage"),
+                              timeout=30)
+        clock.advance(seconds=10)  # the retry's backoff, on the bot's clock
+        bot.services.dispatcher.wake()  # type: ignore[union-attr]
+        cards = await server.wait_for(lambda: [
+            r for r in server.sent(chat_id=GROUP_1, method="sendMessage")
+            if (r.text or "").startswith("📋 工单 #")] if len(server.sent(
+                chat_id=GROUP_1, method="sendMessage")) >= 2 else [], timeout=30)
+        await server.wait_for(lambda: server.sent(chat_id=GROUP_1, method="deleteMessage"),
+                              timeout=30)
+    finally:
+        await bot.stop()
+    first, second = cards[0].message, cards[1].message
+    assert first.message_id < second.message_id
+    assert cards[0].params["reply_parameters"]["message_id"] == report.message_id
+    stale = server.message(GROUP_1, first.message_id)
+    assert stale is None or stale.deleted
+    live = server.message(GROUP_1, second.message_id)
+    assert live is not None and not live.deleted
+    # The resident's report was probed at most, never changed.
+    original = server.message(GROUP_1, report.message_id)
+    assert original is not None and not original.deleted and "楼道灯" in (original.text or "")

@@ -227,6 +227,8 @@ FOLD_CARD_MARKS = ("🆕", "🚨", "⚠️", "📋")
 FOLD_SUPPORT = "👥 #{number} 已为您附议(共 {count} 人) {who}"
 FOLD_MERGE = "🔗 #{number} 与工单 #{master} 是同一件事,已合并并为您附议 {who}"
 FOLD_PRIVATE = "📋#{number} 已收到,网格员会私下联系您 {who} · {state}"
+#: What a copy sent twice (a restart or a lost answer from Telegram) says until it is deleted.
+STALE_COPY = "(此条因网络中断重复发送,已作废,请以下方最新消息为准)"
 FOLD_FOOTER = "(消息较多,合并回复;各工单进展会在本消息中更新)"
 
 
