@@ -65,7 +65,8 @@ class DeliveryStore(Protocol):
     async def next_due_at(self) -> datetime | None: ...
     async def waiting(self, chat_id: int, now: datetime, limit: int) -> Sequence[PendingSend]:
         """One chat's due rows in sending order (for the folding decision)."""
-    async def stale_candidates(self, chat_id: int, below: int, limit: int) -> list[int]:
+    async def stale_candidates(self, chat_id: int, below: int, since: datetime,
+                               limit: int) -> list[int]:
         """Message ids below ``below`` the bot knows nothing of (see ``_sweep_stale``)."""
     async def create_fold(self, chat_id: int, composed: folding.Composed, priority: int,
                           thread_id: int | None) -> PendingSend | None:
@@ -285,8 +286,8 @@ class OutboxDispatcher:
             await self._store.mark_retry(row.row_id, f"network: {error}", retry_at)
             return False
         self.sent_count += 1
-        if row.suspect and not row.card_message_id and message.chat_id < 0:
-            await self._sweep_stale(message.chat_id, sent.message_id)
+        if row.suspect_since and not row.card_message_id and message.chat_id < 0:
+            await self._sweep_stale(message.chat_id, sent.message_id, row.suspect_since)
         if message.card_ticket_id is not None and not row.card_message_id:
             await self._store.set_card(row.row_id, message.card_ticket_id, sent.chat_id,
                                        sent.message_id)
@@ -294,14 +295,15 @@ class OutboxDispatcher:
             await self._store.mark_sent(row.row_id, sent.message_id)
         return True
 
-    async def _sweep_stale(self, chat_id: int, message_id: int) -> None:
+    async def _sweep_stale(self, chat_id: int, message_id: int, since: datetime) -> None:
         """A message whose earlier attempt may have arrived unseen went out again as
         ``message_id``. The earlier copy, if any, sits just before it among ids the bot
         knows nothing of. Only the bot's own messages can be edited, so an edit that
         succeeds has found it: it is marked void and deleted, so it cannot mislead
         (its status would never be updated). A failed edit touched nothing."""
         try:
-            candidates = await self._store.stale_candidates(chat_id, message_id, STALE_PROBES)
+            candidates = await self._store.stale_candidates(chat_id, message_id, since,
+                                                            STALE_PROBES)
         except Exception:
             log.exception("cannot look for a stale copy in chat %s", chat_id)
             return

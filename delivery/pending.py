@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from tickets.messages import OutgoingMessage
 
@@ -19,4 +20,4 @@ class PendingSend:
     card_message_id: int | None = None
     #: An earlier attempt may have arrived unseen (on the wire at a crash, or timed out):
     #: after this send, look for that stale copy (``OutboxDispatcher._sweep_stale``).
-    suspect: bool = False
+    suspect_since: datetime | None = None

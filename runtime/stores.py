@@ -125,9 +125,10 @@ class StorageDeliveryStore:
         async with self.db.read() as uow:
             return await uow.outbox.next_due_at()
 
-    async def stale_candidates(self, chat_id: int, below: int, limit: int) -> list[int]:
+    async def stale_candidates(self, chat_id: int, below: int, since: datetime,
+                               limit: int) -> list[int]:
         async with self.db.read() as uow:
-            return await uow.outbox.unknown_message_ids(chat_id, below, limit)
+            return await uow.outbox.unknown_message_ids(chat_id, below, since, limit)
 
 
 async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[PendingSend]:
@@ -136,9 +137,9 @@ async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[Pen
     cards: dict[int, tuple[int | None, int | None]] = {}
     for row in rows:
         ticket_id = row.message.card_ticket_id
-        suspect = row.last_error is not None and row.last_error.startswith(AMBIGUOUS_ERRORS)
+        suspect = row.suspect_since
         if ticket_id is None:
-            result.append(PendingSend(row.id, row.message, row.attempts, suspect=suspect))
+            result.append(PendingSend(row.id, row.message, row.attempts, suspect_since=suspect))
             continue
         if ticket_id not in cards:
             ticket = await uow.tickets.get(ticket_id)
@@ -148,7 +149,7 @@ async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[Pen
         if card_message is None:
             if await uow.outbox.unsent_fold_holding(ticket_id) is not None:
                 continue  # acknowledged in a combined message not yet delivered: wait for it
-            result.append(PendingSend(row.id, row.message, row.attempts, suspect=suspect))
+            result.append(PendingSend(row.id, row.message, row.attempts, suspect_since=suspect))
             continue
         message = row.message
         if card_chat is not None and message.fold_line:
@@ -159,10 +160,6 @@ async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[Pen
     return result
 
 
-#: ``last_error`` of rows whose previous attempt may have arrived without our knowing.
-AMBIGUOUS_ERRORS = ("in flight at restart", "network:")
-
-
 async def _fold_edit(uow: UnitOfWork, fold_id: int, row: OutboxRow) -> OutgoingMessage:
     """The ticket's card is a line of a combined message: the edit rewrites that message
     with the ticket's new line, and with the new lines of its other tickets in passing."""
@@ -171,10 +168,11 @@ async def _fold_edit(uow: UnitOfWork, fold_id: int, row: OutboxRow) -> OutgoingM
     latest = {ticket_id: row.message.fold_line}
     covered = []
     for other_id, other_ticket, line in await uow.outbox.fold_pending_cards(fold_id):
-        if other_id != row.id:
+        if other_ticket != ticket_id:
             covered.append(other_id)
-            if other_ticket != ticket_id or other_id > row.id:
-                latest[other_ticket] = line  # rows come oldest first: the newest line wins
+            latest[other_ticket] = line  # rows come oldest first: the newest line wins
+        elif other_id > row.id:
+            latest[ticket_id] = line  # a newer row of this ticket follows (as "not modified")
     for ticket, line in latest.items():
         await uow.outbox.set_fold_line(fold_id, ticket, line)
     await uow.outbox.cover(covered, row.id)

@@ -24,7 +24,7 @@ _COLUMNS = (
     "id, chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, card_ticket_id, "
     "fallback_chat_id, fallback_text, dedupe_key, kind, status, attempts, created_at, "
     "next_attempt_at, sent_at, telegram_message_id, last_error, photo_file_id, priority, "
-    "fold_line"
+    "fold_line, suspect_since"
 )
 
 
@@ -41,6 +41,7 @@ class OutboxRow:
     sent_at: datetime | None
     telegram_message_id: int | None
     last_error: str | None
+    suspect_since: datetime | None = None  # an earlier attempt may have arrived unseen
 
 
 def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
@@ -66,7 +67,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
     )
     return OutboxRow(r["id"], msg, r["status"], r["attempts"], req(r["created_at"]),
                      req(r["next_attempt_at"]), from_db(r["sent_at"]),
-                     r["telegram_message_id"], r["last_error"])
+                     r["telegram_message_id"], r["last_error"], from_db(r["suspect_since"]))
 
 
 class OutboxRepository(Repository):
@@ -231,14 +232,15 @@ class OutboxRepository(Repository):
             (to_db(since), to_db(since)))
         return [(r[0], req(r[1])) for r in rows]
 
-    async def unknown_message_ids(self, chat_id: int, below: int, limit: int) -> list[int]:
-        """Message ids just below ``below`` in a chat that are neither the bot's known
-        messages nor residents' messages in the inbox, oldest first: where a copy sent
-        before a crash (or a timed-out send) that arrived unseen can be. Rare: run only
-        after such a send, so the inbox scan is acceptable."""
+    async def unknown_message_ids(self, chat_id: int, below: int, since: datetime,
+                                  limit: int) -> list[int]:
+        """Message ids below ``below`` in a chat that are neither the bot's known messages
+        nor residents' messages in the inbox, from the bot's last message before ``since``
+        on: where a copy sent at ``since`` that arrived unseen (on the wire at a crash,
+        timed out) can be. Rare: run only after such a send, so the inbox scan is fine."""
         last_known = await self._scalar(
             "SELECT max(telegram_message_id) FROM outbox WHERE chat_id = ? AND status = 'sent' "
-            "AND telegram_message_id < ?", (chat_id, below))
+            "AND telegram_message_id < ? AND sent_at <= ?", (chat_id, below, to_db(since)))
         low = max(int(last_known or 0), below - 200)
         if below - low <= 1:
             return []
@@ -275,8 +277,9 @@ class OutboxRepository(Repository):
         """A temporary failure (flood wait, network): try again at ``next_attempt_at``."""
         await self._exec(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
-            "in_flight_at = NULL WHERE id = ?",
-            (error, to_db(next_attempt_at), outbox_id),
+            "suspect_since = CASE WHEN ? THEN coalesce(suspect_since, in_flight_at) "
+            "ELSE suspect_since END, in_flight_at = NULL WHERE id = ?",
+            (error, to_db(next_attempt_at), error.startswith("network:"), outbox_id),
         )
 
     async def mark_in_flight(self, outbox_id: int, now: datetime | None = None) -> None:
@@ -289,7 +292,8 @@ class OutboxRepository(Repository):
         unknown (Telegram may have delivered them); they stay pending and go out again.
         Returns how many, for the log."""
         return await self._exec(
-            "UPDATE outbox SET in_flight_at = NULL, last_error = 'in flight at restart' "
+            "UPDATE outbox SET suspect_since = coalesce(suspect_since, in_flight_at), "
+            "in_flight_at = NULL, last_error = 'in flight at restart' "
             "WHERE status = 'pending' AND in_flight_at IS NOT NULL")
 
     async def defer_chat(self, chat_id: int, until: datetime) -> int:

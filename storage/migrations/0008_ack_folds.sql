@@ -18,3 +18,6 @@ CREATE INDEX outbox_fold_lines_ticket ON outbox_fold_lines (ticket_id) WHERE tic
 -- Start-up seeds the rate limiter with the sends of the last minute.
 CREATE INDEX outbox_recent_sends ON outbox (sent_at) WHERE status = 'sent';
 CREATE INDEX outbox_folded_into ON outbox (folded_into) WHERE folded_into IS NOT NULL;
+-- When a row's earlier attempt may have arrived unseen (on the wire at a crash, timed
+-- out): the time of that first such attempt, to find the stale copy after the resend.
+ALTER TABLE outbox ADD COLUMN suspect_since TEXT;
