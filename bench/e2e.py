@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 
 from localapi import LocalBotApi  # noqa: E402
 from localapi.faults import SEND_METHODS  # noqa: E402
-from localapi.state import Request  # noqa: E402
+from localapi.state import Request, User  # noqa: E402
 from ui.texts import fold_card_numbers  # noqa: E402
 
 GROUP_LIMIT_PER_MINUTE = 20  # Telegram: messages per minute into one group
@@ -585,12 +585,13 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
             print(f"  [{rate:g}/s] {text}", flush=True)
 
     async with LocalBotApi(enforce_limits=True) as server:
-        staff = [server.user(uid, name, username) for uid, name, username in STAFF]
+        staff: list[User | int] = [server.user(uid, name, username)
+                                   for uid, name, username in STAFF]
         for spec in groups:
             server.group(spec.chat_id, spec.title, admins=[staff[2]], members=staff[:2])
-        residents: dict[int, object] = {}
+        residents: dict[int, User] = {}
 
-        def resident(uid: int) -> object:
+        def resident(uid: int) -> User:
             if uid not in residents:
                 residents[uid] = server.user(
                     uid, SURNAMES[uid % len(SURNAMES)] + GIVEN[uid // 7 % len(GIVEN)])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import warnings
 from collections import defaultdict
@@ -179,7 +180,11 @@ class OutboxDispatcher:
             next_due = None
         if next_due is not None:
             wait = (next_due - self._clock.now()).total_seconds()
-            timeout = max(0.01, min(timeout, wait))
+            # Rows already due that the last pass left are those of chats whose lane is
+            # busy (a send, a wait for the allowance): the lane's end wakes this loop, so
+            # do not spin on them (a pass is a write transaction).
+            if wait > 0 or not self._lanes:
+                timeout = max(0.01, min(timeout, wait))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=timeout)
 
@@ -194,8 +199,11 @@ class OutboxDispatcher:
         for chat_id, lane in lanes.items():
             task = asyncio.create_task(self._drain_lane(lane), name=f"outbox-lane-{chat_id}")
             self._lanes[chat_id] = task
-            task.add_done_callback(lambda _t, chat=chat_id: self._lane_done(chat))
+            task.add_done_callback(functools.partial(self._lane_done_callback, chat_id))
         return len(lanes)
+
+    def _lane_done_callback(self, chat_id: int, _task: asyncio.Task[None]) -> None:
+        self._lane_done(chat_id)
 
     def _lane_done(self, chat_id: int) -> None:
         self._lanes.pop(chat_id, None)

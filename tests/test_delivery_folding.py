@@ -8,7 +8,14 @@ from tickets.messages import Button, OutgoingMessage
 from ui.texts import fold_card_numbers
 
 GROUP = -100
-LIMITS = {"limit": 20, "window": 63.0, "pace": 4.0}
+
+
+def allow(sent: list[float], now: float) -> int:
+    return allowance(sent, now, limit=20, window=63.0, pace=4.0)
+
+
+def until(sent: list[float], now: float, need: int) -> float:
+    return seconds_until(sent, now, need, limit=20, window=63.0, pace=4.0)
 
 
 def card(row_id: int, number: str, *, priority: int = 0, carded: bool = False) -> PendingSend:
@@ -31,18 +38,18 @@ def rating(row_id: int) -> PendingSend:
 
 
 def test_a_quiet_group_may_send_a_few_at_once_and_then_one_per_pace() -> None:
-    assert allowance([], 1000.0, **LIMITS) == 5  # 5 now + 15 paced ones fill a window
+    assert allow([], 1000.0) == 5  # 5 now + 15 paced ones fill a window
     burst = [1000.0] * 5
-    assert allowance(burst, 1000.0, **LIMITS) == 0
-    assert allowance(burst, 1004.0, **LIMITS) == 1
-    assert 2.5 <= seconds_until(burst, 1000.0, 1, **LIMITS) <= 4.1
+    assert allow(burst, 1000.0) == 0
+    assert allow(burst, 1004.0) == 1
+    assert 2.5 <= until(burst, 1000.0, 1) <= 4.1
 
 
 def test_the_allowance_comes_from_the_real_window() -> None:
     full = [1000.0 + i for i in range(20)]
-    assert allowance(full, 1030.0, **LIMITS) == 0
-    assert seconds_until(full, 1030.0, 1, **LIMITS) > 30  # waits for the window to move
-    assert allowance(full, 1100.0, **LIMITS) == 5  # all aged out: quiet again
+    assert allow(full, 1030.0) == 0
+    assert until(full, 1030.0, 1) > 30  # waits for the window to move
+    assert allow(full, 1100.0) == 5  # all aged out: quiet again
 
 
 def test_no_pressure_sends_one_card_per_ticket() -> None:

@@ -63,7 +63,7 @@ def cards_by_report(server: LocalBotApi, db: Path) -> dict[tuple[int, int], int]
     for request in server.sent(method="sendMessage"):
         text = request.params.get("text") or ""
         if text.startswith("📋 工单 #"):
-            reply_to = (int(request.chat_id), request.params["reply_parameters"]["message_id"])
+            reply_to = (int(str(request.chat_id)), request.params["reply_parameters"]["message_id"])
             counts[reply_to] = counts.get(reply_to, 0) + 1
         for number in fold_card_numbers(text):
             if number in numbers:
@@ -77,7 +77,7 @@ def repeated_messages(server: LocalBotApi) -> int:
     for request in server.sent(method="sendMessage"):
         text = request.params.get("text") or ""
         if text.startswith("📋 工单 #") or fold_card_numbers(text):
-            key = (int(request.chat_id), text)
+            key = (int(str(request.chat_id)), text)
             seen[key] = seen.get(key, 0) + 1
     return sum(n - 1 for n in seen.values())
 
@@ -186,8 +186,9 @@ async def test_sigkill_during_a_combined_send_repeats_only_what_was_on_the_wire(
             exit_code = await asyncio.wait_for(bot.wait(), timeout=30)
         assert exit_code == 0, log.read_text(errors="replace")[-3000:]
 
-    acks = [r for r in server.sent(chat_id=group, method="sendMessage")
-            if (r.params.get("text") or "").startswith("📋 工单 #") or fold_card_numbers(r.params.get("text") or "")]
+    sent = [(r, r.params.get("text") or "")
+            for r in server.sent(chat_id=group, method="sendMessage")]
+    acks = [r for r, text in sent if text.startswith("📋 工单 #") or fold_card_numbers(text)]
     texts_sent = [r.params.get("text") for r in acks]
     repeated = {t for t in texts_sent if texts_sent.count(t) > 1}
     assert repeated == {first_copy[0].params['text']}  # the message on the wire, and only it
@@ -203,5 +204,6 @@ async def test_sigkill_during_a_combined_send_repeats_only_what_was_on_the_wire(
             by_report.setdefault(key, set()).add(request.params.get("text"))
     assert set(by_report) == report_ids
     assert all(len(texts) == 1 for texts in by_report.values())
+    assert first_copy[0].message is not None
     stale = server.message(group, first_copy[0].message.message_id)
     assert stale is None or stale.deleted
