@@ -284,6 +284,7 @@ class OutboxDispatcher:
                     dedupe_key=f"fallback:{row.row_id}",
                     kind="fallback",
                     priority=message.priority,
+                    fold_line=message.fallback_text,  # may share a combined message
                 )
             log.info("chat %s refused a message (%s); fallback=%s", message.chat_id, error,
                      fallback is not None)
