@@ -17,6 +17,12 @@ lanes run side by side, so a group held back by Telegram's 20-per-minute limit n
 delays the other groups or a worker's private alert. At most ``max_parallel_sends``
 requests are on the wire at once; the bot's rate limiter (``delivery.rate_limit``) keeps
 the overall and per-group rates within Telegram's limits.
+
+With the limiter at hand, a group's lane chooses each send from everything waiting for
+the group and the group's allowance (``delivery.folding``): one card per ticket while
+the allowance lasts, one combined message of what waits when it does not. A row whose
+earlier attempt may have arrived unseen (on the wire at a crash, timed out) is followed
+by a sweep that voids and deletes that stale copy (``_sweep_stale``).
 """
 
 from __future__ import annotations
