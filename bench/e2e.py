@@ -52,10 +52,13 @@ if str(ROOT) not in sys.path:
 from localapi import LocalBotApi  # noqa: E402
 from localapi.faults import SEND_METHODS  # noqa: E402
 from localapi.state import Request, User  # noqa: E402
+from ui.texts import fold_card_numbers  # noqa: E402
 
 GROUP_LIMIT_PER_MINUTE = 20  # Telegram: messages per minute into one group
 GLOBAL_LIMIT_PER_SECOND = 30  # Telegram: messages per second overall
 LIMITER_LOG = "AIORateLimiter: Rate limit hit"
+ACK_P50_GOAL, ACK_P99_GOAL = 3.0, 10.0  # seconds, report → first acknowledgement
+BRIEF_P99_GOAL = 5.0  # seconds a worker's private brief waits, at up to 50 msg/s
 
 # --------------------------------------------------------------------------- community
 
@@ -425,6 +428,16 @@ def staff_brief_delays(db: Path) -> list[float]:
     return []
 
 
+def ticket_sources(db: Path) -> dict[str, tuple[int, int]]:
+    """Ticket number → (chat, message) of its report (combined messages name tickets by
+    number, not by replying to the report)."""
+    sql = "SELECT number, source_chat_id, source_message_id FROM tickets"
+    with contextlib.suppress(sqlite3.Error), contextlib.closing(
+            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
+        return {str(n): (int(a), int(b)) for n, a, b in c.execute(sql)}
+    return {}
+
+
 def pending_card_sources(db: Path) -> set[tuple[int, int]]:
     """(chat, message) of reports whose ticket card is still waiting in the outbox."""
     sql = ("SELECT t.source_chat_id, t.source_message_id FROM outbox o "
@@ -476,6 +489,38 @@ class RunResult:
     log_errors: list[str] = field(default_factory=list)
     limiter_log_lines: int = 0
     outbox_failed: int = 0
+    folded_messages: int = 0
+
+    @property
+    def cpu_ms_per_message(self) -> float:
+        """The bot's CPU time during load + drain per message posted."""
+        return 1000 * self.cpu_run / max(self.posted, 1)
+
+    def goals_missed(self) -> list[str]:
+        """Issue 15's goals: acknowledgement p50 ≤ 3 s and p99 ≤ 10 s, briefs p99 ≤ 5 s at
+        up to 50 msg/s, every report acknowledged once, 0 × 429, nothing lost or doubled."""
+        tag = f"{self.rate:g}/s"
+        missed = []
+        if not self.healthy:
+            missed.append(f"{tag} unhealthy")
+        if self.latencies:
+            p50, p99 = statistics.median(self.latencies), percentile(self.latencies, 99)
+            if p50 > ACK_P50_GOAL:
+                missed.append(f"{tag} ack p50 {p50:.1f} s > {ACK_P50_GOAL:g} s")
+            if p99 > ACK_P99_GOAL:
+                missed.append(f"{tag} ack p99 {p99:.1f} s > {ACK_P99_GOAL:g} s")
+        missing = self.acks_missing_queued + self.acks_missing_lost
+        if missing:
+            missed.append(f"{tag} {missing} report(s) unacknowledged")
+        if self.duplicate_acks:
+            missed.append(f"{tag} {self.duplicate_acks} acknowledged twice")
+        if self.served_429:
+            missed.append(f"{tag} {self.served_429} × 429")
+        if self.rate <= 50 and self.brief_delays:
+            b99 = percentile(self.brief_delays, 99)
+            if b99 > BRIEF_P99_GOAL:
+                missed.append(f"{tag} briefs p99 {b99:.1f} s > {BRIEF_P99_GOAL:g} s")
+        return missed
 
     @property
     def healthy(self) -> bool:
@@ -519,7 +564,8 @@ async def stop_bot(proc: asyncio.subprocess.Process, within: float = 20.0) -> in
 
 
 async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], workdir: Path,
-                   *, seed: int, drain_timeout: float, quiet: bool) -> RunResult:
+                   *, seed: int, drain_timeout: float, quiet: bool,
+                   profiled: bool = False) -> RunResult:
     """One rate: fresh server, database and bot process; load; drain; measure."""
     result = RunResult(rate=rate, seconds=seconds)
     rng = random.Random(f"{seed}:{rate}")
@@ -531,13 +577,16 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
     run_dir.mkdir(parents=True, exist_ok=True)
     db, config, log_path = run_dir / "bench.db", run_dir / "bench.toml", run_dir / "bot.log"
     config.write_text(config_text(groups), encoding="utf-8")
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)  # a kept directory from an earlier run
 
     def say(text: str) -> None:
         if not quiet:
             print(f"  [{rate:g}/s] {text}", flush=True)
 
     async with LocalBotApi(enforce_limits=True) as server:
-        staff = [server.user(uid, name, username) for uid, name, username in STAFF]
+        staff: list[User | int] = [server.user(uid, name, username)
+                                   for uid, name, username in STAFF]
         for spec in groups:
             server.group(spec.chat_id, spec.title, admins=[staff[2]], members=staff[:2])
         residents: dict[int, User] = {}
@@ -551,8 +600,9 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "PYTHONUNBUFFERED": "1"}
         env.pop("TELEGRAM_API_URL", None)
         with log_path.open("wb") as log:
+            profile = ("-m", "cProfile", "-o", str(run_dir / "bot.prof")) if profiled else ()
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config),
+                sys.executable, *profile, str(ROOT / "bot.py"), "run", "--config", str(config),
                 "--db", str(db), "--api-url", server.base_url,
                 cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
         watch = ProcessWatch(proc.pid)
@@ -606,7 +656,8 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
                     break
                 if loop.time() - last_note > 30:
                     last_note = loop.time()
-                    acked = len(_acks(server, originals))
+                    numbers = await asyncio.to_thread(ticket_sources, db)
+                    acked = len(_acks(server, originals, numbers))
                     say(f"draining: {loop.time() - drain_start:.0f} s, acks {acked}/"
                         f"{len(originals)}, outbox pending {counts['outbox_pending']}, "
                         f"429s {len(server.faults.served_429)}")
@@ -623,7 +674,8 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
         result.tickets, result.supporters = counts["tickets"], counts["supporters"]
         result.outbox_failed = max(0, counts["outbox_failed"])
         result.brief_delays = staff_brief_delays(db)
-        _measure(result, server, originals, load_start_wall, pending_card_sources(db))
+        _measure(result, server, originals, load_start_wall, pending_card_sources(db),
+                 ticket_sources(db))
 
     text = log_path.read_text("utf-8", errors="replace")
     errors = [line for line in text.splitlines() if " ERROR " in line or " CRITICAL " in line]
@@ -635,20 +687,32 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
     return result
 
 
-def _acks(server: LocalBotApi, originals: dict[tuple[int, int], float]
-          ) -> dict[tuple[int, int], list[float]]:
-    """Successful group replies to each original report: (chat, message id) → times."""
+def _acks(server: LocalBotApi, originals: dict[tuple[int, int], float],
+          numbers: dict[str, tuple[int, int]]) -> dict[tuple[int, int], list[float]]:
+    """Acknowledgements of each original report, (chat, message id) → times: a card
+    replying to it, or its ticket's line in a combined message (``numbers`` maps ticket
+    numbers to reports)."""
     acks: dict[tuple[int, int], list[float]] = defaultdict(list)
     for request in server.sent(method="sendMessage"):
         chat, target = chat_of(request), reply_target(request)
-        if chat is not None and chat < 0 and target is not None and (chat, target) in originals:
+        if chat is None or chat >= 0:
+            continue
+        if target is not None and (chat, target) in originals:
             acks[(chat, target)].append(request.time)
+        for number in fold_card_numbers(request.text or ""):
+            source = numbers.get(number)
+            if source is not None and source[0] == chat and source in originals:
+                acks[source].append(request.time)
     return acks
 
 
 def _measure(result: RunResult, server: LocalBotApi, originals: dict[tuple[int, int], float],
-             origin: float, queued_cards: set[tuple[int, int]]) -> None:
-    acks = _acks(server, originals)
+             origin: float, queued_cards: set[tuple[int, int]],
+             numbers: dict[str, tuple[int, int]]) -> None:
+    acks = _acks(server, originals, numbers)
+    result.folded_messages = sum(
+        1 for r in server.sent(method="sendMessage")
+        if r.time >= origin and fold_card_numbers(r.text or ""))
     for key, posted_at in originals.items():
         times = acks.get(key)
         if times:
@@ -708,9 +772,10 @@ def print_result(r: RunResult) -> None:
     print(f"report → card latency (s), {len(r.latencies)} acked: median {p50}, p95 {p95}, "
           f"p99 {p99}, max {worst}")
     if r.brief_delays:
-        b50, b95, _, bmax = latency_cells(r.brief_delays)
+        b50, b95, b99, bmax = latency_cells(r.brief_delays)
         print(f"worker briefs (private, {len(r.brief_delays)}): outbox wait median {b50} s, "
-              f"p95 {b95} s, max {bmax} s")
+              f"p95 {b95} s, p99 {b99} s, max {bmax} s")
+    print(f"combined acknowledgements: {r.folded_messages} message(s)")
     print(f"acks missing: {r.acks_missing_queued + r.acks_missing_lost} "
           f"({r.acks_missing_queued} still queued in the outbox, {r.acks_missing_lost} lost); "
           f"duplicate acks: {r.duplicate_acks}")
@@ -728,7 +793,8 @@ def print_result(r: RunResult) -> None:
     drain = "drained" if r.drained else "NOT drained"
     print(f"{drain} {r.drain_seconds:.1f} s after the load; bot peak RSS "
           f"{r.peak_rss / 2**20:.0f} MiB, CPU {r.cpu_run:.1f} s during load+drain "
-          f"(+{r.cpu_startup:.1f} s start-up); exit code {r.exit_code}")
+          f"(+{r.cpu_startup:.1f} s start-up), {r.cpu_ms_per_message:.2f} ms per message; "
+          f"exit code {r.exit_code}")
     print(f"bot log: {len(r.log_errors)} error line(s) besides {r.limiter_log_lines} "
           f"'{LIMITER_LOG}' lines (one per 429)")
     for line in r.log_errors[:3]:
@@ -737,15 +803,17 @@ def print_result(r: RunResult) -> None:
 
 def print_table(results: Sequence[RunResult]) -> None:
     head = ("rate/s", "achieved", "tickets", "supp.", "missing", "p50 s", "p95 s", "p99 s",
-            "max s", "grp/min", "sends/s", "429s", "drain s", "RSS MiB", "CPU s", "ok")
+            "max s", "brief p99", "grp/min", "sends/s", "429s", "drain s", "RSS MiB", "CPU s",
+            "CPU ms/msg", "ok")
     rows = []
     for r in results:
         rows.append((
             f"{r.rate:g}", f"{r.achieved:.1f}", f"{r.tickets}/{r.problems}",
             f"{r.supporters}/{r.supports}", str(r.acks_missing_queued + r.acks_missing_lost),
-            *latency_cells(r.latencies), str(r.group_minute_max), str(r.sends_second_max),
+            *latency_cells(r.latencies), latency_cells(r.brief_delays)[2],
+            str(r.group_minute_max), str(r.sends_second_max),
             str(r.served_429), f"{r.drain_seconds:.0f}", f"{r.peak_rss / 2**20:.0f}",
-            f"{r.cpu_run:.1f}", "yes" if r.healthy else "NO",
+            f"{r.cpu_run:.1f}", f"{r.cpu_ms_per_message:.2f}", "yes" if r.healthy else "NO",
         ))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     print("\n| " + " | ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)) + " |")
@@ -771,7 +839,8 @@ async def main_async(args: argparse.Namespace) -> int:
         results = []
         for rate in args.rates:
             result = await run_rate(rate, args.seconds, groups, workdir, seed=args.seed,
-                                    drain_timeout=args.drain_timeout, quiet=args.quiet)
+                                    drain_timeout=args.drain_timeout, quiet=args.quiet,
+                                    profiled=args.profile)
             print_result(result)
             results.append(result)
         print_table(results)
@@ -779,8 +848,9 @@ async def main_async(args: argparse.Namespace) -> int:
         if bad:
             print(f"\nunhealthy runs: {', '.join(f'{r.rate:g}/s' for r in bad)}"
                   + ("" if args.keep else " (rerun with --keep DIR for the bot logs)"))
-            return 1
-        return 0
+        missed = [reason for r in results for reason in r.goals_missed()]
+        print("overall: ok" if not missed else f"overall: FAILED ({'; '.join(missed)})")
+        return 1 if bad else 0
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -801,6 +871,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="smoke run: 3 s at 10 and 50 msg/s, drain bounded to 60 s")
     parser.add_argument("--keep", metavar="DIR", help="keep configs, databases and bot logs")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the bot under cProfile (bot.prof next to its log; use "
+                             "with --keep); slows it down, so figures are not comparable")
     args = parser.parse_args(argv)
     if args.quick:
         args.rates, args.seconds = "10,50", 3.0

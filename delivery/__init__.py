@@ -1,6 +1,7 @@
 """Delivery of the durable outbox to Telegram (rate limits, retries, 403 fallback)."""
 
-from delivery.dispatcher import DeliveryStore, OutboxDispatcher, PendingSend, backoff, keyboard
+from delivery.dispatcher import DeliveryStore, OutboxDispatcher, backoff, keyboard
+from delivery.pending import PendingSend
 from delivery.rate_limit import SlidingWindowRateLimiter
 
 __all__ = [

@@ -17,6 +17,12 @@ lanes run side by side, so a group held back by Telegram's 20-per-minute limit n
 delays the other groups or a worker's private alert. At most ``max_parallel_sends``
 requests are on the wire at once; the bot's rate limiter (``delivery.rate_limit``) keeps
 the overall and per-group rates within Telegram's limits.
+
+With the limiter at hand, a group's lane chooses each send from everything waiting for
+the group and the group's allowance (``delivery.folding``): one card per ticket while
+the allowance lasts, one combined message of what waits when it does not. A row whose
+earlier attempt may have arrived unseen (on the wire at a crash, timed out) is followed
+by a sweep that voids and deletes that stale copy (``_sweep_stale``).
 """
 
 from __future__ import annotations
@@ -28,30 +34,23 @@ import logging
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from delivery import folding
+from delivery.pending import PendingSend
+from delivery.rate_limit import SlidingWindowRateLimiter
 from tickets.clock import Clock
 from tickets.outgoing import OutgoingMessage
+from ui import texts
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class PendingSend:
-    """A due outbox row. ``card_message_id`` is set when the row edits an existing card."""
-
-    row_id: int
-    message: OutgoingMessage
-    attempts: int
-    card_chat_id: int | None = None
-    card_message_id: int | None = None
+STALE_PROBES = 5  # unknown message ids tried when looking for a copy sent twice
 
 
 class DeliveryStore(Protocol):
@@ -71,6 +70,14 @@ class DeliveryStore(Protocol):
     async def forbidden(self, row_id: int, fallback: OutgoingMessage | None) -> None: ...
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
     async def next_due_at(self) -> datetime | None: ...
+    async def waiting(self, chat_id: int, now: datetime, limit: int) -> Sequence[PendingSend]:
+        """One chat's due rows in sending order (for the folding decision)."""
+    async def stale_candidates(self, chat_id: int, below: int, since: datetime,
+                               limit: int) -> list[int]:
+        """Message ids below ``below`` the bot knows nothing of (see ``_sweep_stale``)."""
+    async def create_fold(self, chat_id: int, composed: folding.Composed, priority: int,
+                          thread_id: int | None) -> PendingSend | None:
+        """Queue a combined message in place of its rows (None: they are gone meanwhile)."""
 
 
 def _unreachable_private(error: BadRequest, message: OutgoingMessage) -> bool:
@@ -109,6 +116,8 @@ class OutboxDispatcher:
         # above the number of groups that can be throttled at once.
         max_parallel_sends: int = 64,
         idle_poll: float = 1.0,
+        limiter: SlidingWindowRateLimiter | None = None,
+        pace: float = folding.DEFAULT_PACE,
     ) -> None:
         self._bot = bot
         self._store = store
@@ -120,7 +129,10 @@ class OutboxDispatcher:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._limiter = limiter  # with it, groups short of allowance get combined messages
+        self._pace = pace
         self.sent_count = 0
+        self.folded_count = 0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -174,7 +186,11 @@ class OutboxDispatcher:
             next_due = None
         if next_due is not None:
             wait = (next_due - self._clock.now()).total_seconds()
-            timeout = max(0.01, min(timeout, wait))
+            # Rows already due that the last pass left are those of chats whose lane is
+            # busy (a send, a wait for the allowance): the lane's end wakes this loop, so
+            # do not spin on them (a pass is a write transaction).
+            if wait > 0 or not self._lanes:
+                timeout = max(0.01, min(timeout, wait))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=timeout)
 
@@ -189,23 +205,62 @@ class OutboxDispatcher:
         for chat_id, lane in lanes.items():
             task = asyncio.create_task(self._drain_lane(lane), name=f"outbox-lane-{chat_id}")
             self._lanes[chat_id] = task
-            task.add_done_callback(functools.partial(self._lane_done, chat_id))
+            task.add_done_callback(functools.partial(self._lane_done_callback, chat_id))
         return len(lanes)
 
-    def _lane_done(self, chat_id: int, _task: asyncio.Task[None]) -> None:
+    def _lane_done_callback(self, chat_id: int, _task: asyncio.Task[None]) -> None:
+        self._lane_done(chat_id)
+
+    def _lane_done(self, chat_id: int) -> None:
         self._lanes.pop(chat_id, None)
         self._wakeup.set()  # the chat may have more rows, and stop() may be waiting
 
     async def _drain_lane(self, rows: list[PendingSend]) -> None:
         for row in rows:
             try:
-                async with self._parallel:
-                    delivered = await self._deliver(row)
+                if self._limiter is not None and row.message.chat_id < 0:
+                    delivered = await self._group_turn(row.message.chat_id, self._limiter)
+                else:
+                    async with self._parallel:
+                        delivered = await self._deliver(row)
             except Exception:  # storage trouble: the row stays pending for the next pass
                 log.exception("outbox row %d could not be handled", row.row_id)
                 return
             if not delivered:
                 return  # keep the chat's order: the rest waits for this row's retry
+
+    async def _group_turn(self, chat_id: int, limiter: SlidingWindowRateLimiter) -> bool:
+        """One send into a group, chosen from everything waiting for it and the group's
+        allowance (``delivery.folding``): a card of its own while the allowance lasts, a
+        combined message of what waits when it does not. Waits (outside the send slots)
+        until the allowance permits a send."""
+        while True:
+            waiting = await self._store.waiting(chat_id, self._clock.now(), self._batch_size)
+            if not waiting:
+                return True
+            sent = limiter.group_sends(chat_id)
+            now = limiter.now()
+            limit, window = limiter.group_limit, limiter.group_window
+            plan = folding.choose(waiting, folding.allowance(
+                sent, now, limit=limit, window=window, pace=self._pace))
+            if isinstance(plan, folding.Wait):
+                delay = folding.seconds_until(sent, now, plan.need, limit=limit, window=window,
+                                              pace=self._pace)
+                await asyncio.sleep(min(max(delay, 0.05), self._pace))
+                continue
+            if isinstance(plan, folding.SendOne):
+                row: PendingSend | None = plan.row
+            else:
+                composed = folding.compose(plan.rows)
+                priority = max(r.message.priority for r in plan.rows)
+                row = await self._store.create_fold(chat_id, composed, priority,
+                                                    plan.rows[0].message.thread_id)
+                if row is None:
+                    continue
+                self.folded_count += len(composed.lines)
+            assert row is not None
+            async with self._parallel:
+                return await self._deliver(row)
 
     # -- one row --------------------------------------------------------------------------
 
@@ -235,6 +290,7 @@ class OutboxDispatcher:
                     dedupe_key=f"fallback:{row.row_id}",
                     kind="fallback",
                     priority=message.priority,
+                    fold_line=message.fallback_text,  # may share a combined message
                 )
             log.info("chat %s refused a message (%s); fallback=%s", message.chat_id, error,
                      fallback is not None)
@@ -245,12 +301,41 @@ class OutboxDispatcher:
             await self._store.mark_retry(row.row_id, f"network: {error}", retry_at)
             return False
         self.sent_count += 1
+        if row.suspect_since and not row.card_message_id and message.chat_id < 0:
+            await self._sweep_stale(message.chat_id, sent.message_id, row.suspect_since)
         if message.card_ticket_id is not None and not row.card_message_id:
             await self._store.set_card(row.row_id, message.card_ticket_id, sent.chat_id,
                                        sent.message_id)
         else:
             await self._store.mark_sent(row.row_id, sent.message_id)
         return True
+
+    async def _sweep_stale(self, chat_id: int, message_id: int, since: datetime) -> None:
+        """A message whose earlier attempt may have arrived unseen went out again as
+        ``message_id``. The earlier copy, if any, sits just before it among ids the bot
+        knows nothing of. Only the bot's own messages can be edited, so an edit that
+        succeeds has found it: it is marked void and deleted, so it cannot mislead
+        (its status would never be updated). A failed edit touched nothing."""
+        try:
+            candidates = await self._store.stale_candidates(chat_id, message_id, since,
+                                                            STALE_PROBES)
+        except Exception:
+            log.exception("cannot look for a stale copy in chat %s", chat_id)
+            return
+        for candidate in candidates:
+            try:
+                await self._bot.edit_message_text(chat_id=chat_id, message_id=candidate,
+                                                  text=texts.STALE_COPY)
+            except BadRequest:
+                continue  # not ours (a resident's message), or gone
+            except Exception as error:  # rate limit, network: leave it
+                log.info("stale copy probe in chat %s stopped: %s", chat_id, error)
+                return
+            with contextlib.suppress(Exception):
+                await self._bot.delete_message(chat_id=chat_id, message_id=candidate)
+            log.warning("chat %s: message %s was a copy sent twice; voided and deleted",
+                        chat_id, candidate)
+            return
 
     async def _bad_request(self, row: PendingSend, error: BadRequest) -> bool:
         text = str(error).lower()

@@ -19,6 +19,7 @@ import logging
 import signal
 import sqlite3
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -66,6 +67,9 @@ class BotOptions:
     # connect_retry_first seconds, doubling up to connect_retry_max, until it answers.
     connect_retry_first: float = 1.0
     connect_retry_max: float = 60.0
+    # Pause between getUpdates calls: under load each call then fetches a batch instead of
+    # one or two updates (fewer requests and inbox commits), at ≤ this much latency.
+    poll_interval: float = 0.05
 
 
 class GridBot:
@@ -91,6 +95,7 @@ class GridBot:
     def _build_application(self, token: str) -> GridApplication:
         base_url, base_file_url = bot_api_urls(self.options.api_url)
         timeout = self.options.request_timeout
+        self.limiter = SlidingWindowRateLimiter() if self.options.rate_limit else None
         bot = DurableBot(
             token=token,
             base_url=base_url,
@@ -104,7 +109,7 @@ class GridBot:
             ),
             # Retries are the outbox's job (it knows what is durable); the limiter only
             # paces requests: 30/s overall, 20/min per group, as sliding windows.
-            rate_limiter=SlidingWindowRateLimiter() if self.options.rate_limit else None,
+            rate_limiter=self.limiter,
         )
         application = (
             ApplicationBuilder()
@@ -145,6 +150,13 @@ class GridBot:
         except (storage.StorageError, OSError, sqlite3.Error) as error:
             raise StartupError(f"无法打开数据库 {self.db_path}: {error}") from error
         async with db.transaction() as uow:
+            if self.limiter is not None:  # the limits hold across restarts
+                now = self.clock.now()
+                recent = await uow.outbox.recent_sends(now - timedelta(minutes=2))
+                seeded = self.limiter.seed(
+                    (chat, (now - at).total_seconds()) for chat, at in recent)
+                if seeded:
+                    log.info("rate limiter: %d send(s) of the last minute taken over", seeded)
             resent = await uow.outbox.recover_in_flight()
         if resent:
             log.warning("%d message(s) were being sent when the bot stopped; sending again",
@@ -157,7 +169,7 @@ class GridBot:
         self.application.inbox = inbox
         dispatcher = OutboxDispatcher(
             self.bot, StorageDeliveryStore(db, self.clock), self.clock,
-            idle_poll=self.options.outbox_idle_poll,
+            idle_poll=self.options.outbox_idle_poll, limiter=self.limiter,
         )
         services = Services(
             config=self.config,
@@ -188,6 +200,7 @@ class GridBot:
         assert self.application.updater is not None
         await self.application.updater.start_polling(
             timeout=self.options.poll_timeout,
+            poll_interval=self.options.poll_interval,
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
             error_callback=_polling_error,

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 class InboxStore(Protocol):
     """What the inbox needs from storage."""
 
-    async def save_updates(self, updates: Sequence[tuple[int, str]]) -> None: ...
+    async def save_updates(self, updates: Sequence[tuple[int, str]]) -> int | None:
+        """Store a batch; returns how many of them were new (None: unknown)."""
     async def is_processed(self, update_id: int) -> bool: ...
     async def mark_processed(self, update_id: int) -> None: ...
     async def mark_failed(self, update_id: int, error: str) -> None: ...
@@ -47,9 +48,20 @@ class DurableBot(ExtBot[Any]):
     """An ExtBot whose ``get_updates`` persists each batch before returning it."""
 
     _inbox: InboxStore | None = None
+    #: Ids of updates first stored by this process and not yet handled: they cannot have
+    #: been handled before, so handling them needs no look-up in the inbox.
+    _fresh: set[int] | None = None
 
     def attach_inbox(self, inbox: InboxStore) -> None:
         self._inbox = inbox
+        self._fresh = set()
+
+    def take_fresh(self, update_id: int) -> bool:
+        """True (once) if this process stored the update and has not handled it yet."""
+        if self._fresh is None or update_id not in self._fresh:
+            return False
+        self._fresh.discard(update_id)
+        return True
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         updates = await super().get_updates(*args, **kwargs)
@@ -58,7 +70,9 @@ class DurableBot(ExtBot[Any]):
         if self._inbox is None:
             raise InboxUnavailable("收件箱尚未就绪,稍后重试")
         try:
-            await self._inbox.save_updates([(u.update_id, u.to_json()) for u in updates])
+            new = await self._inbox.save_updates([(u.update_id, u.to_json()) for u in updates])
+            if new == len(updates) and self._fresh is not None:  # none was stored before
+                self._fresh.update(u.update_id for u in updates)
         except Exception as error:  # sqlite3.OperationalError (disk full, read-only, locked)
             log.error("cannot store %d update(s); left unconfirmed: %s", len(updates), error)
             raise InboxUnavailable(f"无法保存收到的消息: {error}") from error
@@ -88,9 +102,12 @@ class GridApplication(Application):
             await super().process_update(update)
             return
         update_id = update.update_id
+        bot = self.bot
         # Nothing may escape from here: PTB's update fetcher would end for good.
         try:
-            if await self.inbox.is_processed(update_id):
+            if isinstance(bot, DurableBot) and bot.take_fresh(update_id):
+                pass  # stored by this process just now: it cannot have been handled
+            elif await self.inbox.is_processed(update_id):
                 log.info("update %d was already handled; skipped", update_id)
                 return
         except Exception as error:  # the database is unavailable right now

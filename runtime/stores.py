@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from delivery import PendingSend
-from storage import Database
+from delivery.folding import Composed, join_fold
+from storage import Database, UnitOfWork
+from storage.outbox import OutboxRow
 from tickets.clock import Clock
 from tickets.outgoing import OutgoingMessage
 
@@ -18,9 +21,9 @@ class StorageInboxStore:
         self.db = db
         self.clock = clock
 
-    async def save_updates(self, updates: Sequence[tuple[int, str]]) -> None:
+    async def save_updates(self, updates: Sequence[tuple[int, str]]) -> int | None:
         async with self.db.transaction() as uow:
-            await uow.inbox.add_batch(list(updates))
+            return await uow.inbox.add_batch(list(updates))
 
     async def is_processed(self, update_id: int) -> bool:
         async with self.db.read() as uow:
@@ -52,21 +55,26 @@ class StorageDeliveryStore:
             # One row per chat: after each send the chat's best row is chosen again, so an
             # emergency card queued behind a backlog goes next.
             rows = await uow.outbox.due(limit, now, exclude_chats=exclude_chats, per_chat=1)
-            result = []
-            cards: dict[int, tuple[int | None, int | None]] = {}
-            for row in rows:
-                ticket_id = row.message.card_ticket_id
-                card_chat = card_message = None
-                if ticket_id is not None:
-                    if ticket_id not in cards:
-                        ticket = await uow.tickets.get(ticket_id)
-                        cards[ticket_id] = (
-                            (ticket.card_chat_id, ticket.card_message_id) if ticket else (None, None)
-                        )
-                    card_chat, card_message = cards[ticket_id]
-                result.append(PendingSend(row.id, row.message, row.attempts, card_chat,
-                                          card_message))
-            return result
+            return await _pending_sends(uow, rows)
+
+    async def waiting(self, chat_id: int, now: datetime, limit: int) -> Sequence[PendingSend]:
+        async with self.db.transaction() as uow:  # edits of combined messages merge rows
+            return await _pending_sends(uow, await uow.outbox.due_in_chat(chat_id, limit, now))
+
+    async def create_fold(self, chat_id: int, composed: Composed, priority: int,
+                          thread_id: int | None) -> PendingSend | None:
+        async with self.db.transaction() as uow:
+            ids = [line.row_id for line in composed.lines]
+            still = {row.id for row in await uow.outbox.pending_by_ids(ids)}
+            lines = [(line.row_id, line.ticket_id, line.line) for line in composed.lines
+                     if line.row_id in still]
+            if not lines:
+                return None
+            message = OutgoingMessage(
+                chat_id=chat_id, text=composed.text, thread_id=thread_id, parse_mode="HTML",
+                kind="fold", priority=priority)
+            fold_id = await uow.outbox.add_fold(message, lines, composed.header)
+            return PendingSend(fold_id, message, 0)
 
     async def mark_in_flight(self, row_id: int) -> None:
         async with self.db.transaction() as uow:
@@ -75,6 +83,9 @@ class StorageDeliveryStore:
     async def mark_sent(self, row_id: int, telegram_message_id: int | None) -> None:
         async with self.db.transaction() as uow:
             await uow.outbox.mark_sent(row_id, telegram_message_id)
+            row = await uow.outbox.get(row_id)
+            if row is not None:  # rows that went out inside this one
+                await uow.outbox.fold_delivered(row_id, telegram_message_id, row.message.chat_id)
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
         async with self.db.transaction() as uow:
@@ -86,6 +97,7 @@ class StorageDeliveryStore:
     async def mark_failed(self, row_id: int, error: str) -> None:
         async with self.db.transaction() as uow:
             await uow.outbox.mark_failed(row_id, error)
+            await uow.outbox.unfold(row_id)  # a refused combined message: one by one then
 
     async def set_card(self, row_id: int, ticket_id: int, chat_id: int, message_id: int) -> None:
         async with self.db.transaction() as uow:
@@ -112,3 +124,58 @@ class StorageDeliveryStore:
     async def next_due_at(self) -> datetime | None:
         async with self.db.read() as uow:
             return await uow.outbox.next_due_at()
+
+    async def stale_candidates(self, chat_id: int, below: int, since: datetime,
+                               limit: int) -> list[int]:
+        async with self.db.read() as uow:
+            return await uow.outbox.unknown_message_ids(chat_id, below, since, limit)
+
+
+async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[PendingSend]:
+    """Due rows with what the dispatcher needs to know about their ticket's card."""
+    result = []
+    cards: dict[int, tuple[int | None, int | None]] = {}
+    for row in rows:
+        ticket_id = row.message.card_ticket_id
+        suspect = row.suspect_since
+        if ticket_id is None:
+            result.append(PendingSend(row.id, row.message, row.attempts, suspect_since=suspect))
+            continue
+        if ticket_id not in cards:
+            ticket = await uow.tickets.get(ticket_id)
+            cards[ticket_id] = (
+                (ticket.card_chat_id, ticket.card_message_id) if ticket else (None, None))
+        card_chat, card_message = cards[ticket_id]
+        if card_message is None:
+            if await uow.outbox.unsent_fold_holding(ticket_id) is not None:
+                continue  # acknowledged in a combined message not yet delivered: wait for it
+            result.append(PendingSend(row.id, row.message, row.attempts, suspect_since=suspect))
+            continue
+        message = row.message
+        if card_chat is not None and message.fold_line:
+            fold_id = await uow.outbox.fold_holding(ticket_id, card_chat, card_message)
+            if fold_id is not None:
+                message = await _fold_edit(uow, fold_id, row)
+        result.append(PendingSend(row.id, message, row.attempts, card_chat, card_message))
+    return result
+
+
+async def _fold_edit(uow: UnitOfWork, fold_id: int, row: OutboxRow) -> OutgoingMessage:
+    """The ticket's card is a line of a combined message: the edit rewrites that message
+    with the ticket's new line, and with the new lines of its other tickets in passing."""
+    ticket_id = row.message.card_ticket_id
+    assert ticket_id is not None and row.message.fold_line is not None
+    latest = {ticket_id: row.message.fold_line}
+    covered = []
+    for other_id, other_ticket, line in await uow.outbox.fold_pending_cards(fold_id):
+        if other_ticket != ticket_id:
+            covered.append(other_id)
+            latest[other_ticket] = line  # rows come oldest first: the newest line wins
+        elif other_id > row.id:
+            latest[ticket_id] = line  # a newer row of this ticket follows (as "not modified")
+    for ticket, line in latest.items():
+        await uow.outbox.set_fold_line(fold_id, ticket, line)
+    await uow.outbox.cover(covered, row.id)
+    lines = await uow.outbox.fold_lines(fold_id)
+    return replace(row.message, text=join_fold(lines[0], lines[1:]), buttons=(),
+                   parse_mode="HTML")

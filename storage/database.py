@@ -12,6 +12,7 @@ transaction (``uow.queries`` is available there too).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -85,7 +86,7 @@ class Database:
         clean exit (the data is committed when the block returns), ROLLBACK on any exception
         (which propagates)."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await _begin(self._writer, "BEGIN IMMEDIATE")
             try:
                 yield UnitOfWork(self._writer, self.clock, self.timezone)
             except BaseException:
@@ -98,7 +99,7 @@ class Database:
         """Read-only repositories on the reader connection, inside one snapshot (a
         deferred read transaction), so multi-query reads are consistent. Writing fails."""
         async with self._read_lock:
-            await self._reader.execute("BEGIN")
+            await _begin(self._reader, "BEGIN")
             try:
                 yield UnitOfWork(self._reader, self.clock, self.timezone)
             finally:
@@ -115,6 +116,21 @@ class Database:
             await self._writer.execute("PRAGMA optimize")
         await self._reader.close()
         await self._writer.close()
+
+
+async def _begin(conn: aiosqlite.Connection, sql: str) -> None:
+    """Start a transaction even when the caller is cancelled meanwhile: aiosqlite runs the
+    BEGIN in its thread regardless, so a cancelled await would leave the connection inside a
+    transaction nobody ends (and the next BEGIN would fail). On cancellation the BEGIN is
+    waited for and rolled back before the cancellation goes on."""
+    started = asyncio.ensure_future(conn.execute(sql))
+    try:
+        await asyncio.shield(started)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await started
+            await conn.rollback()
+        raise
 
 
 async def _connect(path: str) -> aiosqlite.Connection:

@@ -16,14 +16,15 @@ from tickets.outgoing import Button, OutgoingMessage
 _INSERT = (
     "INSERT INTO outbox (chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, "
     "card_ticket_id, fallback_chat_id, fallback_text, dedupe_key, kind, created_at, "
-    "next_attempt_at, photo_file_id, priority) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "next_attempt_at, photo_file_id, priority, fold_line) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (dedupe_key) DO NOTHING"
 )
 _COLUMNS = (
     "id, chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, card_ticket_id, "
     "fallback_chat_id, fallback_text, dedupe_key, kind, status, attempts, created_at, "
-    "next_attempt_at, sent_at, telegram_message_id, last_error, photo_file_id, priority"
+    "next_attempt_at, sent_at, telegram_message_id, last_error, photo_file_id, priority, "
+    "fold_line, suspect_since"
 )
 
 
@@ -40,6 +41,7 @@ class OutboxRow:
     sent_at: datetime | None
     telegram_message_id: int | None
     last_error: str | None
+    suspect_since: datetime | None = None  # an earlier attempt may have arrived unseen
 
 
 def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
@@ -49,7 +51,7 @@ def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
         json.dumps(buttons, ensure_ascii=False), msg.parse_mode, msg.card_ticket_id,
         msg.fallback_chat_id, msg.fallback_text, msg.dedupe_key, msg.kind, to_db(now),
         to_db(max(now, msg.not_before) if msg.not_before else now), msg.photo_file_id,
-        msg.priority,
+        msg.priority, msg.fold_line,
     )
 
 
@@ -61,11 +63,11 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         card_ticket_id=r["card_ticket_id"], fallback_chat_id=r["fallback_chat_id"],
         fallback_text=r["fallback_text"], dedupe_key=r["dedupe_key"],
         not_before=from_db(r["next_attempt_at"]), kind=r["kind"],
-        photo_file_id=r["photo_file_id"], priority=r["priority"],
+        photo_file_id=r["photo_file_id"], priority=r["priority"], fold_line=r["fold_line"],
     )
     return OutboxRow(r["id"], msg, r["status"], r["attempts"], req(r["created_at"]),
                      req(r["next_attempt_at"]), from_db(r["sent_at"]),
-                     r["telegram_message_id"], r["last_error"])
+                     r["telegram_message_id"], r["last_error"], from_db(r["suspect_since"]))
 
 
 class OutboxRepository(Repository):
@@ -109,6 +111,150 @@ class OutboxRepository(Repository):
         )
         return [_row(r) for r in rows]
 
+    async def due_in_chat(self, chat_id: int, limit: int,
+                          now: datetime | None = None) -> list[OutboxRow]:
+        """One chat's due rows in sending order (priority, then age): what waits for it."""
+        rows = await self._all(
+            f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND chat_id = ? "
+            "AND next_attempt_at <= ? ORDER BY priority DESC, id LIMIT ?",
+            (chat_id, to_db(self._now(now)), limit),
+        )
+        return [_row(r) for r in rows]
+
+    async def pending_by_ids(self, ids: Iterable[int]) -> list[OutboxRow]:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        rows = await self._all(
+            f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' "
+            f"AND id IN ({', '.join('?' * len(wanted))}) ORDER BY priority DESC, id",
+            wanted,
+        )
+        return [_row(r) for r in rows]
+
+    # -- combined messages (delivery.folding) -----------------------------------------------
+
+    async def add_fold(self, msg: OutgoingMessage, lines: list[tuple[int, int | None, str]],
+                       header: str, now: datetime | None = None) -> int:
+        """Queue a combined message replacing the rows of ``lines`` (row id, the ticket
+        whose card the line is or None, the line). The rows are marked superseded, folded
+        into the new row, which goes out in their place (in the caller's transaction)."""
+        fold_id = await self._insert(_INSERT, _params(msg, self._now(now)))
+        assert fold_id is not None
+        ids = [row_id for row_id, _, _ in lines]
+        await self._exec(
+            "UPDATE outbox SET status = 'superseded', folded_into = ?, in_flight_at = NULL "
+            f"WHERE id IN ({', '.join('?' * len(ids))}) AND status IN ('pending', 'superseded')",
+            (fold_id, *ids),
+        )
+        await self._many(
+            "INSERT INTO outbox_fold_lines (fold_id, position, ticket_id, line) "
+            "VALUES (?, ?, ?, ?)",
+            [(fold_id, 0, None, header)]
+            + [(fold_id, n, ticket, line) for n, (_, ticket, line) in enumerate(lines, 1)],
+        )
+        return fold_id
+
+    async def fold_delivered(self, fold_id: int, telegram_message_id: int | None,
+                             chat_id: int, now: datetime | None = None) -> int:
+        """The combined message ``fold_id`` arrived: its rows count as sent with it, and
+        each ticket acknowledged there (and not carded meanwhile) has it as its card."""
+        changed = await self._exec(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, telegram_message_id = ? "
+            "WHERE folded_into = ? AND status = 'superseded'",
+            (to_db(self._now(now)), telegram_message_id, fold_id),
+        )
+        if changed and telegram_message_id is not None:
+            await self._exec(
+                "UPDATE tickets SET card_chat_id = ?, card_message_id = ? WHERE card_message_id "
+                "IS NULL AND id IN (SELECT ticket_id FROM outbox_fold_lines WHERE fold_id = ? "
+                "AND ticket_id IS NOT NULL)",
+                (chat_id, telegram_message_id, fold_id),
+            )
+        return changed
+
+    async def unfold(self, fold_id: int) -> int:
+        """The combined message was refused for good: its rows go out one by one."""
+        return await self._exec(
+            "UPDATE outbox SET status = 'pending', folded_into = NULL, fold_line = NULL "
+            "WHERE folded_into = ? AND status = 'superseded'", (fold_id,))
+
+    async def unsent_fold_holding(self, ticket_id: int) -> int | None:
+        """A combined message not yet delivered that carries the ticket's card line."""
+        return await self._scalar(
+            "SELECT l.fold_id FROM outbox_fold_lines l JOIN outbox o ON o.id = l.fold_id "
+            "WHERE l.ticket_id = ? AND o.status = 'pending' LIMIT 1", (ticket_id,))
+
+    async def fold_holding(self, ticket_id: int, chat_id: int, message_id: int) -> int | None:
+        """The delivered combined message ``message_id`` if it carries the ticket's line."""
+        return await self._scalar(
+            "SELECT l.fold_id FROM outbox_fold_lines l JOIN outbox o ON o.id = l.fold_id "
+            "WHERE l.ticket_id = ? AND o.chat_id = ? AND o.telegram_message_id = ? "
+            "AND o.status = 'sent' ORDER BY l.fold_id DESC LIMIT 1",
+            (ticket_id, chat_id, message_id))
+
+    async def fold_pending_cards(self, fold_id: int) -> list[tuple[int, int, str]]:
+        """Pending card rows (id, ticket, line) of the tickets whose line is in the fold."""
+        rows = await self._all(
+            "SELECT o.id, o.card_ticket_id, o.fold_line FROM outbox_fold_lines l "
+            "JOIN outbox o ON o.card_ticket_id = l.ticket_id AND o.status = 'pending' "
+            "WHERE l.fold_id = ? AND o.fold_line IS NOT NULL ORDER BY o.id", (fold_id,))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def set_fold_line(self, fold_id: int, ticket_id: int, line: str) -> None:
+        await self._exec("UPDATE outbox_fold_lines SET line = ? WHERE fold_id = ? "
+                         "AND ticket_id = ?", (line, fold_id, ticket_id))
+
+    async def fold_lines(self, fold_id: int) -> list[str]:
+        """The combined message's header and lines, in order."""
+        rows = await self._all("SELECT line FROM outbox_fold_lines WHERE fold_id = ? "
+                               "ORDER BY position", (fold_id,))
+        return [r[0] for r in rows]
+
+    async def cover(self, row_ids: Iterable[int], by_row: int) -> None:
+        """Rows whose content goes out with ``by_row`` (one edit for several tickets)."""
+        ids = list(row_ids)
+        if ids:
+            await self._exec(
+                "UPDATE outbox SET status = 'superseded', folded_into = ? "
+                f"WHERE id IN ({', '.join('?' * len(ids))}) AND status = 'pending'",
+                (by_row, *ids))
+
+    async def recent_sends(self, since: datetime) -> list[tuple[int, datetime]]:
+        """(chat, time) of every message sent since ``since`` (one per Telegram request:
+        rows delivered inside a combined message are not counted again), and of rows that
+        were on the wire when the process stopped (they may have arrived)."""
+        rows = await self._all(
+            "SELECT chat_id, sent_at FROM outbox WHERE status = 'sent' AND sent_at >= ? "
+            "AND folded_into IS NULL "
+            "UNION ALL SELECT chat_id, in_flight_at FROM outbox WHERE status = 'pending' "
+            "AND in_flight_at IS NOT NULL AND in_flight_at >= ?",
+            (to_db(since), to_db(since)))
+        return [(r[0], req(r[1])) for r in rows]
+
+    async def unknown_message_ids(self, chat_id: int, below: int, since: datetime,
+                                  limit: int) -> list[int]:
+        """Message ids below ``below`` in a chat that are neither the bot's known messages
+        nor residents' messages in the inbox, from the bot's last message before ``since``
+        on: where a copy sent at ``since`` that arrived unseen (on the wire at a crash,
+        timed out) can be. Rare: run only after such a send, so the inbox scan is fine."""
+        last_known = await self._scalar(
+            "SELECT max(telegram_message_id) FROM outbox WHERE chat_id = ? AND status = 'sent' "
+            "AND telegram_message_id < ? AND sent_at <= ?", (chat_id, below, to_db(since)))
+        low = max(int(last_known or 0), below - 200)
+        if below - low <= 1:
+            return []
+        rows = await self._all(
+            "SELECT json_extract(payload, '$.message.message_id') FROM inbox "
+            "WHERE json_extract(payload, '$.message.chat.id') = ? "
+            "AND json_extract(payload, '$.message.message_id') BETWEEN ? AND ?",
+            (chat_id, low + 1, below - 1))
+        seen = {r[0] for r in rows}
+        unknown = [i for i in range(low + 1, below) if i not in seen]
+        # The copy went out right after the bot's last known message; with none known,
+        # it is most likely the nearest unknown id below the new one.
+        return unknown[:limit] if last_known else unknown[::-1][:limit]
+
     async def get(self, outbox_id: int) -> OutboxRow | None:
         row = await self._one(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (outbox_id,))
         return _row(row) if row else None
@@ -131,8 +277,9 @@ class OutboxRepository(Repository):
         """A temporary failure (flood wait, network): try again at ``next_attempt_at``."""
         await self._exec(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
-            "in_flight_at = NULL WHERE id = ?",
-            (error, to_db(next_attempt_at), outbox_id),
+            "suspect_since = CASE WHEN ? THEN coalesce(suspect_since, in_flight_at) "
+            "ELSE suspect_since END, in_flight_at = NULL WHERE id = ?",
+            (error, to_db(next_attempt_at), error.startswith("network:"), outbox_id),
         )
 
     async def mark_in_flight(self, outbox_id: int, now: datetime | None = None) -> None:
@@ -145,7 +292,8 @@ class OutboxRepository(Repository):
         unknown (Telegram may have delivered them); they stay pending and go out again.
         Returns how many, for the log."""
         return await self._exec(
-            "UPDATE outbox SET in_flight_at = NULL, last_error = 'in flight at restart' "
+            "UPDATE outbox SET suspect_since = coalesce(suspect_since, in_flight_at), "
+            "in_flight_at = NULL, last_error = 'in flight at restart' "
             "WHERE status = 'pending' AND in_flight_at IS NOT NULL")
 
     async def defer_chat(self, chat_id: int, until: datetime) -> int:

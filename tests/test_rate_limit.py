@@ -65,3 +65,16 @@ async def test_overall_limit_and_private_chats() -> None:
 def test_group_detection() -> None:
     assert is_group_chat(-100123) and is_group_chat("@channel") and is_group_chat("-5")
     assert not is_group_chat(42) and not is_group_chat(None)
+
+
+async def test_seeded_sends_of_an_earlier_process_count_in_the_window() -> None:
+    """Issue 16 item 1: after a restart the group's last minute is not forgotten."""
+    clock = FakeTime()
+    limiter = SlidingWindowRateLimiter(clock=clock, margin=0.0, sleep=yield_only)
+    taken = limiter.seed([(-100, 30.0)] * 15 + [(-100, 61.0), (4242, 10.0)])
+    assert taken == 16  # the 61-second-old send has left the window
+    assert len(limiter.group_sends(-100)) == 15
+    times = await _count_allowed(limiter, -100, 40, clock, attempts=10)
+    assert times[:5] == [1000.0] * 5  # only the remainder of the minute at once
+    assert all(t >= 1030.0 for t in times[5:])  # the rest when the seeded sends age out
+    assert len(times) == 10

@@ -3,6 +3,7 @@ optimistic versions, outbox, inbox, idempotency, job runs, prompts, chats."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -281,3 +282,33 @@ async def test_chat_binding_and_supergroup_migration(db: Database) -> None:
         rows = await uow.outbox.due(10)
     assert moved is not None and moved.source_chat_id == -1009001 == moved.card_chat_id
     assert [row.message.chat_id for row in rows] == [-1009001]
+
+
+@pytest.mark.parametrize("yields", range(6))
+async def test_a_unit_of_work_cancelled_while_it_begins_leaves_no_transaction_open(
+    db: Database, yields: int
+) -> None:
+    """A task cancelled at any point of BEGIN (a scheduler stopping, a shutdown) must not
+    leave its connection inside a transaction: the next read and write still start."""
+
+    async def read_forever() -> None:
+        async with db.read() as r:
+            await r.job_runs.last_due("x")
+            await asyncio.sleep(3600)
+
+    async def write_forever() -> None:
+        async with db.transaction() as uow:
+            await uow.job_runs.claim("x", T0, T0)
+            await asyncio.sleep(3600)
+
+    for body in (read_forever, write_forever):
+        task = asyncio.create_task(body())
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    async with db.read() as r:
+        assert await r.job_runs.last_due("x") is None
+    async with db.transaction() as uow:
+        assert await uow.job_runs.claim("x", T0, T0)

@@ -23,7 +23,8 @@ class OutgoingMessage:
     ``fallback_chat_id``/``fallback_text`` are used when a private send is refused (403).
     ``dedupe_key`` is unique in the outbox: adding the same key twice is a no-op.
     ``not_before`` delays the first attempt. ``photo_file_id`` sends a photo (already on
-    Telegram's servers) with ``text`` as its caption.
+    Telegram's servers) with ``text`` as its caption. ``fold_line`` (see
+    ``delivery.folding``) is the message's line in a combined acknowledgement.
     """
 
     chat_id: int
@@ -40,3 +41,6 @@ class OutgoingMessage:
     kind: str = "message"
     photo_file_id: str | None = None
     priority: int = 0  # 2 emergency, 1 urgent: sent first within its chat
+    #: This message as one line of a combined message (a group short of its Telegram
+    #: allowance gets several acknowledgements at once); None: never combined.
+    fold_line: str | None = None

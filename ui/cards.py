@@ -121,6 +121,22 @@ class CardRenderer:
             lines.append("🔗 与另一张工单是同一问题,已合并处理")
         return "\n".join(lines)
 
+    def fold_line(self, ticket: Ticket) -> str:
+        """The ticket's line in a combined acknowledgement: mark, number, what, where, the
+        reporter mentioned (so they are notified) and the state; edited as the state moves."""
+        who = mention_user(ticket.reporter_id, ticket.reporter_name)
+        state = texts.STATE_SHORT.get(ticket.state, ticket.state)
+        if ticket.escalation_level > 0 and ticket.is_open:
+            state += "·已督办"
+        if is_private(ticket):
+            return texts.FOLD_PRIVATE.format(number=esc(ticket.number), who=who, state=state)
+        mark = {"emergency": "🚨", "urgent": "⚠️"}.get(ticket.urgency, "🆕")
+        if not ticket.is_open:
+            mark = "📋"
+        place = ticket_location(ticket, for_group=True)
+        return (f"{mark}#{esc(ticket.number)} {esc(category_label(ticket.category, self.config))}"
+                f" {esc(place)} {who} · {state}")
+
     def brief(self, ticket: Ticket, *, title: str, reporter_line: bool = True) -> str:
         """The full private message for a worker or supervisor (nothing masked)."""
         lines = [f"{title} #{esc(ticket.number)}"

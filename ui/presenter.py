@@ -76,6 +76,7 @@ class ChatPresenter:
             parse_mode=HTML,
             card_ticket_id=ticket.id,
             kind="card",
+            fold_line=self.cards.fold_line(ticket),
         )]
 
     def to_reporter_privately(self, ticket: Ticket, text: str, *, key: str,
@@ -100,7 +101,8 @@ class ChatPresenter:
                 return []
             return [OutgoingMessage(chat_id=group, text=fallback, parse_mode=HTML,
                                     thread_id=ticket.source_thread_id,
-                                    dedupe_key=f"{key}:group", kind="staff_fallback")]
+                                    dedupe_key=f"{key}:group", kind="staff_fallback",
+                                    fold_line=fallback)]
         text = self.cards.brief(ticket, title=title)
         if extra:
             text += "\n" + extra
@@ -158,7 +160,10 @@ class ChatPresenter:
                 reply_to_message_id=event.source_message_id,
                 # the supporter's own topic, not the master ticket's
                 thread_id=event.source_thread_id if event.source_chat_id < 0 else None,
-                dedupe_key=self._key(ticket, event, str(event.user_id)), kind="support"))
+                dedupe_key=self._key(ticket, event, str(event.user_id)), kind="support",
+                fold_line=texts.FOLD_SUPPORT.format(
+                    number=esc(ticket.number), count=event.supporters_count,
+                    who=mention_user(event.user_id, event.user_name))))
         return out
 
     def _on_Resolved(self, event: ev.Resolved, ticket: Ticket, ctx: RenderContext,
@@ -240,7 +245,10 @@ class ChatPresenter:
                 text=f"这个问题与工单 #{esc(event.master_number)} 是同一件事,已合并处理并为您附议。",
                 reply_to_message_id=ticket.source_message_id,
                 thread_id=ticket.source_thread_id, parse_mode=HTML,
-                dedupe_key=self._key(ticket, event), kind="merge"))
+                dedupe_key=self._key(ticket, event), kind="merge",
+                fold_line=texts.FOLD_MERGE.format(
+                    number=esc(ticket.number), master=esc(event.master_number),
+                    who=mention_user(ticket.reporter_id, ticket.reporter_name))))
         return out
 
     def _on_Rated(self, event: ev.Rated, ticket: Ticket, ctx: RenderContext,

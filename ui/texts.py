@@ -6,6 +6,8 @@ lead with the ticket number and what to do. Functions take plain values, return 
 
 from __future__ import annotations
 
+import re
+
 from tickets.errors import RefusalCode
 
 STATE_LABELS = {
@@ -233,3 +235,35 @@ CATEGORY_SAME = "分类没有变化。"
 FIX_USAGE = "用法:/fix 工单编号 正确地址,例如 /fix 2612-0007 8号楼3单元502"
 FIX_NO_PLACE = "没有从「{given}」里读出楼栋、单元或房间,请写成“8号楼3单元502”这样。"
 FIX_DONE = "#{number} 的位置已更正为 {place}。"
+
+# -- combined acknowledgements (a group short of its Telegram allowance) ----------------------
+
+#: A ticket's own line in a combined message starts with one of these marks, then "#number".
+FOLD_CARD_MARKS = ("🆕", "🚨", "⚠️", "📋")
+FOLD_SUPPORT = "👥 #{number} 已为您附议(共 {count} 人) {who}"
+FOLD_MERGE = "🔗 #{number} 与工单 #{master} 是同一件事,已合并并为您附议 {who}"
+FOLD_PRIVATE = "📋#{number} 已收到,网格员会私下联系您 {who} · {state}"
+#: What a copy sent twice (a restart or a lost answer from Telegram) says until it is deleted.
+STALE_COPY = "(此条因网络中断重复发送,已作废,请以下方最新消息为准)"
+FOLD_FOOTER = "(消息较多,合并回复;各工单进展会在本消息中更新)"
+
+
+def fold_header(new: int, supports: int, others: int) -> str:
+    """"已受理 7 件,附议 2 件:" — the first line of a combined message."""
+    parts = []
+    if new:
+        parts.append(f"已受理 {new} 件")
+    if supports:
+        parts.append(f"附议 {supports} 件")
+    if others or not parts:
+        parts.append(f"通知 {others} 条")
+    return "📮 " + ",".join(parts) + ":"
+
+
+_FOLD_CARD_LINE = re.compile(
+    "^(?:" + "|".join(re.escape(mark) for mark in FOLD_CARD_MARKS) + r")#(\S+) ", re.M)
+
+
+def fold_card_numbers(text: str) -> list[str]:
+    """Ticket numbers whose card line is in a combined message (for benches and tests)."""
+    return _FOLD_CARD_LINE.findall(text)
