@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from nlp import charmodel, segment
+from nlp import charmodel, petition, segment
 from nlp import patterns as P
 from nlp.lexicon import Lexicon
 from nlp.taxonomy import OTHER, TAXONOMY
@@ -22,6 +22,10 @@ EMERGENCY_MODEL_LOGIT = -2.0
 EMERGENCY_FAMILY_WEIGHT = 1.0
 EMERGENCY_MODEL_OVERRIDE = 8.0
 EMERGENCY_MODEL_VETO = -7.0
+# The model learned from group chat; on a long petition its margins count for less than the
+# petition rules (nlp/petition.py), which were fitted to real citizens' text.
+PETITION_MODEL_WEIGHT = 0.5
+PETITION_REPORT_LOGIT_CAP = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +347,9 @@ def _detect_urgency(
             if (m and all(c.search(text) for c in contexts)
                     and live_at(text, m.start(), m.end())):
                 return "emergency", [m.group(0)], None, guard
+        fight = _imminent_fight(text)
+        if fight:
+            return "emergency", [fight.group(0)], "public_order", guard
         for scan in (danger_scan, broad_scan, strong_scan):
             hit = scan(text)
             if hit:
@@ -364,6 +371,17 @@ def _detect_urgency(
     if found:
         return "urgent", found, None, guard
     return "normal", [], None, guard
+
+
+def _imminent_fight(text: str) -> re.Match[str] | None:
+    """A fight about to break out between people there now ("两个业主吵得要动手了"), not
+    averted or over, not laughing, not hypothetical or past (live_at)."""
+    m = P.IMMINENT_FIGHT.search(text)
+    if (not m or not P.FIGHT_PEOPLE.search(text) or P.FIGHT_OVER.search(text)
+            or P.LAUGH.search(text) or P.GUARD_CHATTY.search(text)
+            or _dog_chase(text) or not live_at(text, m.start(), m.end())):
+        return None
+    return m
 
 
 def danger_scan(text: str) -> tuple[str, str] | None:
@@ -521,8 +539,16 @@ def _framed(text: str) -> bool:
 
 def decide(text: str, lexicon: Lexicon) -> Decision:
     spans = segment.token_spans(text) if text else []
-    hits = find_keywords(text, lexicon, spans)
-    scores = score_categories(hits, lexicon, text)
+    hits = petition.outside_names(find_keywords(text, lexicon, spans), text)
+    formal = petition.is_petition(text)
+    # A long petition repeats its words (物业 five times); each keyword counts once there.
+    scores = score_categories(_first_of_each(hits) if formal else hits, lexicon, text)
+    if petition.gas_supply_only(text):
+        # 开通天然气, 供气, 燃气费: the supply, not a gas danger.
+        if "fire_gas_safety" in scores:
+            scores["fire_gas_safety"] *= 0.2
+        if "utilities" in lexicon.weights:
+            scores["utilities"] = scores.get("utilities", 0.0) + 3.0
     urgency, triggers, danger_family, guard = _detect_urgency(text, spans)
     if urgency == "emergency" and triggers:
         fam, bonus = emergency_category(triggers[0], text)
@@ -541,11 +567,22 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
                 context is None or context.search(text)):
             scores[cue_slug] = scores.get(cue_slug, 0.0) + bonus
     _, cat_score = best_category(scores, lexicon)  # the rules' own evidence, for the report score
+    if formal:
+        # (after cat_score: a petition's topics and explicit problems choose among categories;
+        # whether it reports anything is weighed by petition.petition_report_shift)
+        scores = {slug: v for slug, v in petition.adjust_petition_scores(text, scores).items()
+                  if slug in lexicon.weights}
     model = charmodel.default_model() if text else None
     learned = model.score(text) if model is not None else None
-    slug, _ = best_category(_with_model(scores, learned, lexicon), lexicon)
+    combined = _with_model(scores, learned, lexicon,
+                           PETITION_MODEL_WEIGHT if formal else CATEGORY_MODEL_WEIGHT)
+    if formal and "parking" not in scores and len(combined) > 1:
+        combined.pop("parking", None)  # the model's pick from road words alone
+    slug, _ = best_category(combined, lexicon)
     if (learned is not None and urgency == "emergency"
-            and learned.emergency_logit < EMERGENCY_MODEL_VETO):
+            and learned.emergency_logit < EMERGENCY_MODEL_VETO
+            and not (triggers and P.IMMINENT_FIGHT.fullmatch(triggers[0]))):
+        # (the group chat the model learned from has few fights about to break out)
         urgency = "urgent"
 
     problem = 0.0
@@ -571,6 +608,10 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     greeting = bool(P.GREETING.search(text))
     ack = bool(P.ACK.match(text))
     chat = bool(P.CHAT.search(text))
+    if formal:
+        # A petition asks, thanks and quotes notices (整改通知书) while it complains; whether it
+        # reports anything is weighed by petition.petition_report_shift instead.
+        inquiry = question = thanks = notice = False
 
     # Recall booster: the model may add an emergency the rules missed, never remove one, and
     # only when no guard fires and the message is not one of the non-report kinds.
@@ -586,11 +627,17 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             and not _dog_chase(text)):
         urgency = "emergency"
 
-    score = -1.3 + min(cat_score, 6.0) * 0.7 + problem
+    evidence = (min(cat_score * petition.KEYWORD_FACTOR, petition.KEYWORD_SCORE_CAP) if formal
+                else min(cat_score, 6.0))
+    score = -1.3 + evidence * 0.7 + problem
     if learned is not None:
         report_logit = learned.report_logit
         if resolved and P.FOLLOW_UP.search(text):
             report_logit = min(report_logit, 0.0)  # character pairs cannot read "已修好,不用麻烦了"
+        if formal:
+            # summed over hundreds of character pairs, a long text's log-odds say little
+            report_logit = max(min(report_logit, PETITION_REPORT_LOGIT_CAP),
+                               -PETITION_REPORT_LOGIT_CAP)
         score += REPORT_MODEL_WEIGHT * report_logit
     if urgency == "emergency":
         score += 4.0
@@ -669,6 +716,10 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             score -= 1.5
     if len(text) <= 3 and cat_score < 2:
         score -= 1.5
+    if formal and urgency != "emergency":
+        score += petition.petition_report_shift(text)
+    elif urgency == "normal" and petition.city_suggestion(text):
+        score -= 8.0
     if not text:
         score = -8.0
 
@@ -693,8 +744,18 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     return Decision(False, kind, None, None, confidence, keywords, has_signal)
 
 
+def _first_of_each(hits: list[Hit]) -> list[Hit]:
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        if h.word not in seen:
+            seen.add(h.word)
+            out.append(h)
+    return out
+
+
 def _with_model(scores: dict[str, float], learned: charmodel.ModelScores | None,
-                lexicon: Lexicon) -> dict[str, float]:
+                lexicon: Lexicon, weight: float = CATEGORY_MODEL_WEIGHT) -> dict[str, float]:
     """Keyword scores plus the model's margins (0 for its own choice, negative for the rest).
     A community's own categories (unknown to the model) keep their keyword score alone."""
     if learned is None:
@@ -702,7 +763,7 @@ def _with_model(scores: dict[str, float], learned: charmodel.ModelScores | None,
     # Only the model's own choice (margin 0) and the slugs with keyword evidence can win: any
     # other slug scores below the model's choice.
     margin = learned.category_margin
-    combined = {slug: score + CATEGORY_MODEL_WEIGHT * margin.get(slug, 0.0)
+    combined = {slug: score + weight * margin.get(slug, 0.0)
                 for slug, score in scores.items()}
     top = learned.best_category
     if top in lexicon.weights and top not in combined:

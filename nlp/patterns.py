@@ -402,3 +402,17 @@ LAUGH = _rx(r"哈哈|呵呵|嘻嘻|笑死|太可爱|好可爱|真可爱")
 RESPONSE_UNDER_WAY = _rx(r"(?:已经|已)(?:打了?|报了?|叫了?|去了|到了|有人去)|"
                          r"(?:派出所|警察|民警|消防|救护车|120|119|110|保安|物业|邻居)[^。!?\s]{0,6}"
                          r"(?:到了|来了|过去了|赶到|在路上|去了)")
+
+# Issue 16 (ninth round): violence about to happen between people who are there now is an
+# emergency (public_order): someone must come before anyone is hurt. A quarrel alone stays a
+# dispute; averted or over, past, hypothetical, figurative or laughing is no emergency.
+IMMINENT_FIGHT = _rx(
+    r"(?:快|快要|要|就要|马上|马上就要|眼看(?:着)?(?:就)?要?)(?:打起来|动手|打架|干起来|打人|动刀|抄家伙)"
+    r"|抄(?:起)?家伙|撸(?:起)?袖子|拿(?:着)?(?:刀|棍|砖)"
+)
+FIGHT_PEOPLE = _rx(
+    r"两个人|两人|两拨|两家|几个人|一群人|邻居|业主|住户|夫妻|两口子|男的|女的|大爷|阿姨|保安|司机"
+    r"|他们|吵架|吵得|争吵|吵起来|骂"
+)
+FIGHT_OVER = _rx(r"劝开|拉开了|被拉开|劝住|散了|没打起来|没动手|没事了|和好|调解好|已经走了"
+                 r"|玩|游戏|打仗|比赛|看球|电视|电影|剧")
