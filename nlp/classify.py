@@ -347,9 +347,6 @@ def _detect_urgency(
             if (m and all(c.search(text) for c in contexts)
                     and live_at(text, m.start(), m.end())):
                 return "emergency", [m.group(0)], None, guard
-        fight = _imminent_fight(text)
-        if fight:
-            return "emergency", [fight.group(0)], "public_order", guard
         for scan in (danger_scan, broad_scan, strong_scan):
             hit = scan(text)
             if hit:
@@ -366,6 +363,9 @@ def _detect_urgency(
     m = P.ELEVATOR_OUT.search(text)
     if m and P.ELDERLY_CONTEXT.search(text):
         found.append(m.group(0))
+    fight = _imminent_fight(text)
+    if fight:
+        found.append(fight.group(0))  # a fight about to break out: someone comes today
     if demoted and guard is None:
         guard = "demoted"  # the rules weighed an emergency word and chose same-day work
     if found:
@@ -545,10 +545,12 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     scores = score_categories(_first_of_each(hits) if formal else hits, lexicon, text)
     if petition.gas_supply_only(text):
         # 开通天然气, 供气, 燃气费: the supply, not a gas danger.
-        if "fire_gas_safety" in scores:
-            scores["fire_gas_safety"] *= 0.2
+        scores.pop("fire_gas_safety", None)
         if "utilities" in lexicon.weights:
-            scores["utilities"] = scores.get("utilities", 0.0) + 3.0
+            scores["utilities"] = scores.get("utilities", 0.0) + 4.0
+    if petition.parking_sale(text) and "parking" in scores:
+        # 捆绑销售车位, 车位发票: a sales dispute, not a parking problem
+        scores["other"] = scores.get("other", 0.0) + scores.pop("parking")
     urgency, triggers, danger_family, guard = _detect_urgency(text, spans)
     if urgency == "emergency" and triggers:
         fam, bonus = emergency_category(triggers[0], text)
@@ -573,16 +575,14 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         scores = {slug: v for slug, v in petition.adjust_petition_scores(text, scores).items()
                   if slug in lexicon.weights}
     model = charmodel.default_model() if text else None
-    learned = model.score(text) if model is not None else None
+    learned = model.score(petition.mask_names(text)) if model is not None else None
     combined = _with_model(scores, learned, lexicon,
                            PETITION_MODEL_WEIGHT if formal else CATEGORY_MODEL_WEIGHT)
-    if formal and "parking" not in scores and len(combined) > 1:
+    if (formal or petition.parking_sale(text)) and "parking" not in scores and len(combined) > 1:
         combined.pop("parking", None)  # the model's pick from road words alone
     slug, _ = best_category(combined, lexicon)
     if (learned is not None and urgency == "emergency"
-            and learned.emergency_logit < EMERGENCY_MODEL_VETO
-            and not (triggers and P.IMMINENT_FIGHT.fullmatch(triggers[0]))):
-        # (the group chat the model learned from has few fights about to break out)
+            and learned.emergency_logit < EMERGENCY_MODEL_VETO):
         urgency = "urgent"
 
     problem = 0.0
@@ -718,8 +718,6 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         score -= 1.5
     if formal and urgency != "emergency":
         score += petition.petition_report_shift(text)
-    elif urgency == "normal" and petition.city_suggestion(text):
-        score -= 8.0
     if not text:
         score = -8.0
 

@@ -238,8 +238,8 @@ def _street_door_only(text: str, m: re.Match[str]) -> bool:
     message names a building of its own ("C5市路18号…1栋二门")."""
     if m.group(3) != "号":
         return False
-    if len(text) >= _PETITION_LEN:
-        return True
+    if len(text) >= _PETITION_LEN or _RE_COMPOUND_STRONG.match(text, m.end()):
+        return True  # "阳光路368号锦绣家园的业主": the compound's street address
     return bool(_RE_BUILDING.search(text, m.end()))
 
 

@@ -50,6 +50,18 @@ def name_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def mask_names(text: str) -> str:
+    """The text with proper names blanked out (for the character model, which would read the
+    树 of 艺棵树培训学校 as greenery)."""
+    spans = name_spans(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = "\u3000" * (b - a)
+    return "".join(chars)
+
+
 def outside_names(hits: Iterable, text: str) -> list:
     """Keyword hits (objects with .start/.end) that do not lie inside a proper name."""
     spans = name_spans(text)
@@ -99,10 +111,11 @@ KEYWORD_SCORE_CAP = 3.0
 
 # Explicit problems that name the category whatever the boilerplate around them says.
 EXPLICIT = (
-    ("water_leak", _rx(r"漏水|渗水|漏雨|渗漏|水帘洞|反水"), 3.5),
+    ("water_leak", _rx(r"漏水|渗水|漏雨|渗漏|水帘洞|反水"), 4.5),
     ("illegal_construction", _rx(
         r"违建|违章建筑|违章搭建|违法建设|违规建设|违规搭建|私搭|乱搭乱建|乱建|私建|加层|加盖"
-        r"|私自(?:搭建|改建|扩建|改造)|破墙|住改商|封闭.{0,4}(?:天井|露台)|拆除违"), 3.5),
+        r"|私自(?:搭建|改建|扩建|改造)|破墙|住改商|封闭.{0,4}(?:天井|露台)|拆除违|擅自|破坏结构|承重墙"
+        r"|私自[^,。]{0,8}改|公共区域[^,。]{0,10}(?:装|建|搭|围)"), 3.5),
     ("noise", _rx(r"扰民|噪音|噪声|吵得|(?:深夜|凌晨|通宵|半夜|夜间)[^,。]{0,6}施工"
                   r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜)"), 2.5),
     ("utilities", _rx(r"停水|水压|断水|停电|断电|供水|来水|水改|用电|供电|水表"), 2.0),
@@ -112,7 +125,7 @@ EXPLICIT = (
      2.0),
     ("property", _rx(r"物业[^,。]{0,4}(?:不作为|混乱|不管|乱收费|太差|收钱不做事|服务差|不闻不问)"
                      r""), 2.5),
-    ("fire_gas_safety", _rx(r"消防设施|消防栓|灭火器|消防隐患|火灾隐患|应急灯|消防手续|消防证"),
+    ("fire_gas_safety", _rx(r"消防设施|消防栓|灭火器|应急灯|消防手续|消防证"),
      2.0),
     ("elevator", _rx(r"电梯[^,。]{0,6}(?:故障|坏|困人|关人|停运|掉落|下滑|掉层)|困在电梯|被困电梯"),
      2.0),
@@ -126,6 +139,19 @@ PARKING_ACT = _rx(r"停车|停放|停着|停在|停满|违停|乱停|抄牌|僵�
 PARKING_SALE = _rx(
     r"(?:捆绑|购买|买|出售|销售|卖|开盘|发票|产权)[^,。]{0,8}车位|车位[^,。]{0,6}(?:捆绑|销售|出售|发票|产权|开盘|款)"
 )
+
+
+PARKING_SALE_STRICT = _rx(
+    r"(?:捆绑|强制[^,。]{0,6}买|销售|出售|开盘|发票|车位款|车位费)[^,。]{0,8}车位"
+    r"|车位[^,。]{0,6}(?:捆绑|销售|出售|发票|开盘|款)"
+)
+
+
+def parking_sale(text: str) -> bool:
+    """Parking spaces sold, bundled or invoiced, none of them occupied or parked in: the
+    sale is the complaint ("other"). "我买的车位天天被别人占" stays parking."""
+    return bool(PARKING_SALE_STRICT.search(text)) and not re.search(
+        r"违停|乱停|停满|占道停|僵尸车|占|停着|停进|停不进|地锁|外来车", text)
 
 
 def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, float]:
