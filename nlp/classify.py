@@ -624,7 +624,8 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             and not P.DANGER_HABITUAL.search(text)
             and not _exclamation(text) and not _sigh(text)
             and not _help_under_way(text)
-            and not _dog_chase(text)):
+            and not _dog_chase(text)
+            and not petition.standing_complaint(text)):
         urgency = "emergency"
 
     evidence = (min(cat_score * petition.KEYWORD_FACTOR, petition.KEYWORD_SCORE_CAP) if formal

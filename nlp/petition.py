@@ -223,3 +223,16 @@ def petition_report_shift(text: str) -> float:
     if strength == 0:
         return -6.0 if CONSULT_ANY.search(text) else -3.0
     return min(strength, 3) * 0.8
+
+
+# Addressed to the authorities, with nothing happening right now: the register of a
+# complaint about a standing problem, where the character model's emergency booster (trained
+# on group chat) raises false alarms ("…夜宵摊至深夜严重影响居民生活!").
+AUTHORITY_REGISTER = _rx(
+    r"有关部门|相关部门|政府|领导|书记|市长|监管|执法|职能部门|举报|严重影响[^,。!]{0,6}生活"
+)
+LIVE_NOW = _rx(r"快|马上|立即|立刻|紧急|救命|现在|正在|刚刚|刚才|此刻|赶紧|119|120|110")
+
+
+def standing_complaint(text: str) -> bool:
+    return bool(AUTHORITY_REGISTER.search(text)) and not LIVE_NOW.search(text)
