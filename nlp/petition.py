@@ -104,6 +104,10 @@ OTHER_TOPICS = tuple((_rx(p), w) for p, w in (
     (r"拆迁|安置|棚改|征收|旧城改造", 1.5),
 ))
 OTHER_TOPIC_CAP = 6.0
+# A petition names its subject first (the bot never sees the board's title).
+HEAD = 40
+HEAD_BONUS = 2.0
+TOPIC_HEAD_BONUS = 1.0
 # Keyword evidence in a petition is noisy (it lists many nouns, 物业 five times, names): it
 # counts half and at most this much, so the explicit problems below decide.
 KEYWORD_FACTOR = 0.5
@@ -158,9 +162,13 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
     """Category scores of a petition after its topics, explicit problems and parking rule."""
     out = {slug: min(v * KEYWORD_FACTOR, KEYWORD_SCORE_CAP) for slug, v in scores.items()}
     for slug, rx, bonus in EXPLICIT:
-        if rx.search(text):
-            out[slug] = out.get(slug, 0.0) + bonus
-    topics = sum(w for rx, w in OTHER_TOPICS if rx.search(text))
+        m = rx.search(text)
+        if m and (slug != "property" or m.start() < HEAD):
+            # (物业 comes up in most petitions as the party that did nothing; it is the
+            # complaint when the petition opens with it)
+            out[slug] = out.get(slug, 0.0) + bonus + (HEAD_BONUS if m.start() < HEAD else 0.0)
+    topics = sum(w + (TOPIC_HEAD_BONUS if rx.search(text, 0, HEAD) else 0.0)
+                 for rx, w in OTHER_TOPICS if rx.search(text))
     if topics:
         out["other"] = out.get("other", 0.0) + min(topics, OTHER_TOPIC_CAP)
     if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)):
@@ -184,6 +192,10 @@ COMPLAINT = tuple(_rx(p) for p in (
     r"重视|督促|督办|整治|管一管|管管|查一查|严查|彻查",
     r"从来没有|从没|一直没|一直不|始终没",
     r"能不能请|能否请|请[^,。]{0,6}(?:牵头|公开|公布|出面)",
+    # (after the first blind part: complaints worded without the cues above)
+    r"恶劣|垄断|公理|不讲理|担心|害怕|难道|吃亏|不愿|拒绝|拒不|不给|不予|推辞|不承认|无下文|没有结果"
+    r"|没结果|迟迟|至今|石沉大海|忽悠|敷衍|刁难",
+    r"(?:希望|请|恳请|呈请|望)[^,。]{0,12}(?:加强|协调|落实|办理|帮|尽快|早日)",
 ))
 # A question asked anywhere in the petition (not only at its head).
 CONSULT_ANY = _rx(r"请问|咨询|想问|想了解|想知道|不知|是否|能否|何时|什么时候|有没有|为啥|为什么|吗[?]|呢[?]")
