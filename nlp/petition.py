@@ -199,6 +199,14 @@ COMPLAINT = tuple(_rx(p) for p in (
 ))
 # A question asked anywhere in the petition (not only at its head).
 CONSULT_ANY = _rx(r"请问|咨询|想问|想了解|想知道|不知|是否|能否|何时|什么时候|有没有|为啥|为什么|吗[?]|呢[?]")
+# Distinct ways of asking (a consultation asks more than it complains).
+QUESTIONS = tuple(_rx(p) for p in (
+    r"请问|咨询|想问|想了解|想知道|不知",
+    r"是否|能否|可否|有没有|会不会|能不能",
+    r"何时|什么时候|多久|进度|计划",
+    r"如何|怎么|怎样|哪些|哪个|哪里|多少",
+    r"[吗呢][?]|\?",
+))
 # A suggestion about the city (roads, buses, policy), which a grid worker cannot act on.
 CITY_SCOPE = _rx(r"公交|地铁|城轨|红绿灯|高架|交通部门|交管|道路|路口|车道|政府|政策|规划|站点|线路|全市|市内"
                  r"|天桥|隔离栏|监控|门票|演出")
@@ -232,6 +240,9 @@ def petition_report_shift(text: str) -> float:
     if strength <= 1 and (CONSULT_OPEN.search(head) or SUGGEST.search(text)
                           or POLICY_WISH.search(text)):
         return -8.0
+    asks = sum(1 for rx in QUESTIONS if rx.search(text))
+    if asks >= 2 and asks >= strength + 2:
+        return -5.0  # more questions than complaints: a consultation
     if strength == 0:
         return -6.0 if CONSULT_ANY.search(text) else -3.0
     return min(strength, 3) * 0.8
