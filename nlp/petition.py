@@ -72,7 +72,8 @@ def outside_names(hits: Iterable, text: str) -> list:
 
 # --- Gas supply is not gas safety ---------------------------------------------------------
 GAS_SUPPLY = _rx(
-    r"供气|通气|开通(?:天然气|燃气|管道气|管道燃气)|(?:天然气|燃气|管道气)[^,。!?]{0,8}"
+    r"(?:燃气|煤气|天然气)管道[^,。!?]{0,4}(?:施工|铺设|改造|安装)"
+    r"|供气|通气|开通(?:天然气|燃气|管道气|管道燃气)|(?:天然气|燃气|管道气)[^,。!?]{0,8}"
     r"(?:开通|安装|报装|接入|入户|通上|没通)|燃气费|气费|买气|换表|气表|气价|车用天然气|停气"
 )
 GAS_DANGER = _rx(
@@ -108,6 +109,7 @@ OTHER_TOPIC_CAP = 6.0
 HEAD = 40
 HEAD_BONUS = 2.0
 TOPIC_HEAD_BONUS = 1.0
+UNNAMED_BONUS = 1.5
 # Keyword evidence in a petition is noisy (it lists many nouns, 物业 five times, names): it
 # counts half and at most this much, so the explicit problems below decide.
 KEYWORD_FACTOR = 0.5
@@ -125,7 +127,8 @@ EXPLICIT = (
     ("utilities", _rx(r"停水|水压|断水|停电|断电|供水|来水|水改|用电|供电|水表"), 2.0),
     ("sanitation", _rx(r"油烟|垃圾|臭气|恶臭|粉尘|扬尘|脏乱差"), 2.0),
     ("parking", _rx(r"违停|乱停|停满|僵尸车|违章停车|违法停车|停车乱|占道停车|停在人行道"), 2.5),
-    ("public_space", _rx(r"占道经营|摆摊|摊贩|菜贩|店外经营|马路市场|占用[^,。]{0,6}(?:通道|楼道|人行道)"),
+    ("public_space", _rx(r"占道经营|摆摊|摊贩|菜贩|店外经营|马路市场|占用[^,。]{0,6}(?:通道|楼道|人行道)"
+                         r"|摆在(?:马)?路上|占道"),
      2.0),
     ("property", _rx(r"物业[^,。]{0,4}(?:不作为|混乱|不管|乱收费|太差|收钱不做事|服务差|不闻不问)"
                      r""), 2.5),
@@ -146,7 +149,7 @@ PARKING_SALE = _rx(
 
 
 PARKING_SALE_STRICT = _rx(
-    r"(?:捆绑|强制[^,。]{0,6}买|销售|出售|开盘|发票|车位款|车位费)[^,。]{0,8}车位"
+    r"(?:捆绑|强制[^,。]{0,6}买|销售|出售|开盘|发票|车位款|车位费)[^,。]{0,10}车位"
     r"|车位[^,。]{0,6}(?:捆绑|销售|出售|发票|开盘|款)"
 )
 
@@ -161,14 +164,18 @@ def parking_sale(text: str) -> bool:
 def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, float]:
     """Category scores of a petition after its topics, explicit problems and parking rule."""
     out = {slug: min(v * KEYWORD_FACTOR, KEYWORD_SCORE_CAP) for slug, v in scores.items()}
+    named = False
     for slug, rx, bonus in EXPLICIT:
         m = rx.search(text)
         if m and (slug != "property" or m.start() < HEAD):
+            named = True
             # (物业 comes up in most petitions as the party that did nothing; it is the
             # complaint when the petition opens with it)
             out[slug] = out.get(slug, 0.0) + bonus + (HEAD_BONUS if m.start() < HEAD else 0.0)
     topics = sum(w + (TOPIC_HEAD_BONUS if rx.search(text, 0, HEAD) else 0.0)
                  for rx, w in OTHER_TOPICS if rx.search(text))
+    if not named:
+        topics += UNNAMED_BONUS  # no grid problem named: most likely "other"
     if topics:
         out["other"] = out.get("other", 0.0) + min(topics, OTHER_TOPIC_CAP)
     if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)):
