@@ -18,7 +18,9 @@ from nlp.types import Location
 _B = r"([A-Za-z]?\d{1,3}|[A-Za-z])"
 _SEP = r"[\s,、的]{0,2}"
 _RE_DASH3 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{1,2})-(\d{3,4})(?![\d\-./:])")
-_RE_DASH2 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{3,4})(?![\d\-./:年月])")
+_RE_DASH2 = re.compile(
+    r"(?<![\d\-./:])(\d{1,3})-(\d{3,4})(?![\d\-./:年月])(?!\s*[张元块个人米次天户平斤件台份])"
+)
 _RE_BUILDING = re.compile(
     rf"(?<![\d\-])第?{_B}\s*(?:号楼|号栋|号幢|栋|幢|座|#)(?!\s*(?:层|栋楼))"
 )
@@ -229,8 +231,11 @@ def extract_location(text: str, lexicon: Lexicon) -> Location:
 
 # Messages this long are petitions (nlp/petition.py): their "XX路368号" is a street address.
 _PETITION_LEN = 80
-_RE_COUNT_BEFORE = re.compile(r"(?:共有?|总共|一共|还有|存在|约|近|多达|其中|有)\s*$")
-_RE_COUNT_AFTER = re.compile(r"\s*(?:楼)?(?:约|共|别墅|房屋|住房|都|基本|以上|左右)")
+_RE_COUNT_BEFORE = re.compile(r"(?:共有?|总共|一共|还有|存在|约|近|多达|其中|有|[/、])\s*$")
+# "…以上/左右" (a count), "50栋以南" (a direction); "4栋和5栋中间" stays building 4, as the
+# group-chat sets label it.
+_RE_COUNT_AFTER = re.compile(
+    r"\s*(?:楼)?(?:约|共|别墅|房屋|住房|都|基本|以上|左右|以[东南西北])")
 
 
 def _street_door_only(text: str, m: re.Match[str]) -> bool:
@@ -264,11 +269,16 @@ def _is_floor_room(text: str, m: re.Match[str]) -> bool:
         return True
     if tail[:1] == "号" and text[m.start(1) - 1: m.start(1)] in _PLACE_END:
         return True
+    # a masked or case number: "0000", "(2018)楚01行终345号", "编号0000"
+    if set(m.group(1)) == {"0"} or text[max(0, m.start(1) - 2): m.start(1)].endswith(
+            ("终", "初", "申", "字", "第", "编号", "号码")):
+        return True
     # "快打119", "已拨打110": a hotline being dialled, not a flat.
-    return bool(_RE_DIALLED.search(text, max(0, m.start(1) - 4), m.start(1)))
+    return bool(_RE_DIALLED.search(text, max(0, m.start(1) - 8), m.start(1)))
 
 
-_RE_DIALLED = re.compile(r"(?:打了?|打过|拨了?|叫了?|报警|报了?|电话|热线|call)\s*$")
+_RE_DIALLED = re.compile(
+    r"(?:打了?|打过|拨了?|叫了?|报警|报了?|电话|热线|call|打了?[^\d,。]{0,4}次)\s*$")
 _PLACE_END = frozenset("路街巷道坡弄里村岭湖桥")
 
 

@@ -201,3 +201,15 @@ def test_figurative_fight_is_chat() -> None:
 
 def test_weapons_out_is_an_emergency() -> None:
     assert parse("楼下两个人吵架 一个拿着刀要砍人 快报警").urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "销售说这台机器一个小时能印300-500张，实际上只能印几十张，要求退货",  # a range, not 300-500
+    "楼下KTV每晚吵到两点，2018年打了几十次110都只能管一晚",  # a hotline, dialled many times
+    "法院的(2018)某01行终345号裁定书说不予受理，请求重新审理",  # a case number
+    "东风小学以北、50栋以南那片空地长期焚烧垃圾，气味难闻",  # a direction from a building
+    "在售的3/6/8/9栋高层住宅楼混凝土强度不达标，楼板多处裂缝",  # a list of buildings
+])
+def test_numbers_that_are_not_the_place(text: str) -> None:
+    loc = parse(text).location
+    assert (loc.building, loc.unit, loc.room) == (None, None, None)
