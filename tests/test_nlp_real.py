@@ -16,6 +16,7 @@ from nlp.realdata import DEFAULT_DATA_DIR, RealDataMissing, data_dir, join_texts
 REAL = Path(__file__).parent / "data" / "real"
 DEV = REAL / "tipdm_dev.jsonl"
 BLIND = REAL / "tipdm_blind.jsonl"
+BLIND2 = REAL / "tipdm_blind2.jsonl"  # drawn at random after the first blind part was spent
 
 
 def _raw(path: Path) -> list[dict]:
@@ -34,9 +35,11 @@ def test_labelled_sets_hold_ids_and_labels_but_no_text() -> None:
     dev, blind = _raw(DEV), _raw(BLIND)
     assert len(dev) + len(blind) >= 300
     assert 0.28 <= len(blind) / (len(dev) + len(blind)) <= 0.40  # a third kept blind
-    ids = [r["msg_id"] for r in dev + blind]
+    blind2 = _raw(BLIND2)
+    assert len(blind2) >= 100
+    ids = [r["msg_id"] for r in dev + blind + blind2]
     assert len(ids) == len(set(ids))
-    for rec in dev + blind:
+    for rec in dev + blind + blind2:
         assert "text" not in rec and "title" not in rec  # never the citizens' words
         assert rec["source"] == "fj3_messages_votes.csv"
         assert isinstance(rec["is_report"], bool)
@@ -48,7 +51,7 @@ def test_labelled_sets_hold_ids_and_labels_but_no_text() -> None:
 
 
 def test_join_fills_every_text() -> None:
-    for path in (DEV, BLIND):
+    for path in (DEV, BLIND, BLIND2):
         records = load_corpus(str(path))
         assert all(isinstance(r["text"], str) and r["text"] for r in records)
 
@@ -61,14 +64,18 @@ def test_missing_data_fails_with_a_clear_message(tmp_path: Path) -> None:
         join_texts(_raw(DEV)[:1], tmp_path)
 
 
-def test_real_dev_floors() -> None:
-    """Floors a little below the measured dev figures (tuned on: nlp/README.md has the blind
-    ones). Before the ninth round: F1 0.905, first-choice category 0.550, lenient 0.718,
-    building 0.861."""
-    m = evaluate(load_corpus(str(DEV)))
-    assert m.report_f1 >= 0.92
-    assert m.category_accuracy >= 0.65
-    assert m.category_lenient >= 0.82
+@pytest.mark.parametrize(("path", "f1", "first", "lenient"), [
+    (DEV, 0.92, 0.72, 0.85),
+    (BLIND, 0.91, 0.72, 0.82),  # scored blind once, then used for fixes (nlp/README.md)
+])
+def test_real_tuned_set_floors(path: Path, f1: float, first: float, lenient: float) -> None:
+    """Floors a little below the measured figures of the sets the rules were fitted to.
+    Before the ninth round, dev: F1 0.905, first-choice category 0.550, lenient 0.718,
+    building 0.865."""
+    m = evaluate(load_corpus(str(path)))
+    assert m.report_f1 >= f1
+    assert m.category_accuracy >= first
+    assert m.category_lenient >= lenient
     assert m.field_accuracy("building") >= 0.94
     assert m.field_accuracy("room") >= 0.97
     assert m.false_alarm_rate <= 0.01
