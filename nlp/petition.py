@@ -43,7 +43,12 @@ PETITION_NAME_SPANS = (
 )
 
 
+_NAME_CHARS = ("树", "绿地", "气")  # every name pattern holds one of these (a cheap pre-check)
+
+
 def name_spans(text: str) -> list[tuple[int, int]]:
+    if not any(c in text for c in _NAME_CHARS):
+        return []
     spans = [m.span() for rx in NAME_SPANS for m in rx.finditer(text)]
     if is_petition(text):
         spans += [m.span() for rx in PETITION_NAME_SPANS for m in rx.finditer(text)]
@@ -84,7 +89,7 @@ GAS_WORDS = ("燃气", "煤气", "天然气", "液化气", "燃气表", "煤气�
 
 def gas_supply_only(text: str) -> bool:
     """Supply, connection or billing of gas, with no gas danger named."""
-    return bool(GAS_SUPPLY.search(text)) and not GAS_DANGER.search(text)
+    return "气" in text and bool(GAS_SUPPLY.search(text)) and not GAS_DANGER.search(text)
 
 
 # --- Petition topics and explicit problems --------------------------------------------------
@@ -159,7 +164,7 @@ PARKING_SALE_STRICT = _rx(
 def parking_sale(text: str) -> bool:
     """Parking spaces sold, bundled or invoiced, none of them occupied or parked in: the
     sale is the complaint ("other"). "我买的车位天天被别人占" stays parking."""
-    return bool(PARKING_SALE_STRICT.search(text)) and not re.search(
+    return "车位" in text and bool(PARKING_SALE_STRICT.search(text)) and not re.search(
         r"违停|乱停|停满|占道停|僵尸车|占|停着|停进|停不进|地锁|外来车", text)
 
 
@@ -216,10 +221,6 @@ QUESTIONS = tuple(_rx(p) for p in (
     r"如何|怎么|怎样|哪些|哪个|哪里|多少",
     r"[吗呢][?]|\?",
 ))
-# A suggestion about the city (roads, buses, policy), which a grid worker cannot act on.
-CITY_SCOPE = _rx(r"公交|地铁|城轨|红绿灯|高架|交通部门|交管|道路|路口|车道|政府|政策|规划|站点|线路|全市|市内"
-                 r"|天桥|隔离栏|监控|门票|演出")
-LOCAL_SCOPE = _rx(r"小区|楼|栋|单元|我家|我们家|物业")
 SUGGEST = _rx(r"^[^,。]{0,12}建议|^(?:关于|对)[^,。]{0,20}(?:建议|意见)|^希望|(?:建议|希望)[^,。]{0,16}"
               r"(?:出台|实行|试行|规划|增设|增加|增开|开通|设立|设置|考虑)")
 THANKS = _rx(r"感谢|点赞|致以[^,。]{0,4}谢意|表扬|谢谢")
@@ -229,14 +230,6 @@ POLICY_WISH = _rx(r"(?:希望|期望|请)[^,。]{0,16}(?:出台|实行|试行|�
 
 def complaint_strength(text: str) -> int:
     return sum(1 for rx in COMPLAINT if rx.search(text))
-
-
-def city_suggestion(text: str) -> bool:
-    """A suggestion about the city's roads, buses or policy with nothing local in it (any
-    length): "建议古汉路紫薇路口新增红绿灯设置". A suggestion about the compound ("建议在3号楼门口
-    加装路灯") stays a report, as in the group-chat sets."""
-    return bool(SUGGEST.search(text) and CITY_SCOPE.search(text) and not LOCAL_SCOPE.search(text)
-                and complaint_strength(text) <= 1)
 
 
 def petition_report_shift(text: str) -> float:
