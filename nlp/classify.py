@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from nlp import charmodel, segment
+from nlp import charmodel, petition, segment
 from nlp import patterns as P
 from nlp.clauses import crossed, is_elsewhere, is_negated, is_resolved, not_happening
 from nlp.lexicon import Lexicon
@@ -30,6 +30,10 @@ EMERGENCY_MODEL_LOGIT = -2.0
 EMERGENCY_FAMILY_WEIGHT = 1.0
 EMERGENCY_MODEL_OVERRIDE = 8.0
 EMERGENCY_MODEL_VETO = -7.0
+# The model learned from group chat; on a long petition its margins count for less than the
+# petition rules (nlp/petition.py), which were fitted to real citizens' text.
+PETITION_MODEL_WEIGHT = 0.5
+PETITION_REPORT_LOGIT_CAP = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +164,18 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     """Category and urgency (rules, then the model), then the report decision: the message's
     :class:`ReportFeatures` scored by :func:`report_score`, then its kind."""
     spans = segment.token_spans(text) if text else []
-    hits = find_keywords(text, lexicon, spans)
-    scores = score_categories(hits, lexicon, text)
+    hits = petition.outside_names(find_keywords(text, lexicon, spans), text)
+    formal = petition.is_petition(text)
+    # A long petition repeats its words (物业 five times); each keyword counts once there.
+    scores = score_categories(_first_of_each(hits) if formal else hits, lexicon, text)
+    if petition.gas_supply_only(text):
+        # 开通天然气, 供气, 燃气费: the supply, not a gas danger.
+        scores.pop("fire_gas_safety", None)
+        if "utilities" in lexicon.weights:
+            scores["utilities"] = scores.get("utilities", 0.0) + 4.0
+    if petition.parking_sale(text) and "parking" in scores:
+        # 捆绑销售车位, 车位发票: a sales dispute, not a parking problem
+        scores["other"] = scores.get("other", 0.0) + scores.pop("parking")
     urgency, triggers, danger_family, guard = assess_urgency(text, spans)
     if urgency == "emergency" and triggers:
         fam, bonus = emergency_category(triggers[0], text)
@@ -180,15 +194,24 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
                 context is None or context.search(text)):
             scores[cue_slug] = scores.get(cue_slug, 0.0) + bonus
     _, cat_score = best_category(scores, lexicon)  # the rules' own evidence, for the report score
+    if formal:
+        # (after cat_score: a petition's topics and explicit problems choose among categories;
+        # whether it reports anything is weighed by petition.petition_report_shift)
+        scores = {slug: v for slug, v in petition.adjust_petition_scores(text, scores).items()
+                  if slug in lexicon.weights}
     model = charmodel.default_model() if text else None
-    learned = model.score(text) if model is not None else None
-    slug, _ = best_category(_with_model(scores, learned, lexicon), lexicon)
+    learned = model.score(petition.mask_names(text)) if model is not None else None
+    combined = _with_model(scores, learned, lexicon,
+                           PETITION_MODEL_WEIGHT if formal else CATEGORY_MODEL_WEIGHT)
+    if (formal or petition.parking_sale(text)) and "parking" not in scores and len(combined) > 1:
+        combined.pop("parking", None)  # the model's pick from road words alone
+    slug, _ = best_category(combined, lexicon)
     if (learned is not None and urgency == "emergency"
             and learned.emergency_logit < EMERGENCY_MODEL_VETO):
         urgency = "urgent"
 
     features = read_features(text, urgency, guard, cat_score,
-                             learned.report_logit if learned is not None else None)
+                             learned.report_logit if learned is not None else None, formal)
     # Recall booster: the model may add an emergency the rules missed, never remove one, and
     # only when no guard fires and the message is not one of the non-report kinds.
     if (learned is not None and features.urgency != "emergency"
@@ -199,7 +222,8 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
             and not P.DANGER_HABITUAL.search(text)
             and not features.exclamation and not is_sigh(text)
             and not is_help_under_way(text)
-            and not is_dog_chase(text)):
+            and not is_dog_chase(text)
+            and not petition.standing_complaint(text)):
         features = replace(features, urgency="emergency")
     urgency = features.urgency
 
@@ -262,6 +286,11 @@ class ReportFeatures:
     framed: bool  # opens with a media / drill / figurative guard word (and the guard fired)
     exclamation: bool  # 救命 as an exclamation, no danger named
     laugh: bool  # laughter, and no hard problem named apart from "my home"
+    # A petition (nlp.petition.is_petition: long, formal): its keyword evidence and the
+    # model's report log-odds count less, and its asking, thanking and quoted notices
+    # (inquiry, question, thanks, notice are False for it) give way to petition_report_shift.
+    is_petition: bool
+    petition_report_shift: float  # nlp.petition.petition_report_shift (0.0 unless a petition)
 
     @property
     def non_report_kind(self) -> bool:
@@ -272,9 +301,10 @@ class ReportFeatures:
 
 
 def read_features(text: str, urgency: str, guard: str | None, cat_score: float,
-                  report_logit: float | None) -> ReportFeatures:
+                  report_logit: float | None, formal: bool) -> ReportFeatures:
     """The facts :func:`report_score` weighs (pure pattern reads; ``urgency`` and ``guard``
-    from :mod:`nlp.urgency`, ``cat_score`` from the keyword rules)."""
+    from :mod:`nlp.urgency`, ``cat_score`` from the keyword rules, ``formal``:
+    :func:`nlp.petition.is_petition`)."""
     problem = 0.0
     for rx, weight in P.PROBLEM:
         if rx.search(text):
@@ -288,6 +318,12 @@ def read_features(text: str, urgency: str, guard: str | None, cat_score: float,
         notice = False  # "有骗子上门 我妈差点上当 大家注意": a report with a warning
     inquiry = bool(P.INQUIRY.search(text) or P.INQUIRY_MORE.search(text))
     chat = bool(P.CHAT.search(text))
+    thanks = bool(P.THANKS.search(text))
+    question = bool(P.QUESTION_END.search(text)) or "?" in text
+    if formal:
+        # A petition asks, thanks and quotes notices (整改通知书) while it complains; whether it
+        # reports anything is weighed by petition.petition_report_shift instead.
+        inquiry = question = thanks = notice = False
     return ReportFeatures(
         length=len(text),
         urgency=urgency,
@@ -300,7 +336,7 @@ def read_features(text: str, urgency: str, guard: str | None, cat_score: float,
             m.end() >= len(text) - 2 for rx in (P.RESOLVED, P.RESOLVED_MORE)
             for m in rx.finditer(text)),
         follow_up=resolved and bool(P.FOLLOW_UP.search(text)),
-        thanks=bool(P.THANKS.search(text)),
+        thanks=thanks,
         praise=praise,
         praise_start=praise and bool(P.PRAISE_START.search(text)
                                      or P.PRAISE_START_MORE.search(text)),
@@ -315,7 +351,7 @@ def read_features(text: str, urgency: str, guard: str | None, cat_score: float,
         inquiry_start=inquiry and bool(P.INQUIRY_START.search(text)),
         inquiry_general=bool(P.INQUIRY_GENERAL.search(text)),
         hard=bool(P.HARD_PROBLEM.search(text)),
-        question=bool(P.QUESTION_END.search(text)) or "?" in text,
+        question=question,
         greeting=bool(P.GREETING.search(text)),
         ack=bool(P.ACK.match(text)),
         ack_prefix=bool(P.ACK_PREFIX.match(text)),
@@ -325,6 +361,8 @@ def read_features(text: str, urgency: str, guard: str | None, cat_score: float,
         exclamation=is_exclamation(text),
         laugh=bool(P.LAUGH.search(text))
         and not P.HARD_PROBLEM.search(re.sub("我们家|我家|俺家", "", text)),
+        is_petition=formal,
+        petition_report_shift=petition.petition_report_shift(text) if formal else 0.0,
     )
 
 
@@ -334,11 +372,17 @@ def report_score(f: ReportFeatures) -> float:
     if f.length == 0:
         return -8.0
     urgency, cat_score, problem = f.urgency, f.cat_score, f.problem
-    score = -1.3 + min(cat_score, 6.0) * 0.7 + problem
+    evidence = (min(cat_score * petition.KEYWORD_FACTOR, petition.KEYWORD_SCORE_CAP)
+                if f.is_petition else min(cat_score, 6.0))
+    score = -1.3 + evidence * 0.7 + problem
     if f.report_logit is not None:
         report_logit = f.report_logit
         if f.follow_up:
             report_logit = min(report_logit, 0.0)  # character pairs cannot read "已修好,不用麻烦了"
+        if f.is_petition:
+            # summed over hundreds of character pairs, a long text's log-odds say little
+            report_logit = max(min(report_logit, PETITION_REPORT_LOGIT_CAP),
+                               -PETITION_REPORT_LOGIT_CAP)
         score += REPORT_MODEL_WEIGHT * report_logit
     if urgency == "emergency":
         score += 4.0
@@ -412,11 +456,24 @@ def report_score(f: ReportFeatures) -> float:
             score -= 1.5
     if f.length <= 3 and cat_score < 2:
         score -= 1.5
+    if f.is_petition and urgency != "emergency":
+        score += f.petition_report_shift
     return score
 
 
+def _first_of_each(hits: list[Hit]) -> list[Hit]:
+    """Each keyword's first occurrence only."""
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        if h.word not in seen:
+            seen.add(h.word)
+            out.append(h)
+    return out
+
+
 def _with_model(scores: dict[str, float], learned: charmodel.ModelScores | None,
-                lexicon: Lexicon) -> dict[str, float]:
+                lexicon: Lexicon, weight: float = CATEGORY_MODEL_WEIGHT) -> dict[str, float]:
     """Keyword scores plus the model's margins (0 for its own choice, negative for the rest).
     A community's own categories (unknown to the model) keep their keyword score alone."""
     if learned is None:
@@ -424,7 +481,7 @@ def _with_model(scores: dict[str, float], learned: charmodel.ModelScores | None,
     # Only the model's own choice (margin 0) and the slugs with keyword evidence can win: any
     # other slug scores below the model's choice.
     margin = learned.category_margin
-    combined = {slug: score + CATEGORY_MODEL_WEIGHT * margin.get(slug, 0.0)
+    combined = {slug: score + weight * margin.get(slug, 0.0)
                 for slug, score in scores.items()}
     top = learned.best_category
     if top in lexicon.weights and top not in combined:

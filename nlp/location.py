@@ -18,7 +18,9 @@ from nlp.types import ParsedLocation
 _B = r"([A-Za-z]?\d{1,3}|[A-Za-z])"
 _SEP = r"[\s,、的]{0,2}"
 _RE_DASH3 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{1,2})-(\d{3,4})(?![\d\-./:])")
-_RE_DASH2 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{3,4})(?![\d\-./:年月])")
+_RE_DASH2 = re.compile(
+    r"(?<![\d\-./:])(\d{1,3})-(\d{3,4})(?![\d\-./:年月])(?!\s*[张元块个人米次天户平斤件台份])"
+)
 _RE_BUILDING = re.compile(
     rf"(?<![\d\-])第?{_B}\s*(?:号楼|号栋|号幢|栋|幢|座|#)(?!\s*(?:层|栋楼))"
 )
@@ -137,6 +139,11 @@ def extract_location(text: str, lexicon: Lexicon) -> ParsedLocation:
         used.append(m.span())
     else:
         m = _RE_STREET.search(text)
+        if m and _street_door_only(text, m):
+            # "XX路368号" in a petition, or beside a building of its own: a street address.
+            street = _strip_noise(m.group(1)) or m.group(1)
+            used.append(m.span())
+            m = None
         if m:
             street = _strip_noise(m.group(1)) or m.group(1)
             building = m.group(2)
@@ -144,7 +151,8 @@ def extract_location(text: str, lexicon: Lexicon) -> ParsedLocation:
             anchor = m.end()
         else:
             for rx in (_RE_BUILDING, _RE_NORTH, _RE_HAO, _RE_BUILDING_EN):
-                m = rx.search(text)
+                m = next((x for x in rx.finditer(text)
+                          if not _inside(x.start(), used) and not _is_count(text, x)), None)
                 if m:
                     building = m.group(1).upper()
                     used.append(m.span())
@@ -221,6 +229,31 @@ def extract_location(text: str, lexicon: Lexicon) -> ParsedLocation:
     return ParsedLocation(compound, building, unit, room, floor, street)
 
 
+# Messages this long are petitions (nlp/petition.py): their "XX路368号" is a street address.
+_PETITION_LEN = 80
+_RE_COUNT_BEFORE = re.compile(r"(?:共有?|总共|一共|还有|存在|约|近|多达|其中|有|[/、])\s*$")
+# "…以上/左右" (a count), "50栋以南" (a direction); "4栋和5栋中间" stays building 4, as the
+# group-chat sets label it.
+_RE_COUNT_AFTER = re.compile(
+    r"\s*(?:楼)?(?:约|共|别墅|房屋|住房|都|基本|以上|左右|以[东南西北])")
+
+
+def _street_door_only(text: str, m: re.Match[str]) -> bool:
+    """A street door number ("莲湖路18号"), not a building: in a long petition, or when the
+    message names a building of its own ("C5市路18号…1栋二门")."""
+    if m.group(3) != "号":
+        return False
+    if len(text) >= _PETITION_LEN or _RE_COMPOUND_STRONG.match(text, m.end()):
+        return True  # "阳光路368号锦绣家园的业主": the compound's street address
+    return bool(_RE_BUILDING.search(text, m.end()))
+
+
+def _is_count(text: str, m: re.Match[str]) -> bool:
+    """"一共7栋楼", "还有5栋别墅": how many buildings, not which."""
+    return bool(_RE_COUNT_BEFORE.search(text, max(0, m.start() - 3), m.start())
+                or _RE_COUNT_AFTER.match(text, m.end()))
+
+
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
@@ -231,11 +264,22 @@ def _is_floor_room(text: str, m: re.Match[str]) -> bool:
     # "602天天吵" and "1604次卧" are flats; "300天" and "100次" are not.
     if tail[:1] in _NOT_ROOM_UNITS and tail not in ("天天", "次卧"):
         return True
+    # "3522户业主" is a count of households; "桐梓坡589号" a street door number.
+    if tail[:1] == "户" and tail != "户主":
+        return True
+    if tail[:1] == "号" and text[m.start(1) - 1: m.start(1)] in _PLACE_END:
+        return True
+    # a masked or case number: "0000", "(2018)楚01行终345号", "编号0000"
+    if set(m.group(1)) == {"0"} or text[max(0, m.start(1) - 2): m.start(1)].endswith(
+            ("终", "初", "申", "字", "第", "编号", "号码")):
+        return True
     # "快打119", "已拨打110": a hotline being dialled, not a flat.
-    return bool(_RE_DIALLED.search(text, max(0, m.start(1) - 4), m.start(1)))
+    return bool(_RE_DIALLED.search(text, max(0, m.start(1) - 8), m.start(1)))
 
 
-_RE_DIALLED = re.compile(r"(?:打了?|拨了?|叫了?|报警|电话|热线|call)\s*$")
+_RE_DIALLED = re.compile(
+    r"(?:打了?|打过|拨了?|叫了?|报警|报了?|电话|热线|call|打了?[^\d,。]{0,4}次)\s*$")
+_PLACE_END = frozenset("路街巷道坡弄里村岭湖桥")
 
 
 _NOT_ROOM_UNITS = frozenset("年元块米平万多余次个斤天人路")

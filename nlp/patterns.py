@@ -133,7 +133,7 @@ NEG_AFTER = _rx(r"^(?:已经|已|都)?(?:没有?了|消失|散了|散掉|灭了|
 HYPOTHETICAL = _rx(r"演练|演习|模拟|培训|讲座|宣传|知识|防范|预防|防止|避免|谨防|以防|万一|如果|假如|要是|一旦|小心|注意|安全教育|排查|会不会|容易|可能会|怕|差点|差一点|险些|迟早|真要|真的|真")
 PAST = _rx(r"上次|上回|之前|以前|前几天|前两天|那次|昨天|去年|上个月|上周")
 # "着火了怎么办" asks what to do *if* there is a fire.
-HYPO_AFTER = _rx(r"^了?(?:怎么办|咋办|谁负责|谁管|谁来负责)|^(?:报警器|报警装置|探测器|检测|隐患|风险|预案|演练|知识|宣传|的话|容易|等(?:事故|情况|意外|隐患))|^的?(?:危害|风险|隐患|原因|预防|处置|自救|应急)")
+HYPO_AFTER = _rx(r"^了?(?:怎么办|咋办|谁负责|谁管|谁来负责)|^(?:报警器|报警装置|探测器|检测|隐患|风险|预案|演练|知识|宣传|的话|容易|等(?:事故|情况|意外|隐患))|^的?(?:危害|风险|隐患|原因|预防|处置|自救|应急)|^灾?(?:安全|消防)?隐患")
 
 # "Help for a person" and "suggestion" kinds among reports.
 HELP = _rx(r"帮忙|帮帮|帮一下|求助|救|没人照顾|一个人在家|独居|走不了|行动不便|买药|送医|看病|陪|起不来|摔|晕|困在|关在")
@@ -402,3 +402,19 @@ LAUGH = _rx(r"哈哈|呵呵|嘻嘻|笑死|太可爱|好可爱|真可爱")
 RESPONSE_UNDER_WAY = _rx(r"(?:已经|已)(?:打了?|报了?|叫了?|去了|到了|有人去)|"
                          r"(?:派出所|警察|民警|消防|救护车|120|119|110|保安|物业|邻居)[^。!?\s]{0,6}"
                          r"(?:到了|来了|过去了|赶到|在路上|去了)")
+
+# Issue 16 (ninth round): a fight about to break out between people who are there now
+# ("吵得快打起来了", "要动手了") is urgent: someone comes now, as every group-chat writer in
+# tests/data labels it (11 messages, urgent or normal, none an emergency). It becomes an
+# emergency by the existing rules once weapons are out or someone is hurt (拿刀, 打得头破,
+# 流血). Averted or over, past, hypothetical, figurative or laughing stays normal.
+IMMINENT_FIGHT = _rx(
+    r"(?:快|快要|要|就要|马上|马上就要|眼看(?:着)?(?:就)?要?)(?:打起来|动手|打架|干起来|打人|抄家伙)"
+    r"|抄(?:起)?家伙|撸(?:起)?袖子"
+)
+FIGHT_PEOPLE = _rx(
+    r"两个人|两人|两拨|两家|几个人|一群人|邻居|业主|住户|夫妻|两口子|男的|女的|大爷|阿姨|保安|司机"
+    r"|他们|吵架|吵得|争吵|吵起来|骂"
+)
+FIGHT_OVER = _rx(r"劝开|拉开了|被拉开|劝住|散了|没打起来|没动手|没事了|和好|调解好|已经走了"
+                 r"|玩|游戏|打仗|比赛|看球|电视|电影|剧")

@@ -179,11 +179,25 @@ def assess_urgency(
     m = P.ELEVATOR_OUT.search(text)
     if m and P.ELDERLY_CONTEXT.search(text):
         found.append(m.group(0))
+    fight = imminent_fight(text)
+    if fight:
+        found.append(fight.group(0))  # a fight about to break out: someone comes today
     if demoted and guard is None:
         guard = "demoted"  # the rules weighed an emergency word and chose same-day work
     if found:
         return "urgent", found, None, guard
     return "normal", [], None, guard
+
+
+def imminent_fight(text: str) -> re.Match[str] | None:
+    """A fight about to break out between people there now ("两个业主吵得要动手了"), not
+    averted or over, not laughing, not hypothetical or past (live_at)."""
+    m = P.IMMINENT_FIGHT.search(text)
+    if (not m or not P.FIGHT_PEOPLE.search(text) or P.FIGHT_OVER.search(text)
+            or P.LAUGH.search(text) or P.GUARD_CHATTY.search(text)
+            or is_dog_chase(text) or not live_at(text, m.start(), m.end())):
+        return None
+    return m
 
 
 def danger_scan(text: str) -> tuple[str, str] | None:

@@ -1,7 +1,6 @@
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -9,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlp import parse, run_eval_cli, run_parse_cli
+from nlp.realdata import data_dir
 
 CORPUS = Path(__file__).parent / "data" / "nlp_corpus.jsonl"
-TIPDM = Path(os.environ.get("GRIDBOT_TIPDM", "/work/shared/data/tipdm2020c"))
+TIPDM = data_dir()
 
 
 @settings(max_examples=300, deadline=None)
@@ -62,14 +62,16 @@ def test_eval_cli_prints_metrics() -> None:
         assert needle in text
 
 
-@pytest.mark.skipif(not (TIPDM / "fj3_messages_votes.csv").exists(), reason="tipdm data absent")
 def test_tipdm_real_messages_robustness() -> None:
-    with open(TIPDM / "fj3_messages_votes.csv", encoding="utf-8") as fh:
+    path = TIPDM / "fj3_messages_votes.csv"
+    assert path.is_file(), f"real-message data missing: {path} (a copy of shared/ beside the repo)"
+    with open(path, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows
     reports = 0
     for row in rows:
         r = parse(f"{row['title']} {row['detail']}")
         reports += r.is_report
-    # Formal citizen petitions: nearly all of them raise a problem.
-    assert reports / len(rows) >= 0.75
+    # Formal citizen petitions: most raise a problem, but about 30 % consult, suggest or thank
+    # (70 % reports in a random 40 labelled by hand, tests/data/real; 74 % read as reports).
+    assert 0.65 <= reports / len(rows) <= 0.85

@@ -1,0 +1,215 @@
+"""The failure families of issue 13 (real citizens' petitions) and the imminent-fight rule of
+issue 16, each both ways: the trap and its true positive. Texts written for these tests in the
+style of the TipDM board (no citizen's words are copied)."""
+
+import pytest
+
+from nlp import parse
+
+
+# --- category words inside proper names ---------------------------------------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("我是艺棵树培训学校的家长，暑假后机构换了老师，上课时间改来改去，申请退费两个月了还没退，"
+     "请相关部门帮我们要回学费。", "other"),
+    ("尊敬的领导：我是古樟树社区锦绣家园的业主，我们小区3栋的电梯从去年开始频繁故障，上个月停运了整整一周，"
+     "老人只能爬楼，物业一直推说在等配件，请相关部门督促物业尽快修好电梯。", "elevator"),
+])
+def test_tree_in_a_name_is_not_greenery(text: str, category: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == category
+
+
+def test_real_trees_are_greenery() -> None:
+    r = parse("小区门口那几棵香樟树的树枝长得太低了，挡住了人行道，行人要弯腰才能过去，"
+              "请园林部门来修剪一下树枝。")
+    assert r.is_report and r.category == "greenery"
+
+
+GAS_CO_DORM = "我家住在原煤气公司职工宿舍3栋2单元602，"
+PASSING_THE_BUCK = "煤气公司说房子已经移交社区，社区说不归他们管，燃气公司和社区互相踢皮球"
+
+
+def test_gas_company_dormitory_roof_leak_is_a_leak() -> None:
+    r = parse(GAS_CO_DORM + "楼顶防水层老化，一下雨家里就漏水，" + PASSING_THE_BUCK)
+    assert r.is_report and r.category == "water_leak" and r.urgency != "emergency"
+    assert (r.location.building, r.location.unit, r.location.room) == ("3", "2", "602")
+
+
+def test_gas_smell_at_the_same_company_dormitory_is_gas_safety() -> None:
+    r = parse(GAS_CO_DORM + "这两天楼道里煤气味很重，" + PASSING_THE_BUCK)
+    assert r.is_report and r.category == "fire_gas_safety" and r.urgency == "emergency"
+
+
+# --- petition boilerplate ------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "category"), [
+    ("本人于2016年购买某某地产开发的阳光花园房屋一套，交房后发现阳台和卧室外墙渗水严重，墙面发霉，"
+     "多次与开发商和物业交涉，开发商以质量问题已过保修期为由拒不处理，请求相关部门督促开发商维修。",
+     "water_leak"),
+    ("我们是阳光花园小区的业主，开发商交房时承诺的绿地被一楼业主私自圈占，还在上面违章搭建了两层的阳光房，"
+     "施工单位至今仍在施工，业主多次反映质量问题和安全问题无果，请求政府部门依法拆除违建。",
+     "illegal_construction"),
+    # the true "other": the same boilerplate with no grid problem in it
+    ("本人于2017年购买阳光花园商品房一套，开发商至今未办理房产证，交房已经两年多了，多次询问开发商都说"
+     "在办理中，请求相关部门督促开发商尽快为业主办理不动产证，维护业主的合法权益。", "other"),
+])
+def test_developer_boilerplate_does_not_hide_an_explicit_problem(text: str, category: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == category
+
+
+def test_formal_request_without_a_complaint_word_is_a_report() -> None:
+    r = parse("请求有关部门对我们村通往镇上的那座桥进行修复，桥两头与道路连接处已经塌陷，"
+              "车辆通行困难，望领导重视。")
+    assert r.is_report
+
+
+# --- gas supply -----------------------------------------------------------------------------
+def test_gas_not_yet_connected_is_supply_not_safety() -> None:
+    r = parse("我们安置小区交房一年多了，天然气一直没有开通，主管道早就埋好了，燃气公司一直说没有报装，"
+              "居民只能用煤气罐做饭，希望尽快给我们通气。")
+    assert r.is_report and r.category == "utilities" and r.urgency != "emergency"
+
+
+def test_gas_leaking_is_gas_safety() -> None:
+    r = parse("我们小区5栋楼道里天然气管道漏气，一股很浓的燃气味，已经打了燃气公司电话还没人来，请尽快处理。")
+    assert r.is_report and r.category == "fire_gas_safety" and r.urgency == "emergency"
+
+
+# --- roads, pavements, green belts, parking spaces for sale -----------------------------------
+def test_road_and_green_belt_petition_is_not_parking() -> None:
+    r = parse("您好！我是金星南路旁阳光花园的业主，小区门口的金星路车流量非常大，斑马线没有红绿灯，"
+              "绿化带还挡住了司机的视线，这个月已经出了两起车祸，老人小孩每天过马路都很危险，"
+              "恳请交警部门在这里设置红绿灯和监控。")
+    assert r.is_report and r.category not in ("parking", "greenery")
+
+
+def test_cars_parked_on_the_pavement_are_parking() -> None:
+    r = parse("木莲路与圭香路交叉口的人行道上日夜都停满了违停车辆，行人只能走到机动车道上，交警抄牌也没用，"
+              "请相关部门整治违停。")
+    assert r.is_report and r.category == "parking"
+
+
+def test_bundled_parking_space_sales_are_not_parking() -> None:
+    r = parse("开发商强制要求购房者捆绑购买十二万一个的车位，不买车位就不给网签购房合同，"
+              "请政府制止这种霸王行为。")
+    assert r.is_report and r.category == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "我们小区的车位天天被外来车辆占着，业主下班回来根本没地方停车，物业也不管，请帮忙解决停车问题。",
+    "我买的车位天天被别人占 贴了条也没用",  # bought, but occupied: still parking
+])
+def test_occupied_parking_spaces_are_parking(text: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == "parking"
+
+
+# --- street addresses and counts ----------------------------------------------------------------
+def test_street_address_is_not_a_building() -> None:
+    r = parse("我是阳光路368号锦绣家园的业主，小区门口的垃圾站每天臭气熏天，垃圾堆到路上也没人清运，"
+              "严重影响居民生活，请环卫部门尽快处理。")
+    assert r.location.building is None and r.location.street == "阳光路"
+
+
+def test_street_number_beside_a_building_gives_way_to_it() -> None:
+    r = parse("我家住在某某路18号液化气公司宿舍1栋702室，楼顶漏水")
+    assert (r.location.building, r.location.room) == ("1", "702")
+
+
+def test_counts_of_buildings_and_households_are_not_locations() -> None:
+    r = parse("我们小区共有3栋楼，住户3522户，只有一个出入口，早晚高峰堵得水泄不通，消防车根本进不来，"
+              "请相关部门重新规划出入口。")
+    assert (r.location.building, r.location.unit, r.location.room) == (None, None, None)
+
+
+@pytest.mark.parametrize(("text", "loc"), [
+    ("锦绣家园3栋2单元502卫生间漏水，楼下402天花板都湿了。", ("3", "2", "502")),
+    ("榕荫街21号一楼那个五金店把墙打通开了个新门,承重墙这样打没问题吗", ("21", None, None)),
+])
+def test_real_addresses_still_read(text: str, loc: tuple) -> None:
+    r = parse(text)
+    assert (r.location.building, r.location.unit, r.location.room) == loc
+
+
+def test_hotline_numbers_after_da_guo_or_bao_are_not_rooms() -> None:
+    r = parse("楼下清吧驻唱每晚吵到十二点，打过110也没用，我只好报122，请行政执法局管一管")
+    assert r.location.room is None
+
+
+# --- incidents already over ---------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "我们小区3栋电梯上周又困人了，被困的老人已经被救出来了，没有受伤，但这部电梯三天两头出故障，"
+    "物业只是简单检修，请相关部门督促更换电梯。",
+    "昨天小区门口一家饭店厨房起火，保安及时扑救已经扑灭了，没有人受伤，但这条街每家店都放着好几个煤气罐，"
+    "安全隐患很大，请相关部门检查。",
+])
+def test_incidents_already_over_are_no_emergency(text: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", ["5栋电梯关人了 里面有个老人 快来人", "3号楼着火了 好大的烟 快打119"])
+def test_incidents_happening_now_are_emergencies(text: str) -> None:
+    assert parse(text).urgency == "emergency"
+
+
+# --- consultations, suggestions and thanks ---------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "您好！本人想咨询一下住房公积金贷款的问题：我在外市有一套房子已经还清贷款，现在想在本市买首套房，"
+    "请问能不能用公积金贷款？需要携带哪些材料？谢谢！",
+    "建议交通部门在东二环高架下桥口增加电子抓拍设备，每天早高峰经常有车辆实线变道插队，导致交通拥堵，"
+    "也影响正常行驶的车辆，建议设置监控，规范交通秩序，方便市民出行。",
+    "几天前我反映了小区门口废弃油烟管道的安全隐患问题，社区迅速行动，周末就联系专业公司把管道全部拆除了，"
+    "消除了隐患，为社区工作人员点赞，感谢你们！",
+])
+def test_consultations_city_suggestions_and_thanks_are_not_reports(text: str) -> None:
+    assert not parse(text).is_report
+
+
+@pytest.mark.parametrize("text", [
+    "建议在我们小区3号楼门口加装一盏路灯，晚上太黑了老人进出容易摔倒",  # the compound: a report
+    "请问物业到底管不管？我家楼上卫生间漏水三个月了，天花板都泡烂了，多次找物业都说协调不了，"
+    "严重影响我们的生活，恳请有关部门督促解决。",
+])
+def test_local_suggestions_and_complaints_phrased_as_questions_are_reports(text: str) -> None:
+    assert parse(text).is_report
+
+
+# --- issue 16: a fight about to break out ----------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "3栋楼下两个人为了车位吵得快打起来了 快来人",
+    "停车位的事两个业主吵得要动手了 保安快来",
+    "两家在楼下吵起来了 要动手了",
+])
+def test_imminent_fight_is_at_least_urgent(text: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.urgency in ("urgent", "emergency")
+
+
+@pytest.mark.parametrize("text", [
+    "他们俩昨天差点打起来 后来被劝开了",
+    "再这样下去两家迟早要打起来",
+])
+def test_averted_or_hypothetical_fight_is_normal(text: str) -> None:
+    r = parse(text)
+    assert r.urgency in (None, "normal")
+
+
+def test_figurative_fight_is_chat() -> None:
+    assert not parse("看球看得快打起来了哈哈").is_report
+
+
+def test_weapons_out_is_an_emergency() -> None:
+    assert parse("楼下两个人吵架 一个拿着刀要砍人 快报警").urgency == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "销售说这台机器一个小时能印300-500张，实际上只能印几十张，要求退货",  # a range, not 300-500
+    "楼下KTV每晚吵到两点，2018年打了几十次110都只能管一晚",  # a hotline, dialled many times
+    "法院的(2018)某01行终345号裁定书说不予受理，请求重新审理",  # a case number
+    "东风小学以北、50栋以南那片空地长期焚烧垃圾，气味难闻",  # a direction from a building
+    "在售的3/6/8/9栋高层住宅楼混凝土强度不达标，楼板多处裂缝",  # a list of buildings
+])
+def test_numbers_that_are_not_the_place(text: str) -> None:
+    loc = parse(text).location
+    assert (loc.building, loc.unit, loc.room) == (None, None, None)

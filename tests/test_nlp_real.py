@@ -1,0 +1,88 @@
+"""Real citizens' messages (TipDM board, ../shared/data/tipdm2020c): labelled by hand and
+keyed by message id, the text joined at run time (see nlp/realdata.py and nlp/README.md,
+"Ninth round"). These tests fail, with a message saying where the data was expected, when the
+data is missing: CI lays out a copy of shared/ beside the clone."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp import run_eval_cli
+from nlp.eval import evaluate, load_corpus
+from nlp.realdata import DEFAULT_DATA_DIR, RealDataMissing, data_dir, join_texts
+
+REAL = Path(__file__).parent / "data" / "real"
+DEV = REAL / "tipdm_dev.jsonl"
+BLIND = REAL / "tipdm_blind.jsonl"
+BLIND2 = REAL / "tipdm_blind2.jsonl"  # drawn at random after the first blind part was spent
+
+
+def _raw(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def test_real_data_is_beside_the_repository() -> None:
+    path = data_dir() / "fj3_messages_votes.csv"
+    assert path.is_file(), (
+        f"real-message data missing: {path}. Put a copy of shared/ beside the repository "
+        f"({DEFAULT_DATA_DIR}) or set GRIDBOT_TIPDM."
+    )
+
+
+def test_labelled_sets_hold_ids_and_labels_but_no_text() -> None:
+    dev, blind = _raw(DEV), _raw(BLIND)
+    assert len(dev) + len(blind) >= 300
+    assert 0.28 <= len(blind) / (len(dev) + len(blind)) <= 0.40  # a third kept blind
+    blind2 = _raw(BLIND2)
+    assert len(blind2) >= 100
+    ids = [r["msg_id"] for r in dev + blind + blind2]
+    assert len(ids) == len(set(ids))
+    for rec in dev + blind + blind2:
+        assert "text" not in rec and "title" not in rec  # never the citizens' words
+        assert rec["source"] == "fj3_messages_votes.csv"
+        assert isinstance(rec["is_report"], bool)
+        if rec["is_report"]:
+            assert rec["category"]
+    # spread over the families of issue 13, with real non-reports among them
+    assert sum(not r["is_report"] for r in dev) >= 30
+    assert len({r["category"] for r in dev if r["is_report"]}) >= 15
+
+
+def test_join_fills_every_text() -> None:
+    for path in (DEV, BLIND, BLIND2):
+        records = load_corpus(str(path))
+        assert all(isinstance(r["text"], str) and r["text"] for r in records)
+
+
+def test_missing_data_fails_with_a_clear_message(tmp_path: Path) -> None:
+    with pytest.raises(RealDataMissing, match="real-message data not found"):
+        join_texts(_raw(DEV)[:1], tmp_path)
+    (tmp_path / "fj3_messages_votes.csv").write_text("msg_id,detail\n1,x\n", "utf-8")
+    with pytest.raises(RealDataMissing, match="is not in"):
+        join_texts(_raw(DEV)[:1], tmp_path)
+
+
+@pytest.mark.parametrize(("path", "f1", "first", "lenient"), [
+    (DEV, 0.92, 0.72, 0.85),
+    (BLIND, 0.91, 0.72, 0.82),  # scored blind once, then used for fixes (nlp/README.md)
+])
+def test_real_tuned_set_floors(path: Path, f1: float, first: float, lenient: float) -> None:
+    """Floors a little below the measured figures of the sets the rules were fitted to.
+    Before the ninth round, dev: F1 0.905, first-choice category 0.550, lenient 0.718,
+    building 0.865."""
+    m = evaluate(load_corpus(str(path)))
+    assert m.report_f1 >= f1
+    assert m.category_accuracy >= first
+    assert m.category_lenient >= lenient
+    assert m.field_accuracy("building") >= 0.94
+    assert m.field_accuracy("room") >= 0.97
+    assert m.false_alarm_rate <= 0.01
+
+
+def test_eval_cli_prints_first_choice_and_lenient_category() -> None:
+    out = io.StringIO()
+    assert run_eval_cli(str(DEV), out, None) == 0
+    text = out.getvalue()
+    assert "first-choice" in text and "lenient" in text and "false alarms per report" in text
