@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from community.conversations import parse_conversations
 from community.model import (
     Area,
     Broadcast,
@@ -478,6 +479,8 @@ def parse_config(
         places=reader.text_list(section, "places", "community"),
         digest=digest,
         retention_days=retention,
+        conversations=parse_conversations(raw.get("conversations"), reader.out.add,
+                                          parse_duration),
     )
     _cross_check(config, reader.out)
     return config, reader.out.problems

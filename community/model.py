@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from enum import StrEnum
 
+from community.conversations import ConversationSettings
+
 
 class Role(StrEnum):
     """What a configured person may do. Residents are everyone not configured."""
@@ -162,6 +164,7 @@ class CommunityConfig:
     places: tuple[str, ...] = ()  # extra local place names for the segmenter
     digest: str = "每周四 09:00"
     retention_days: int = 365  # purge personal fields of closed tickets after this many days
+    conversations: ConversationSettings = field(default_factory=ConversationSettings)
 
     # -- lookups used by routing and handlers -------------------------------------------
 

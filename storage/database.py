@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from storage.conversations_repo import ConversationRepository
 from storage.events_repo import EventRepository
 from storage.migrations import inspect, migrate
 from storage.outbox import OutboxRepository
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.job_runs = JobRunRepository(conn, clock)
         self.prompts = PromptRepository(conn, clock)
         self.queries = TicketQueries(conn, clock)
+        self.conversations = ConversationRepository(conn, clock)
 
 
 class Database:

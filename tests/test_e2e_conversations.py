@@ -1,0 +1,297 @@
+"""End to end: messages read in a ticket's context (replies under a card, under a report,
+under a 附议 confirmation) and split reports, through the local Bot API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from community import CommunityConfig
+from localapi import LocalBotApi
+from runtime.app import GridBot
+from tests.conftest import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
+from tickets.clock import FakeClock
+from tickets.model import Actor, Ticket, TicketState
+
+
+async def idle(server: LocalBotApi, gridbot: GridBot) -> None:
+    await server.wait_consumed(timeout=10)
+    await gridbot.until_idle()
+
+
+async def tickets_of(gridbot: GridBot, user_id: int) -> list[Ticket]:
+    assert gridbot.services is not None
+    async with gridbot.services.db.read() as uow:
+        return await uow.queries.of_reporter(user_id, limit=50)
+
+
+async def events_of(gridbot: GridBot, ticket_id: int) -> list[str]:
+    assert gridbot.services is not None
+    async with gridbot.services.db.read() as uow:
+        return [e.action for e in await uow.events.for_ticket(ticket_id)]
+
+
+async def report_with_card(server: LocalBotApi, gridbot: GridBot, text: str,
+                           user: int = RESIDENT) -> tuple[Ticket, object, object]:
+    """Post a report; return its ticket, the report message and the card message."""
+    report = await server.post(GROUP_1, user, text)
+    await idle(server, gridbot)
+    card_request = next(r for r in server.sent(chat_id=GROUP_1, method="sendMessage")
+                        if r.params["reply_parameters"]["message_id"] == report.message_id)
+    card = server.message(GROUP_1, card_request.message.message_id)
+    [ticket] = [t for t in await tickets_of(gridbot, user)
+                if t.source_message_id == report.message_id]
+    return ticket, report, card
+
+
+async def resolve(gridbot: GridBot, ticket: Ticket) -> None:
+    assert gridbot.services is not None
+    services = gridbot.services
+    worker = Actor.resolve(services.config, WORKER_1)
+    await services.tickets.accept(ticket.id or 0, worker)
+    await services.tickets.resolve(ticket.id or 0, worker, "已修好")
+
+
+async def current(gridbot: GridBot, ticket: Ticket) -> Ticket:
+    assert gridbot.services is not None
+    async with gridbot.services.db.read() as uow:
+        found = await uow.tickets.get(ticket.id or 0)
+    assert found is not None
+    return found
+
+
+def group_texts(server: LocalBotApi, since: int = 0) -> list[str]:
+    return [r.text or "" for r in server.sent(chat_id=GROUP_1) if r.seq > since]
+
+
+def last_seq(server: LocalBotApi) -> int:
+    sent = server.sent()
+    return sent[-1].seq if sent else 0
+
+
+# -- replies under a card --------------------------------------------------------------------
+
+
+async def test_an_addition_under_the_card_fills_the_place_and_tells_the_worker(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.start_private(WORKER_1)
+    ticket, _, card = await report_with_card(server, gridbot, "8号楼顶楼漏水了 天花板都湿了")
+    assert ticket.unit is None and ticket.room is None
+    mark = last_seq(server)
+    await server.post(GROUP_1, RESIDENT, "补充一下 是3单元502室", reply_to=card)
+    await idle(server, gridbot)
+    updated = await current(gridbot, ticket)
+    assert (updated.building, updated.unit, updated.room) == ("8", "3", "502")
+    assert len(await tickets_of(gridbot, RESIDENT)) == 1
+    assert "detail" in await events_of(gridbot, ticket.id or 0)
+    edits = [r for r in server.sent(chat_id=GROUP_1, method="editMessageText") if r.seq > mark]
+    assert edits and "8号楼3单元" in edits[-1].text and "502" not in edits[-1].text
+    told = [r.text or "" for r in server.sent(chat_id=WORKER_1) if r.seq > mark]
+    assert any("补充" in t and "502" in t for t in told)
+    assert not [r for r in server.sent(chat_id=GROUP_1, method="sendMessage") if r.seq > mark]
+
+
+async def test_thanks_and_chatter_under_the_card_are_left_alone(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.start_private(WORKER_1)
+    ticket, _, card = await report_with_card(server, gridbot, "5号楼电梯坏了 一直停在三楼")
+    await idle(server, gridbot)
+    before = await events_of(gridbot, ticket.id or 0)
+    mark = last_seq(server)
+    await server.post(GROUP_1, RESIDENT, "好的 谢谢网格员🙏", reply_to=card)
+    await server.post(GROUP_1, RESIDENT_2, "哈哈哈", reply_to=card)
+    await idle(server, gridbot)
+    assert await events_of(gridbot, ticket.id or 0) == before
+    assert [r for r in server.sent() if r.seq > mark] == []
+    assert await tickets_of(gridbot, RESIDENT_2) == []
+
+
+async def test_an_addition_under_the_reported_message_itself(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    ticket, report, _ = await report_with_card(server, gridbot, "12号楼楼道灯不亮了")
+    await server.post(GROUP_1, RESIDENT, "忘了说 是2单元", reply_to=report)
+    await idle(server, gridbot)
+    assert (await current(gridbot, ticket)).unit == "2"
+    assert len(await tickets_of(gridbot, RESIDENT)) == 1
+
+
+async def test_another_problem_under_a_card_is_a_new_report(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    ticket, _, card = await report_with_card(server, gridbot, "8号楼顶楼漏水了")
+    await server.post(GROUP_1, RESIDENT, "另外3号楼门口的路灯也坏了", reply_to=card)
+    await idle(server, gridbot)
+    assert len(await tickets_of(gridbot, RESIDENT)) == 2
+    assert "detail" not in await events_of(gridbot, ticket.id or 0)
+
+
+# -- not fixed ----------------------------------------------------------------------------------
+
+
+async def test_not_fixed_from_the_reporter_reopens_within_the_window(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.start_private(WORKER_1)
+    ticket, _, card = await report_with_card(server, gridbot, "8号楼3单元顶楼漏水了")
+    await resolve(gridbot, ticket)
+    await idle(server, gridbot)
+    mark = last_seq(server)
+    await server.post(GROUP_1, RESIDENT, "还没修好啊,今天又漏了", reply_to=card)
+    await idle(server, gridbot)
+    reopened = await current(gridbot, ticket)
+    assert reopened.state is TicketState.ASSIGNED and reopened.reopen_count == 1
+    assert len(await tickets_of(gridbot, RESIDENT)) == 1
+    assert any("重新打开" in t for t in group_texts(server, mark))
+    assert any("重新打开" in (r.text or "") for r in server.sent(chat_id=WORKER_1)
+               if r.seq > mark)
+
+
+async def test_not_fixed_after_the_window_opens_a_linked_ticket(
+    server: LocalBotApi, gridbot: GridBot, clock: FakeClock
+) -> None:
+    await server.start_private(WORKER_1)
+    ticket, _, card = await report_with_card(server, gridbot, "8号楼3单元顶楼漏水了")
+    await resolve(gridbot, ticket)
+    await idle(server, gridbot)
+    assert gridbot.services is not None
+    clock.advance(gridbot.services.config.sla.reopen_window + timedelta(days=1))
+    await server.post(GROUP_1, RESIDENT, "又开始漏了", reply_to=card)
+    await idle(server, gridbot)
+    old = await current(gridbot, ticket)
+    assert old.state is TicketState.RESOLVED and old.reopen_count == 0
+    new = [t for t in await tickets_of(gridbot, RESIDENT) if t.id != ticket.id]
+    assert len(new) == 1
+    assert (new[0].category, new[0].building, new[0].unit) == ("water_leak", "8", "3")
+    async with gridbot.services.db.read() as uow:
+        assert await uow.conversations.earlier_of(new[0].id or 0) == ticket.id
+    assert "link" in await events_of(gridbot, ticket.id or 0)
+    assert any("后续" in (r.text or "") for r in server.sent(chat_id=WORKER_1))
+
+
+async def test_not_fixed_from_a_neighbour_supports_an_open_ticket_or_opens_a_linked_one(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    ticket, _, card = await report_with_card(server, gridbot, "6号楼电梯坏了 困在里面出不来")
+    await server.post(GROUP_1, RESIDENT_2, "我家也是 电梯又坏了", reply_to=card)
+    await idle(server, gridbot)
+    assert (await current(gridbot, ticket)).supporters_count == 1
+    assert await tickets_of(gridbot, RESIDENT_2) == []
+
+    await resolve(gridbot, ticket)
+    await idle(server, gridbot)
+    await server.post(GROUP_1, RESIDENT_2, "还是坏的 根本没修好", reply_to=card)
+    await idle(server, gridbot)
+    [follow_up] = await tickets_of(gridbot, RESIDENT_2)
+    assert follow_up.category == ticket.category and follow_up.building == "6"
+    assert (await current(gridbot, ticket)).state is TicketState.RESOLVED
+
+
+# -- progress questions ------------------------------------------------------------------------
+
+
+async def test_a_progress_question_gets_state_assignee_and_deadline_once_per_interval(
+    server: LocalBotApi, gridbot: GridBot, clock: FakeClock
+) -> None:
+    ticket, _, card = await report_with_card(server, gridbot, "9号楼门口的垃圾三天没人收了")
+    mark = last_seq(server)
+    await server.post(GROUP_1, RESIDENT, "什么时候来处理啊?", reply_to=card)
+    await idle(server, gridbot)
+    answers = [t for t in group_texts(server, mark) if f"#{ticket.number}" in t]
+    assert len(answers) == 1
+    assert "负责 王芳" in answers[0] and "预计" in answers[0] and "已派单" in answers[0]
+
+    await server.post(GROUP_1, RESIDENT_2, "有人管吗", reply_to=card)
+    await idle(server, gridbot)
+    assert len([t for t in group_texts(server, mark) if f"#{ticket.number}" in t]) == 1
+
+    clock.advance(minutes=6)
+    await server.post(GROUP_1, RESIDENT_2, "請問什麼時候來修", reply_to=card)
+    await idle(server, gridbot)
+    assert len([t for t in group_texts(server, mark) if f"#{ticket.number}" in t]) == 2
+    assert len(await tickets_of(gridbot, RESIDENT)) == 1
+    assert await tickets_of(gridbot, RESIDENT_2) == []
+
+
+async def test_a_question_under_the_support_confirmation_is_about_that_ticket(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    ticket, _, _ = await report_with_card(server, gridbot, "7号楼停水了 一滴水都没有")
+    await server.post(GROUP_1, RESIDENT_2, "7号楼也停水了")
+    await idle(server, gridbot)
+    confirmation = next(r for r in server.sent(chat_id=GROUP_1, method="sendMessage")
+                        if "附议" in (r.text or ""))
+    message = server.message(GROUP_1, confirmation.message.message_id)
+    mark = last_seq(server)
+    await server.post(GROUP_1, RESIDENT_2, "那大概几点能来水", reply_to=message)
+    await idle(server, gridbot)
+    assert any(f"#{ticket.number}" in t for t in group_texts(server, mark))
+    assert await tickets_of(gridbot, RESIDENT_2) == []
+
+
+# -- split reports -------------------------------------------------------------------------------
+
+
+async def test_a_report_split_over_three_messages_makes_one_ticket(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.post(GROUP_1, RESIDENT, "8号楼")
+    await server.post(GROUP_1, RESIDENT, "3单元")
+    last = await server.post(GROUP_1, RESIDENT, "顶楼漏水了")
+    await idle(server, gridbot)
+    [ticket] = await tickets_of(gridbot, RESIDENT)
+    assert (ticket.building, ticket.unit, ticket.category) == ("8", "3", "water_leak")
+    assert ticket.source_message_id == last.message_id
+    cards = [r for r in server.sent(chat_id=GROUP_1, method="sendMessage")]
+    assert len(cards) == 1 and "8号楼3单元" in cards[0].text
+
+
+async def test_the_place_after_the_report_updates_the_ticket(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.post(GROUP_1, RESIDENT, "楼道灯坏了 晚上黑乎乎的")
+    await server.post(GROUP_1, RESIDENT, "10号楼2单元")
+    await idle(server, gridbot)
+    [ticket] = await tickets_of(gridbot, RESIDENT)
+    assert (ticket.building, ticket.unit) == ("10", "2")
+    assert len(server.sent(chat_id=GROUP_1, method="sendMessage")) == 1
+    edits = server.sent(chat_id=GROUP_1, method="editMessageText")
+    assert edits and "10号楼2单元" in edits[-1].text
+
+
+async def test_unrelated_messages_from_one_person_are_not_merged(
+    server: LocalBotApi, gridbot: GridBot, clock: FakeClock
+) -> None:
+    await server.post(GROUP_1, RESIDENT, "8号楼的快递到了吗")
+    await server.post(GROUP_1, RESIDENT, "顶楼漏水了")
+    await idle(server, gridbot)
+    [ticket] = await tickets_of(gridbot, RESIDENT)
+    assert ticket.building is None
+
+    await server.post(GROUP_1, RESIDENT_2, "5号楼")  # a place, then nothing for a while
+    await idle(server, gridbot)
+    clock.advance(minutes=3)
+    await server.post(GROUP_1, RESIDENT_2, "楼道灯坏了")
+    await idle(server, gridbot)
+    [other] = await tickets_of(gridbot, RESIDENT_2)
+    assert other.building is None
+
+
+async def test_a_fragment_survives_a_restart(
+    server: LocalBotApi, community: CommunityConfig, clock: FakeClock, db_path: str
+) -> None:
+    first = GridBot(community, server.token, db_path, clock=clock, options=fast_options(server))
+    await first.start()
+    await server.post(GROUP_1, RESIDENT, "11号楼")
+    await idle(server, first)
+    await first.stop()
+    second = GridBot(community, server.token, db_path, clock=clock, options=fast_options(server))
+    await second.start()
+    try:
+        await server.post(GROUP_1, RESIDENT, "电梯坏了 下不了楼")
+        await idle(server, second)
+        [ticket] = await tickets_of(second, RESIDENT)
+        assert ticket.building == "11"
+    finally:
+        await second.stop()
