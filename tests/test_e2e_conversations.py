@@ -295,3 +295,21 @@ async def test_a_fragment_survives_a_restart(
         assert ticket.building == "11"
     finally:
         await second.stop()
+
+
+# -- forwarded messages --------------------------------------------------------------------------
+
+FORWARDED = {"forward_origin": {"type": "hidden_user", "date": 1764000000,
+                                "sender_user_name": "自来水公司"}}
+
+
+async def test_a_forwarded_notice_is_not_a_report_but_the_forwarders_words_are(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.post(GROUP_1, RESIDENT, "停水通知:明天8号楼停水 维修管道漏水", extra=FORWARDED)
+    await idle(server, gridbot)
+    assert await tickets_of(gridbot, RESIDENT) == []
+    assert server.sent(chat_id=GROUP_1) == []
+    await server.post(GROUP_1, RESIDENT, "我们3号楼楼道也漏水了 好几天了")
+    await idle(server, gridbot)
+    assert len(await tickets_of(gridbot, RESIDENT)) == 1
