@@ -19,7 +19,15 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin_commands, callbacks, guards, intake, resident_commands, worker_commands
+from handlers import (
+    admin_commands,
+    callbacks,
+    guards,
+    intake,
+    resident_commands,
+    voice,
+    worker_commands,
+)
 from handlers.menus import publish_command_menus
 
 COMMANDS = {
@@ -62,6 +70,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(
         filters.UpdateType.MESSAGE & ~filters.COMMAND & (filters.TEXT | filters.CAPTION | filters.PHOTO),
         intake.on_message))
+    # Voices, video notes and audio files (handler group 1: a caption is still read by
+    # intake in group 0).
+    application.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & (filters.VOICE | filters.VIDEO_NOTE | filters.AUDIO),
+        voice.on_voice), group=1)
     application.add_error_handler(guards.on_error)
 
 

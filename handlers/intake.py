@@ -16,7 +16,7 @@ from datetime import timedelta
 from telegram import Update
 
 import nlp
-from handlers import fragments, replies
+from handlers import fragments, replies, voice
 from handlers.common import (
     BadTicketRef,
     Incoming,
@@ -214,6 +214,9 @@ async def on_message(update: Update, context: GridContext) -> None:
         if (person is not None and person.is_staff and inc.message.photo
                 and await _attach_staff_photo(services, inc, person.key)):
             return
+        if (person is not None and person.is_staff and inc.message.text
+                and await voice.take_place_for_voice(services, inc, _text_of(inc))):
+            return  # the place of a resident's voice message (handlers/voice.py)
     text = _text_of(inc)
     parsed = nlp.parse(text, services.lexicon)
     if await replies.read_in_context(services, inc, text, parsed):

@@ -35,6 +35,7 @@ from storage.runtime_repos import (
     ScheduleRepository,
 )
 from storage.tickets_repo import TicketRepository
+from storage.voices_repo import VoiceRepository
 from tickets.clock import Clock
 
 _PRAGMAS = (
@@ -64,6 +65,7 @@ class UnitOfWork:
         self.prompts = PromptRepository(conn, clock)
         self.queries = TicketQueries(conn, clock)
         self.conversations = ConversationRepository(conn, clock)
+        self.voices = VoiceRepository(conn, clock)
 
 
 class Database:
