@@ -20,6 +20,7 @@ lon = 120.1551
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,6 +50,28 @@ class ConversationSettings:
 
     def voice_on(self, chat_id: int) -> bool:
         return self.voice and chat_id not in self.voice_off_chats
+
+    def nearest_point(self, lat: float, lon: float) -> PlacePoint | None:
+        """The configured point nearest to a location pin, if within ``pin_radius``. A
+        building wins over its whole compound at about the same distance (a compound's
+        point is its centre, a building's is the building)."""
+        best: tuple[float, PlacePoint] | None = None
+        for point in self.points:
+            metres = distance_m(lat, lon, point.lat, point.lon)
+            if point.building is None:
+                metres += 25.0  # prefer a building unless the compound centre is clearly nearer
+            if metres <= self.pin_radius + (25.0 if point.building is None else 0.0) and (
+                    best is None or metres < best[0]):
+                best = (metres, point)
+        return best[1] if best else None
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine; plenty for a few hundred metres)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(min(1.0, math.sqrt(a)))
 
 
 Problem = Callable[[str, str], None]  # (where, message)

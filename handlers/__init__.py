@@ -24,6 +24,7 @@ from handlers import (
     callbacks,
     guards,
     intake,
+    pins,
     resident_commands,
     voice,
     worker_commands,
@@ -75,6 +76,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(
         filters.UpdateType.MESSAGE & (filters.VOICE | filters.VIDEO_NOTE | filters.AUDIO),
         voice.on_voice), group=1)
+    application.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & filters.LOCATION, pins.on_location), group=1)
     application.add_error_handler(guards.on_error)
 
 

@@ -39,9 +39,15 @@ def _location_dict(location: Location) -> dict[str, str | None]:
 
 async def file_with_fragments(services: Services, inc: Incoming, report: ReportInput) -> Ticket:
     """File a report, completed by the same person's waiting fragments."""
-    since = services.clock.now() - services.config.conversations.split_window
+    settings = services.config.conversations
+    now = services.clock.now()
+    since = now - max(settings.split_window, settings.pin_window)
     async with services.db.read() as uow:
         waiting = await uow.conversations.pending_fragments(inc.chat.id, inc.user.id, since)
+    # A place said in words joins within the split window, a location pin within the pin
+    # window (people pin, then take a while to type).
+    waiting = [f for f in waiting if f.at >= now - (
+        settings.pin_window if f.kind == "pin" else settings.split_window)]
     if not waiting:
         return await intake.file_report(services, inc, report)
     parts = [Location(**f.location) for f in waiting]
@@ -70,7 +76,7 @@ async def recent_ticket_missing(services: Services, inc: Incoming, place: Locati
 
 
 async def take_place(services: Services, inc: Incoming, text: str, place: Location,
-                     window: timedelta) -> bool:
+                     window: timedelta, kind: str = "text") -> bool:
     """A place said (or pinned) on its own: complete the person's recent ticket, or keep
     it for their next report. False when there is nothing to do with it."""
     ticket = await recent_ticket_missing(services, inc, place, window)
@@ -87,7 +93,7 @@ async def take_place(services: Services, inc: Incoming, text: str, place: Locati
         await uow.conversations.prune_fragments(now - FRAGMENT_RETENTION)
         await uow.conversations.add_fragment(
             chat_id=inc.chat.id, user_id=inc.user.id, message_id=inc.message.message_id,
-            text=text, location=_location_dict(place), now=now)
+            text=text, location=_location_dict(place), now=now, kind=kind)
     if not is_group(inc.chat):
         await reply(services, inc, say.FRAGMENT_PRIVATE, suffix="fragment")
     return True

@@ -25,6 +25,7 @@ class Fragment:
     text: str
     location: dict[str, str | None]
     at: datetime
+    kind: str = "text"  # "text" (a place said on its own) or "pin" (a location pin)
 
 
 class ConversationRepository(Repository):
@@ -55,24 +56,24 @@ class ConversationRepository(Repository):
     # -- fragments -------------------------------------------------------------------------
 
     async def add_fragment(self, *, chat_id: int, user_id: int, message_id: int, text: str,
-                           location: dict[str, str | None], now: datetime | None = None
-                           ) -> bool:
+                           location: dict[str, str | None], now: datetime | None = None,
+                           kind: str = "text") -> bool:
         """Keep a fragment; False when this message was already kept (a replay)."""
         rid = await self._insert(
-            "INSERT OR IGNORE INTO fragments (chat_id, user_id, message_id, text, location, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO fragments (chat_id, user_id, message_id, text, location, at, "
+            "kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (chat_id, user_id, message_id, text, json.dumps(location, ensure_ascii=False),
-             to_db(self._now(now))))
+             to_db(self._now(now)), kind))
         return rid is not None
 
     async def pending_fragments(self, chat_id: int, user_id: int, since: datetime
                                 ) -> list[Fragment]:
         """The person's unused fragments in this chat since ``since``, oldest first."""
         rows = await self._all(
-            "SELECT id, chat_id, user_id, message_id, text, location, at FROM fragments "
+            "SELECT id, chat_id, user_id, message_id, text, location, at, kind FROM fragments "
             "WHERE chat_id = ? AND user_id = ? AND at >= ? AND used_by IS NULL ORDER BY id",
             (chat_id, user_id, to_db(since)))
-        return [Fragment(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), req(r[6]))
+        return [Fragment(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), req(r[6]), r[7])
                 for r in rows]
 
     async def use_fragments(self, fragment_ids: list[int], ticket_id: int) -> None:

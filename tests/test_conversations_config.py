@@ -56,3 +56,18 @@ def test_voice_button_payloads() -> None:
     assert parse_callback(voice_button(7, "c.water_leak")) == VoiceButton(7, category="water_leak")
     for forged in ("v:c.漏水:7", "v:c.:7", "v:yes:7", "v:reg:0", "v:reg:x", "v:c.a b:7"):
         assert parse_callback(forged) is None
+
+
+def test_nearest_point_within_the_radius() -> None:
+    from community.conversations import ConversationSettings, PlacePoint, distance_m
+
+    eight = PlacePoint("阳光花园", "8", 30.27410, 120.15510)
+    twelve = PlacePoint("阳光花园", "12", 30.27510, 120.15510)
+    whole = PlacePoint("阳光花园", None, 30.27460, 120.15530)
+    settings = ConversationSettings(points=(eight, twelve, whole), pin_radius=300)
+    assert 105 < distance_m(30.27410, 120.15510, 30.27510, 120.15510) < 118
+    assert settings.nearest_point(30.27411, 120.15511) == eight
+    assert settings.nearest_point(30.27505, 120.15509) == twelve
+    assert settings.nearest_point(30.27460, 120.15600) == whole  # east of both buildings
+    assert settings.nearest_point(30.2800, 120.1551) is None  # ~600 m north
+    assert ConversationSettings().nearest_point(30.27, 120.15) is None

@@ -3,9 +3,11 @@ under a 附议 confirmation) and split reports, through the local Bot API."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from community import CommunityConfig
+from community.conversations import PlacePoint
 from localapi import LocalBotApi
 from runtime.app import GridBot
 from tests.conftest import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
@@ -313,3 +315,79 @@ async def test_a_forwarded_notice_is_not_a_report_but_the_forwarders_words_are(
     await server.post(GROUP_1, RESIDENT, "我们3号楼楼道也漏水了 好几天了")
     await idle(server, gridbot)
     assert len(await tickets_of(gridbot, RESIDENT)) == 1
+
+
+# -- location pins ------------------------------------------------------------------------------
+
+# Points 8号楼 and 12号楼 of 阳光花园 about 110 m apart; the compound's centre between them.
+POINTS = (PlacePoint("阳光花园", "8", 30.27410, 120.15510),
+          PlacePoint("阳光花园", "12", 30.27510, 120.15510),
+          PlacePoint("阳光花园", None, 30.27460, 120.15530))
+
+
+def pin(lat: float, lon: float) -> dict:
+    return {"location": {"latitude": lat, "longitude": lon}}
+
+
+async def pinned_bot(server: LocalBotApi, community: CommunityConfig, clock: FakeClock,
+                     db_path: str) -> GridBot:
+    config = replace(community, conversations=replace(community.conversations, points=POINTS))
+    bot = GridBot(config, server.token, db_path, clock=clock, options=fast_options(server))
+    await bot.start()
+    return bot
+
+
+async def test_a_pin_after_the_report_places_the_ticket(
+    server: LocalBotApi, community: CommunityConfig, clock: FakeClock, db_path: str
+) -> None:
+    bot = await pinned_bot(server, community, clock, db_path)
+    try:
+        await server.post(GROUP_1, RESIDENT, "楼道灯坏了 晚上黑乎乎的")
+        await idle(server, bot)
+        clock.advance(minutes=4)  # longer than the split window, inside the pin window
+        await server.post(GROUP_1, RESIDENT, extra=pin(30.27412, 120.15505))
+        await idle(server, bot)
+        [ticket] = await tickets_of(bot, RESIDENT)
+        assert (ticket.compound, ticket.building) == ("阳光花园", "8")
+        edits = server.sent(chat_id=GROUP_1, method="editMessageText")
+        assert edits and "阳光花园8号楼" in edits[-1].text
+    finally:
+        await bot.stop()
+
+
+async def test_a_pin_before_the_report_is_its_place_and_a_far_pin_is_nothing(
+    server: LocalBotApi, community: CommunityConfig, clock: FakeClock, db_path: str
+) -> None:
+    bot = await pinned_bot(server, community, clock, db_path)
+    try:
+        await server.post(GROUP_1, RESIDENT, extra=pin(30.27508, 120.15512))
+        clock.advance(minutes=3)
+        await server.post(GROUP_1, RESIDENT, "电梯坏了 困人了 快来")
+        await idle(server, bot)
+        [ticket] = await tickets_of(bot, RESIDENT)
+        assert (ticket.compound, ticket.building) == ("阳光花园", "12")
+
+        await server.post(GROUP_1, RESIDENT_2, extra=pin(30.30, 120.20))  # kilometres away
+        await server.post(GROUP_1, RESIDENT_2, "楼下垃圾桶满了没人收")
+        await idle(server, bot)
+        [other] = await tickets_of(bot, RESIDENT_2)
+        assert other.compound is None and other.building is None
+    finally:
+        await bot.stop()
+
+
+async def test_a_venue_is_read_by_its_name(
+    server: LocalBotApi, community: CommunityConfig, clock: FakeClock, db_path: str
+) -> None:
+    bot = await pinned_bot(server, community, clock, db_path)
+    try:
+        await server.post(GROUP_1, RESIDENT, "门口路灯不亮了")
+        await server.post(GROUP_1, RESIDENT, extra={
+            "location": {"latitude": 30.0, "longitude": 120.0},
+            "venue": {"location": {"latitude": 30.0, "longitude": 120.0},
+                      "title": "阳光花园5号楼", "address": "幸福路88号"}})
+        await idle(server, bot)
+        [ticket] = await tickets_of(bot, RESIDENT)
+        assert (ticket.compound, ticket.building) == ("阳光花园", "5")
+    finally:
+        await bot.stop()

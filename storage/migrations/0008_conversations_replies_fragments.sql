@@ -14,6 +14,7 @@ CREATE TABLE fragments (
     chat_id     INTEGER NOT NULL,
     user_id     INTEGER NOT NULL,
     message_id  INTEGER NOT NULL,
+    kind        TEXT NOT NULL DEFAULT 'text',  -- text | pin
     text        TEXT NOT NULL,
     location    TEXT NOT NULL,           -- JSON: compound, building, unit, room, floor, street
     at          TEXT NOT NULL,
