@@ -38,8 +38,21 @@ def _location_dict(location: Location) -> dict[str, str | None]:
 
 
 async def file_with_fragments(services: Services, inc: Incoming, report: ReportInput) -> Ticket:
-    """File a report, completed by the same person's waiting fragments."""
+    """File a report, completed by the same person's waiting fragments — or, when the same
+    person just filed this kind of problem without the place this report names, complete
+    that ticket instead of opening a second one."""
     settings = services.config.conversations
+    if not report.location.is_empty:
+        recent = await recent_ticket_missing(services, inc, report.location,
+                                             settings.split_window)
+        if recent is not None and recent.category == report.category:
+            updated = await place_received(
+                services.db, services.config, services.clock, services.presenter,
+                ticket_id=recent.id or 0, user_id=inc.user.id,
+                user_name=display_name(inc.user), username=inc.user.username,
+                text=report.text, location=report.location, request_key=inc.request_key)
+            services.dispatcher.wake()
+            return updated or recent
     now = services.clock.now()
     since = now - max(settings.split_window, settings.pin_window)
     async with services.db.read() as uow:

@@ -129,6 +129,38 @@ async def test_another_problem_under_a_card_is_a_new_report(
     assert "detail" not in await events_of(gridbot, ticket.id or 0)
 
 
+async def test_a_photo_under_the_card_joins_the_ticket_and_reaches_the_worker(
+    server: LocalBotApi, gridbot: GridBot, clock: FakeClock
+) -> None:
+    await server.start_private(WORKER_1)
+    ticket, _, card = await report_with_card(server, gridbot, "8号楼门口的下水道堵了 污水漫出来")
+    clock.advance(minutes=30)  # long after the report: only the reply ties the photo to it
+    await server.post(GROUP_1, RESIDENT, photo=True, reply_to=card)
+    await idle(server, gridbot)
+    assert (await current(gridbot, ticket)).photos_count == 1
+    assert server.sent(chat_id=WORKER_1, method="sendPhoto")
+    await server.post(GROUP_1, RESIDENT_2, photo=True, reply_to=card)  # not the reporter's
+    await idle(server, gridbot)
+    assert (await current(gridbot, ticket)).photos_count == 1
+
+
+async def test_a_reply_in_the_private_chat_adds_to_a_private_report(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.start_private(RESIDENT)
+    await server.post(RESIDENT, RESIDENT, "我家楼上漏水 天花板在滴水 我住8号楼")
+    await idle(server, gridbot)
+    [ticket] = await tickets_of(gridbot, RESIDENT)
+    notice = next(r for r in server.sent(chat_id=RESIDENT) if "已登记为工单" in (r.text or ""))
+    await server.post(RESIDENT, RESIDENT, "补充 是2单元301室",
+                      reply_to=server.message(RESIDENT, notice.message.message_id))
+    await idle(server, gridbot)
+    updated = await current(gridbot, ticket)
+    assert (updated.unit, updated.room) == ("2", "301")
+    assert any("已补充到工单" in (r.text or "") for r in server.sent(chat_id=RESIDENT))
+    assert len(await tickets_of(gridbot, RESIDENT)) == 1
+
+
 # -- not fixed ----------------------------------------------------------------------------------
 
 
@@ -260,6 +292,20 @@ async def test_the_place_after_the_report_updates_the_ticket(
     assert len(server.sent(chat_id=GROUP_1, method="sendMessage")) == 1
     edits = server.sent(chat_id=GROUP_1, method="editMessageText")
     assert edits and "10号楼2单元" in edits[-1].text
+
+
+async def test_the_same_problem_again_with_its_place_completes_the_first_ticket(
+    server: LocalBotApi, gridbot: GridBot
+) -> None:
+    await server.post(GROUP_1, RESIDENT, "顶楼漏水了")
+    await server.post(GROUP_1, RESIDENT, "是8号楼3单元顶楼漏水")
+    await idle(server, gridbot)
+    [ticket] = await tickets_of(gridbot, RESIDENT)
+    assert (ticket.building, ticket.unit) == ("8", "3")
+    assert len(server.sent(chat_id=GROUP_1, method="sendMessage")) == 1
+    await server.post(GROUP_1, RESIDENT, "还有6号楼电梯也坏了")  # another problem: its own ticket
+    await idle(server, gridbot)
+    assert len(await tickets_of(gridbot, RESIDENT)) == 2
 
 
 async def test_unrelated_messages_from_one_person_are_not_merged(
