@@ -247,6 +247,7 @@ async def _conversations(server: LocalBotApi, bot: GridBot, t: Transcript, cast:
     answered, a report split over three quick messages becomes one ticket."""
     card = next(r for r in server.sent(chat_id=cast.group, method="sendMessage")
                 if r.params.get("reply_parameters", {}).get("message_id") == leak.message_id)
+    assert card.message is not None
     card_message = server.message(cast.group, card.message.message_id)
     t.scene("张阿姨在漏水工单卡片下回复:又漏了")
     await post(cast.group, cast.aunt_zhang, "还没修好啊,今天早上又漏了", reply_to=card_message)

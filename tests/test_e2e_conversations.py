@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from community import CommunityConfig
 from community.conversations import PlacePoint
-from localapi import LocalBotApi
+from localapi import LocalBotApi, Request
+from localapi.state import Message
 from runtime.app import GridBot
 from tests.conftest import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
 from tickets.clock import FakeClock
@@ -32,14 +33,22 @@ async def events_of(gridbot: GridBot, ticket_id: int) -> list[str]:
         return [e.action for e in await uow.events.for_ticket(ticket_id)]
 
 
+def bot_message(server: LocalBotApi, chat_id: int, request: Request) -> Message:
+    """The stored message a bot request produced (to reply to or tap)."""
+    assert request.message is not None
+    found = server.message(chat_id, request.message.message_id)
+    assert found is not None
+    return found
+
+
 async def report_with_card(server: LocalBotApi, gridbot: GridBot, text: str,
-                           user: int = RESIDENT) -> tuple[Ticket, object, object]:
+                           user: int = RESIDENT) -> tuple[Ticket, Message, Message]:
     """Post a report; return its ticket, the report message and the card message."""
     report = await server.post(GROUP_1, user, text)
     await idle(server, gridbot)
     card_request = next(r for r in server.sent(chat_id=GROUP_1, method="sendMessage")
                         if r.params["reply_parameters"]["message_id"] == report.message_id)
-    card = server.message(GROUP_1, card_request.message.message_id)
+    card = bot_message(server, GROUP_1, card_request)
     [ticket] = [t for t in await tickets_of(gridbot, user)
                 if t.source_message_id == report.message_id]
     return ticket, report, card
@@ -87,7 +96,7 @@ async def test_an_addition_under_the_card_fills_the_place_and_tells_the_worker(
     assert len(await tickets_of(gridbot, RESIDENT)) == 1
     assert "detail" in await events_of(gridbot, ticket.id or 0)
     edits = [r for r in server.sent(chat_id=GROUP_1, method="editMessageText") if r.seq > mark]
-    assert edits and "8号楼3单元" in edits[-1].text and "502" not in edits[-1].text
+    assert edits and "8号楼3单元" in (edits[-1].text or "") and "502" not in (edits[-1].text or "")
     told = [r.text or "" for r in server.sent(chat_id=WORKER_1) if r.seq > mark]
     assert any("补充" in t and "502" in t for t in told)
     assert not [r for r in server.sent(chat_id=GROUP_1, method="sendMessage") if r.seq > mark]
@@ -153,7 +162,7 @@ async def test_a_reply_in_the_private_chat_adds_to_a_private_report(
     [ticket] = await tickets_of(gridbot, RESIDENT)
     notice = next(r for r in server.sent(chat_id=RESIDENT) if "已登记为工单" in (r.text or ""))
     await server.post(RESIDENT, RESIDENT, "补充 是2单元301室",
-                      reply_to=server.message(RESIDENT, notice.message.message_id))
+                      reply_to=bot_message(server, RESIDENT, notice))
     await idle(server, gridbot)
     updated = await current(gridbot, ticket)
     assert (updated.unit, updated.room) == ("2", "301")
@@ -256,7 +265,7 @@ async def test_a_question_under_the_support_confirmation_is_about_that_ticket(
     await idle(server, gridbot)
     confirmation = next(r for r in server.sent(chat_id=GROUP_1, method="sendMessage")
                         if "附议" in (r.text or ""))
-    message = server.message(GROUP_1, confirmation.message.message_id)
+    message = bot_message(server, GROUP_1, confirmation)
     mark = last_seq(server)
     await server.post(GROUP_1, RESIDENT_2, "那大概几点能来水", reply_to=message)
     await idle(server, gridbot)
@@ -278,7 +287,7 @@ async def test_a_report_split_over_three_messages_makes_one_ticket(
     assert (ticket.building, ticket.unit, ticket.category) == ("8", "3", "water_leak")
     assert ticket.source_message_id == last.message_id
     cards = [r for r in server.sent(chat_id=GROUP_1, method="sendMessage")]
-    assert len(cards) == 1 and "8号楼3单元" in cards[0].text
+    assert len(cards) == 1 and "8号楼3单元" in (cards[0].text or "")
 
 
 async def test_the_place_after_the_report_updates_the_ticket(
@@ -291,7 +300,7 @@ async def test_the_place_after_the_report_updates_the_ticket(
     assert (ticket.building, ticket.unit) == ("10", "2")
     assert len(server.sent(chat_id=GROUP_1, method="sendMessage")) == 1
     edits = server.sent(chat_id=GROUP_1, method="editMessageText")
-    assert edits and "10号楼2单元" in edits[-1].text
+    assert edits and "10号楼2单元" in (edits[-1].text or "")
 
 
 async def test_the_same_problem_again_with_its_place_completes_the_first_ticket(
@@ -396,7 +405,7 @@ async def test_a_pin_after_the_report_places_the_ticket(
         [ticket] = await tickets_of(bot, RESIDENT)
         assert (ticket.compound, ticket.building) == ("阳光花园", "8")
         edits = server.sent(chat_id=GROUP_1, method="editMessageText")
-        assert edits and "阳光花园8号楼" in edits[-1].text
+        assert edits and "阳光花园8号楼" in (edits[-1].text or "")
     finally:
         await bot.stop()
 

@@ -7,14 +7,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 from community import CommunityConfig
-from localapi import LocalBotApi
+from localapi import LocalBotApi, Request
+from localapi.state import Message
 from runtime.app import GridBot
 from scheduler.voices import VoiceBatchRunner, VoiceReport
 from tests.conftest import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
 from tickets.clock import FakeClock
 
 
-def voice(seed: str, seconds: int = 6) -> dict:
+def voice(seed: str, seconds: int = 6) -> dict[str, object]:
     return {"voice": {"file_id": f"voice-{seed}", "file_unique_id": f"u-{seed}",
                       "duration": seconds, "mime_type": "audio/ogg"}}
 
@@ -34,7 +35,18 @@ async def batch(server: LocalBotApi, gridbot: GridBot, clock: FakeClock,
     return report
 
 
-def copies(server: LocalBotApi) -> list:
+def stored(server: LocalBotApi, chat_id: int, message_id: int) -> Message:
+    found = server.message(chat_id, message_id)
+    assert found is not None
+    return found
+
+
+def played_copy(server: LocalBotApi, request: Request) -> Message:
+    assert request.message is not None
+    return stored(server, WORKER_1, request.message.message_id)
+
+
+def copies(server: LocalBotApi) -> list[Request]:
     return server.sent(chat_id=WORKER_1, method="copyMessage")
 
 
@@ -51,14 +63,14 @@ async def test_a_voice_alone_reaches_the_worker_who_registers_it(
     [copy] = copies(server)
     assert copy.params["from_chat_id"] == GROUP_1
     assert copy.params["message_id"] == spoken.message_id
-    played = server.message(WORKER_1, copy.message.message_id)
+    played = played_copy(server, copy)
     assert played.extra["voice"]["file_id"] == "voice-a" and "张阿姨" in (played.caption or "")
     assert any("条居民语音" in (r.text or "") for r in server.sent(chat_id=WORKER_1))
 
     [register, _] = played.callback_data
     await server.tap(played, WORKER_1, register)
     await idle(server, gridbot)
-    picks = server.message(WORKER_1, played.message_id).callback_data
+    picks = stored(server, WORKER_1, played.message_id).callback_data
     leak = next(d for d in picks if d.startswith("v:c.water_leak:"))
     await server.tap(played, WORKER_1, leak)
     await idle(server, gridbot)
@@ -102,11 +114,11 @@ async def test_not_a_report_dismisses_the_voice(
     first, _ = copies(server)
     headers = [r for r in server.sent(chat_id=WORKER_1) if "条居民语音" in (r.text or "")]
     assert len(headers) == 1 and "2 条" in (headers[0].text or "")  # one batch
-    played = server.message(WORKER_1, first.message.message_id)
+    played = played_copy(server, first)
     await server.tap(played, WORKER_1, played.callback_data[1])
     await idle(server, gridbot)
     assert any("不是诉求" in (a.text or "") for a in server.callback_answers)
-    assert server.message(WORKER_1, played.message_id).callback_data == []
+    assert stored(server, WORKER_1, played.message_id).callback_data == []
     await server.post(WORKER_1, WORKER_1, "8号楼漏水")  # not taken as a voice's place
     await idle(server, gridbot)
     assert gridbot.services is not None
@@ -122,10 +134,10 @@ async def test_a_resident_cannot_answer_for_the_worker(
     await idle(server, gridbot)
     await batch(server, gridbot, clock)
     [copy] = copies(server)
-    played = server.message(WORKER_1, copy.message.message_id)
+    played = played_copy(server, copy)
     await server.tap(played, RESIDENT, played.callback_data[1], verify=False)
     await idle(server, gridbot)
-    assert server.message(WORKER_1, played.message_id).callback_data != []
+    assert stored(server, WORKER_1, played.message_id).callback_data != []
 
 
 async def test_a_group_can_turn_voices_off(

@@ -564,7 +564,7 @@ VISIBLE_LOCATION_FIELDS = ("compound", "building", "unit")
 
 def add_detail(
     ticket: Ticket, actor: Actor, now: datetime, *, text: str, location: Location,
-) -> tuple[TicketEvent, ...]:
+) -> tuple[DetailAdded]:
     """More about the problem after the report. Location fields the ticket lacks are filled
     from ``location`` when the reporter (or a handler) says them — never overwritten, and
     never from another resident, whose room is another household's. The text goes to the
