@@ -120,3 +120,12 @@ def test_fills_gaps() -> None:
     assert not fills_gaps(Location(building="8"), Location(building="8"))
     assert not fills_gaps(Location(building="8"), Location(building="9", unit="3"))
     assert fills_gaps(Location(), Location(street="临江路"))
+
+
+def test_a_reopen_by_the_reporter_clears_the_old_rating_from_the_card() -> None:
+    from tickets.sla import Deadlines
+
+    t = ticket(S.CLOSED, rating=1)
+    deadlines = Deadlines(SOON + timedelta(hours=1), SOON + timedelta(days=1))
+    lifecycle.reopen(t, REPORTER, SOON, window=WINDOW, deadlines=deadlines, note="又漏了")
+    assert t.state is S.ASSIGNED and t.rating is None and t.reopen_count == 1

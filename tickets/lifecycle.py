@@ -373,6 +373,9 @@ def reopen(
             raise TransitionRefused(RefusalCode.REOPEN_WINDOW_EXPIRED, action=Action.REOPEN,
                                     state=ticket.state)
     reason = "supervisor" if is_supervisor and not actor.is_reporter_of(ticket) else "reporter"
+    # "Not fixed" after a good rating: the card no longer shows it (the ratings table keeps
+    # it); the next resolution asks again.
+    ticket.rating = None
     return (_reopen(ticket, actor, now, reason, note, deadlines),)
 
 
