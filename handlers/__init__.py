@@ -6,6 +6,8 @@ Registration order (see :func:`register`):
   (``ApplicationHandlerStop``); blocked/unblocked private chats are recorded.
 - group 0, commands first (so "/report …" is never read as chat), then callback taps,
   then edits, then every other message, which goes to intake.
+- group 1, media intake does not read: voices, video notes and audio files
+  (``handlers/voice.py``), location pins and venues (``handlers/pins.py``).
 """
 
 from __future__ import annotations

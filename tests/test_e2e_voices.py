@@ -155,3 +155,13 @@ async def test_a_group_can_turn_voices_off(
         assert copies(server) == []
     finally:
         await bot.stop()
+
+
+async def test_a_voice_in_the_private_chat_gets_asked_for_text(
+    server: LocalBotApi, gridbot: GridBot, clock: FakeClock
+) -> None:
+    await server.start_private(RESIDENT)
+    await server.post(RESIDENT, RESIDENT, extra=voice("p"))
+    await idle(server, gridbot)
+    assert any("文字" in (r.text or "") for r in server.sent(chat_id=RESIDENT))
+    assert (await batch(server, gridbot, clock)).sent == []
