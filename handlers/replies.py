@@ -10,10 +10,18 @@ translates: it finds the ticket the message replies to and answers in the chat.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import nlp
 from handlers import intake
-from handlers.common import Incoming, display_name, is_group, reply, reply_message
+from handlers.common import (
+    Incoming,
+    display_name,
+    enqueue,
+    is_group,
+    reply,
+    reply_message,
+)
 from nlp.followup import classify_followup
 from runtime.context import Services
 from services.followups import ReplyInput, reply_received
@@ -42,6 +50,13 @@ async def replied_ticket(services: Services, inc: Incoming) -> int | None:
         return await uow.conversations.ticket_for_message(inc.chat.id, target.message_id)
 
 
+def about_ticket(inc: Incoming, ticket: Ticket, text: str, suffix: str) -> OutgoingMessage:
+    """A reply about a ticket, keyed "t<id>:…" so that a reply to it is read in the
+    ticket's context too (see ``ConversationRepository.ticket_for_message``)."""
+    return replace(reply_message(inc, text, suffix=suffix),
+                   dedupe_key=f"t{ticket.id}:{suffix}:{inc.request_key}")
+
+
 def _photo(inc: Incoming) -> str | None:
     photos = inc.message.photo
     return photos[-1].file_id if photos else None
@@ -63,8 +78,8 @@ async def read_in_ticket_context(services: Services, inc: Incoming, text: str,
         category=parsed.category if parsed.is_report else None)
 
     def answer(ticket: Ticket) -> OutgoingMessage:
-        return reply_message(inc, say.progress_answer(ticket, services.config),
-                             suffix="progress")
+        return about_ticket(inc, ticket, say.progress_answer(ticket, services.config),
+                            "progress")
 
     result = await reply_received(
         services.db, services.config, services.clock, services.presenter, item,
@@ -78,7 +93,8 @@ async def read_in_ticket_context(services: Services, inc: Incoming, text: str,
         return True
     number = result.ticket.number
     if result.outcome is Outcome.REOPEN:
-        await reply(services, inc, say.REOPENED.format(number=number), suffix="reopened")
+        await enqueue(services, about_ticket(inc, result.ticket,
+                                             say.REOPENED.format(number=number), "reopened"))
     elif result.outcome is Outcome.FOLLOW_UP and result.earlier is not None and not is_group(
             inc.chat):
         await reply(services, inc, say.FOLLOW_UP.format(earlier=result.earlier.number,

@@ -11,7 +11,7 @@ from community.conversations import PlacePoint
 from localapi import LocalBotApi, Request
 from localapi.state import Message
 from runtime.app import GridBot
-from tests.conftest import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
+from tests.conftest import GROUP_1, RESIDENT, RESIDENT_2, RESIDENT_3, WORKER_1, fast_options
 from tickets.clock import FakeClock
 from tickets.model import Actor, Ticket, TicketState
 
@@ -253,6 +253,14 @@ async def test_a_progress_question_gets_state_assignee_and_deadline_once_per_int
     await server.post(GROUP_1, RESIDENT_2, "請問什麼時候來修", reply_to=card)
     await idle(server, gridbot)
     assert len([t for t in group_texts(server, mark) if f"#{ticket.number}" in t]) == 2
+
+    # A reply to the bot's answer is about the same ticket: "me too" is a 附议, no ticket.
+    answer = [r for r in server.sent(chat_id=GROUP_1, method="sendMessage") if r.seq > mark][-1]
+    await server.post(GROUP_1, RESIDENT_3, "我家门口也是 垃圾堆了好几天",
+                      reply_to=bot_message(server, GROUP_1, answer))
+    await idle(server, gridbot)
+    assert (await current(gridbot, ticket)).supporters_count == 1
+    assert await tickets_of(gridbot, RESIDENT_3) == []
     assert len(await tickets_of(gridbot, RESIDENT)) == 1
     assert await tickets_of(gridbot, RESIDENT_2) == []
 

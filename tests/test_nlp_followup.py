@@ -38,7 +38,7 @@ def test_progress_question(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "我家也是", "我们家也一样", "我们楼也漏", "+1", "同样的问题", "同樣的問題", "附议",
-    "我这边也是这样",
+    "我这边也是这样", "我家门口也是 垃圾堆了好几天", "俺家楼下也没水", "我们单元楼道也是",
 ])
 def test_me_too(text: str) -> None:
     assert kind(text) is K.ME_TOO
