@@ -40,23 +40,30 @@ def _location_dict(location: Location) -> dict[str, str | None]:
 async def file_with_fragments(services: Services, inc: Incoming, report: ReportInput) -> Ticket:
     """File a report, completed by the same person's waiting fragments — or, when the same
     person just filed this kind of problem without the place this report names, complete
-    that ticket instead of opening a second one."""
+    that ticket instead of opening a second one. (One read for both: this is the path of
+    every report.)"""
     settings = services.config.conversations
-    if not report.location.is_empty:
-        recent = await recent_ticket_missing(services, inc, report.location,
-                                             settings.split_window)
-        if recent is not None and recent.category == report.category:
-            updated = await place_received(
-                services.db, services.config, services.clock, services.presenter,
-                ticket_id=recent.id or 0, user_id=inc.user.id,
-                user_name=display_name(inc.user), username=inc.user.username,
-                text=report.text, location=report.location, request_key=inc.request_key)
-            services.dispatcher.wake()
-            return updated or recent
     now = services.clock.now()
     since = now - max(settings.split_window, settings.pin_window)
+    recent: list[Ticket] = []
     async with services.db.read() as uow:
         waiting = await uow.conversations.pending_fragments(inc.chat.id, inc.user.id, since)
+        if not report.location.is_empty:
+            for ticket_id in await uow.conversations.recent_open_tickets(
+                    inc.chat.id, inc.user.id, now - settings.split_window):
+                found = await uow.tickets.get(ticket_id)
+                if found is not None:
+                    recent.append(found)
+    first_part = next((t for t in recent if t.category == report.category
+                       and fills_gaps(t.location, report.location)), None)
+    if first_part is not None:
+        updated = await place_received(
+            services.db, services.config, services.clock, services.presenter,
+            ticket_id=first_part.id or 0, user_id=inc.user.id,
+            user_name=display_name(inc.user), username=inc.user.username,
+            text=report.text, location=report.location, request_key=inc.request_key)
+        services.dispatcher.wake()
+        return updated or first_part
     # A place said in words joins within the split window, a location pin within the pin
     # window (people pin, then take a while to type).
     waiting = [f for f in waiting if f.at >= now - (

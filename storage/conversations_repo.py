@@ -53,6 +53,16 @@ class ConversationRepository(Repository):
         match = _TICKET_KEY.match(dedupe)
         return int(match.group(1)) if match else None
 
+    async def recent_open_tickets(self, chat_id: int, user_id: int, since: datetime
+                                  ) -> list[int]:
+        """Ids of the person's open tickets from this chat created since ``since``, newest
+        first (a split report's first part)."""
+        rows = await self._all(
+            "SELECT id FROM tickets WHERE reporter_id = ? AND created_at >= ? "
+            "AND source_chat_id = ? AND state IN ('new', 'assigned', 'accepted', 'in_progress') "
+            "ORDER BY created_at DESC, id DESC LIMIT 3", (user_id, to_db(since), chat_id))
+        return [int(r[0]) for r in rows]
+
     # -- fragments -------------------------------------------------------------------------
 
     async def add_fragment(self, *, chat_id: int, user_id: int, message_id: int, text: str,
