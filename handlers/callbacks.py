@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 
 from community import Role
 from delivery import keyboard
+from handlers import voice
 from handlers.common import actor_of, display_name, refusal_text
 from handlers.context import GridContext, Services
 from handlers.intake import answer_prompt
@@ -32,6 +33,7 @@ from ui.callback_data import (
     TicketAction,
     TicketButton,
     TransferButton,
+    VoiceButton,
     parse_callback,
     ticket_button,
     transfer_button,
@@ -154,6 +156,8 @@ async def on_callback(update: Update, context: GridContext) -> None:
                                             display_name(query.from_user), payload.register)
                 if toast not in (texts.BUTTON_NOT_FOR_YOU, texts.BUTTON_INVALID):
                     await _set_buttons(query, ())
+            elif isinstance(payload, VoiceButton):
+                toast = await voice.on_voice_button(services, query, actor, payload)
             else:
                 toast = await _transfer(services, query, actor, payload)
     except _REFUSALS as error:

@@ -28,6 +28,7 @@ from scheduler.followup import FollowupReport, FollowupRunner
 from scheduler.recurring import Fired, RecurringRunner
 from scheduler.retention import RetentionReport, RetentionRunner
 from scheduler.sla_run import LadderReport, LadderRunner
+from scheduler.voices import VoiceBatchRunner, VoiceReport
 
 log = logging.getLogger("gridbot.scheduler")
 
@@ -41,6 +42,7 @@ class TickReport:
     followups: FollowupReport = field(default_factory=FollowupReport)
     fired: list[Fired] = field(default_factory=list)
     retention: RetentionReport = field(default_factory=RetentionReport)
+    voices: VoiceReport = field(default_factory=VoiceReport)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -60,6 +62,7 @@ class GridScheduler:
         self._followups = FollowupRunner(services)
         self._recurring = RecurringRunner(services)
         self._retention = RetentionRunner(services)
+        self._voices = VoiceBatchRunner(services)
         self._lock = asyncio.Lock()  # ticks never overlap (ticker and a direct call)
         self._ticker: AsyncIOScheduler | None = None
 
@@ -118,6 +121,10 @@ class GridScheduler:
                 report.retention = await self._retention.run(now)
             except Exception as error:
                 self._failed(report, "retention", error)
+            try:
+                report.voices = await self._voices.run(now)
+            except Exception as error:
+                self._failed(report, "voices", error)
             if report.wrote:
                 self.services.dispatcher.wake()
             return report

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from storage.conversations_repo import ConversationRepository
 from storage.events_repo import EventRepository
 from storage.feedback_repo import CorrectionRepository, RatingRepository, SupporterRepository
 from storage.inbox_repo import IdempotencyRepository, InboxRepository
@@ -31,6 +32,7 @@ from storage.retention_repo import RetentionRepository
 from storage.schedules_repo import JobRunRepository, ScheduleRepository
 from storage.schema import inspect, migrate
 from storage.tickets_repo import TicketRepository
+from storage.voices_repo import VoiceRepository
 from tickets.clock import Clock
 
 _PRAGMAS = (
@@ -62,6 +64,8 @@ class UnitOfWork:
         self.prompts = PromptRepository(conn, clock)
         self.queries = TicketQueries(conn, clock)
         self.retention = RetentionRepository(conn, clock)
+        self.conversations = ConversationRepository(conn, clock)
+        self.voices = VoiceRepository(conn, clock)
 
 
 class Database:

@@ -13,7 +13,7 @@ from tests.support.tickets import CONFIG, GRID_A, T0, person_actor, resident
 from tickets import lifecycle
 from tickets.errors import RefusalCode, TransitionRefused
 from tickets.lifecycle import Action
-from tickets.model import Actor, Ticket, TicketState
+from tickets.model import Actor, Location, Ticket, TicketState
 from tickets.sla import Deadlines
 
 S = TicketState
@@ -55,6 +55,7 @@ FROM = {
     Action.SUPPORT: OPEN,
     Action.ATTACH_PHOTO: OPEN | {S.RESOLVED},
     Action.EDIT: {S.NEW, S.ASSIGNED},
+    Action.ADD_DETAIL: OPEN | {S.RESOLVED},
 }
 SUPERVISORS = {"supervisor", "admin"}
 HANDLERS = {"assignee", "grid_worker", "specialist_in_cat"} | SUPERVISORS
@@ -76,6 +77,7 @@ WHO = {
     Action.SUPPORT: set(ACTORS) - {"system"},
     Action.ATTACH_PHOTO: {"reporter"} | HANDLERS,
     Action.EDIT: {"reporter"},
+    Action.ADD_DETAIL: set(ACTORS) - {"system"},
 }
 RESULT = {
     Action.ASSIGN: S.ASSIGNED, Action.ACCEPT: S.ACCEPTED, Action.PROGRESS: S.IN_PROGRESS,
@@ -175,6 +177,8 @@ def apply(action: Action, t: Ticket, actor: Actor) -> tuple:
             return lifecycle.attach_photo(t, actor, NOW, "file-1")
         case Action.EDIT:
             return lifecycle.edit_report(t, actor, NOW, ReportInput("8号楼漏水严重", "water_leak"))
+        case Action.ADD_DETAIL:
+            return lifecycle.add_detail(t, actor, NOW, text="是502室", location=Location(room="502"))
     raise AssertionError(action)
 
 

@@ -17,7 +17,9 @@ from tickets.events import (
     Assigned,
     Cancelled,
     Closed,
+    DetailAdded,
     Escalated,
+    Linked,
     Merged,
     MergeReceived,
     PhotoAttached,
@@ -39,6 +41,7 @@ from tickets.model import (
     OPEN_STATES,
     RATING_LABELS,
     Actor,
+    Location,
     ReportInput,
     Ticket,
     TicketState,
@@ -67,6 +70,7 @@ class Action(StrEnum):
     SUPPORT = "support"
     ATTACH_PHOTO = "attach_photo"
     EDIT = "edit"
+    ADD_DETAIL = "add_detail"
 
 
 class Who(StrEnum):
@@ -118,6 +122,8 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.SUPPORT: _rule(_OPEN, {Who.ANYONE}, None),
     Action.ATTACH_PHOTO: _rule(_OPEN | {S.RESOLVED}, {Who.REPORTER} | _HANDLERS, None),
     Action.EDIT: _rule({S.NEW, S.ASSIGNED}, {Who.REPORTER}, None),
+    # Anyone may add a note under a card; only the reporter and handlers fill the place.
+    Action.ADD_DETAIL: _rule(_OPEN | {S.RESOLVED}, {Who.ANYONE}, None),
 }
 
 
@@ -373,6 +379,9 @@ def reopen(
             raise TransitionRefused(RefusalCode.REOPEN_WINDOW_EXPIRED, action=Action.REOPEN,
                                     state=ticket.state)
     reason = "supervisor" if is_supervisor and not actor.is_reporter_of(ticket) else "reporter"
+    # "Not fixed" after a good rating: the card no longer shows it (the ratings table keeps
+    # it); the next resolution asks again.
+    ticket.rating = None
     return (_reopen(ticket, actor, now, reason, note, deadlines),)
 
 
@@ -556,3 +565,50 @@ def edit_report(
     frm = _move(ticket, None, now)
     return (ReportEdited(**_base(actor, now, frm, ticket.state), old_text=old_text,
                          old_category=old_category),)
+
+
+#: Location fields a later message may fill, in the order a card shows them.
+LOCATION_FIELDS = ("compound", "building", "unit", "room", "floor")
+#: The ones the group card shows (the room and floor stay private).
+VISIBLE_LOCATION_FIELDS = ("compound", "building", "unit")
+
+
+def add_detail(
+    ticket: Ticket, actor: Actor, now: datetime, *, text: str, location: Location,
+) -> tuple[DetailAdded]:
+    """More about the problem after the report. Location fields the ticket lacks are filled
+    from ``location`` when the reporter (or a handler) says them — never overwritten, and
+    never from another resident, whose room is another household's. The text goes to the
+    timeline as the event's note."""
+    check(Action.ADD_DETAIL, ticket, actor)
+    rel = relations(actor, ticket)
+    may_fill = bool(rel & {Who.REPORTER, Who.OWNER, Who.GRID_WORKER, Who.SUPERVISOR})
+    filled: list[str] = []
+    if may_fill:
+        compound = location.compound or location.street
+        values = {"compound": compound, "building": location.building, "unit": location.unit,
+                  "room": location.room, "floor": location.floor}
+        if ticket.building and location.building and ticket.building != location.building:
+            values = {}  # another building: not this ticket's place, do not mix
+        for name in LOCATION_FIELDS:
+            value = values.get(name)
+            if value and not getattr(ticket, name):
+                setattr(ticket, name, value)
+                filled.append(name)
+    frm = _move(ticket, None, now)
+    return (DetailAdded(**_base(actor, now, frm, ticket.state), note=text or None,
+                        filled=tuple(filled),
+                        by_reporter=Who.REPORTER in rel,
+                        visible=any(n in VISIBLE_LOCATION_FIELDS for n in filled)),)
+
+
+def link_follow_up(new: Ticket, earlier: Ticket, actor: Actor, now: datetime,
+                   ) -> tuple[TicketEvent, TicketEvent]:
+    """``new`` continues ``earlier`` (a problem back after its ticket was closed): one
+    Linked event on each, no state change."""
+    return (
+        Linked(**_base(actor, now, new.state, new.state), other_id=earlier.id or 0,
+               other_number=earlier.number, role="continues"),
+        Linked(**_base(actor, now, earlier.state, earlier.state), other_id=new.id or 0,
+               other_number=new.number, role="continued_by"),
+    )

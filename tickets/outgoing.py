@@ -23,7 +23,8 @@ class OutgoingMessage:
     ``fallback_chat_id``/``fallback_text`` are used when a private send is refused (403).
     ``dedupe_key`` is unique in the outbox: adding the same key twice is a no-op.
     ``not_before`` delays the first attempt. ``photo_file_id`` sends a photo (already on
-    Telegram's servers) with ``text`` as its caption.
+    Telegram's servers) with ``text`` as its caption. ``copy_from_chat_id`` and
+    ``copy_message_id`` copy that message (copyMessage) with ``text`` as its caption.
     """
 
     chat_id: int
@@ -40,3 +41,7 @@ class OutgoingMessage:
     kind: str = "message"
     photo_file_id: str | None = None
     priority: int = 0  # 2 emergency, 1 urgent: sent first within its chat
+    # Copy an existing message (a resident's voice) instead of sending text; ``text`` is
+    # then its new caption.
+    copy_from_chat_id: int | None = None
+    copy_message_id: int | None = None

@@ -6,12 +6,14 @@ Telegram allows 64 bytes of callback data. A payload is ``<kind>:<verb>:<id>``:
 - ``r:<score>:<ticket id>``   the reporter's rating, 1 (满意) to 4 (没解决)
 - ``q:<yes|no>:<prompt id>``  the answer to "shall I register this as a ticket?"
 - ``x:<person key>:<ticket id>``  transfer to a configured person (picked from a list)
+- ``v:<reg|no|c.category>:<voice id>``  a worker's answer about a resident's voice message
 
 Anything else, or forged numbers, parse to ``None``; the handler then refuses politely.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,7 +56,17 @@ class TransferButton:
     ticket_id: int
 
 
-CallbackPayload = TicketButton | RatingButton | PromptButton | TransferButton
+@dataclass(frozen=True, slots=True)
+class VoiceButton:
+    """``register`` (登记为工单), ``dismiss`` (不是诉求), or a picked ``category``."""
+
+    voice_id: int
+    register: bool = False
+    dismiss: bool = False
+    category: str | None = None
+
+
+CallbackPayload = TicketButton | RatingButton | PromptButton | TransferButton | VoiceButton
 
 
 def ticket_button(action: TicketAction, ticket_id: int) -> str:
@@ -73,6 +85,14 @@ def transfer_button(person_key: str, ticket_id: int) -> str | None:
     """None when the person's key is too long to fit in callback data."""
     data = f"x:{person_key}:{ticket_id}"
     return data if len(data.encode()) <= 64 and ":" not in person_key else None
+
+
+def voice_button(voice_id: int, verb: str) -> str:
+    """``verb``: "reg", "no", or "c.<category slug>"."""
+    return f"v:{verb}:{voice_id}"
+
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def _positive_int(text: str) -> int | None:
@@ -104,4 +124,9 @@ def parse_callback(data: str | None) -> CallbackPayload | None:
         return PromptButton(verb == "yes", ident)
     if kind == "x" and verb.strip():
         return TransferButton(verb, ident)
+    if kind == "v":
+        if verb in ("reg", "no"):
+            return VoiceButton(ident, register=verb == "reg", dismiss=verb == "no")
+        if verb.startswith("c.") and _SLUG.match(verb[2:]):
+            return VoiceButton(ident, category=verb[2:])
     return None
