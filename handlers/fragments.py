@@ -17,8 +17,8 @@ from datetime import timedelta
 import nlp
 from handlers import intake
 from handlers.common import Incoming, display_name, is_group, reply
-from nlp.followup import is_place_fragment
 from handlers.context import Services
+from nlp.followup import is_place_fragment
 from services.followups import place_received
 from tickets.followups import fills_gaps, merge_places
 from tickets.model import Location, ReportInput, Ticket

@@ -22,12 +22,12 @@ from handlers.common import (
     reply,
     reply_message,
 )
-from nlp.followup import classify_followup
 from handlers.context import Services
+from nlp.followup import classify_followup
 from services.followups import ReplyInput, reply_received
 from tickets.followups import Outcome, Reply
-from tickets.outgoing import OutgoingMessage
 from tickets.model import Ticket
+from tickets.outgoing import OutgoingMessage
 from ui import conversations as say
 
 log = logging.getLogger(__name__)

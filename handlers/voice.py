@@ -27,8 +27,8 @@ from delivery import keyboard
 from handlers.common import Incoming, display_name, grid_of_chat, incoming, is_group, reply
 from handlers.context import GridContext, Services
 from storage.voices_repo import Voice
-from tickets.outgoing import Button, OutgoingMessage
 from tickets.model import Actor, Location, ReportInput
+from tickets.outgoing import Button, OutgoingMessage
 from ui import conversations as say
 from ui import texts
 from ui.callback_data import VoiceButton, voice_button

@@ -22,8 +22,8 @@ from tickets import lifecycle
 from tickets.clock import Clock
 from tickets.events import TicketEvent
 from tickets.followups import Outcome, Reply, decide
-from tickets.outgoing import OutgoingMessage
 from tickets.model import Actor, Location, ReportInput, Ticket
+from tickets.outgoing import OutgoingMessage
 from tickets.sla import compute_deadlines
 
 #: Builds the short progress answer (state, assignee, deadline) for a ticket.
