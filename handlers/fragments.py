@@ -20,6 +20,9 @@ from handlers.common import Incoming, display_name, is_group, reply
 from handlers.context import Services
 from nlp.followup import is_place_fragment
 from services.followups import place_received
+from services.fragments import fragments_and_recent_tickets, use_fragments
+from services.fragments import keep_fragment as keep_fragment_for_report
+from services.queries import tickets_of_reporter
 from tickets.followups import fills_gaps, merge_places
 from tickets.model import Location, ReportInput, Ticket
 from ui import conversations as say
@@ -45,15 +48,9 @@ async def file_with_fragments(services: Services, inc: Incoming, report: ReportI
     settings = services.config.conversations
     now = services.clock.now()
     since = now - max(settings.split_window, settings.pin_window)
-    recent: list[Ticket] = []
-    async with services.db.read() as uow:
-        waiting = await uow.conversations.pending_fragments(inc.chat.id, inc.user.id, since)
-        if not report.location.is_empty:
-            for ticket_id in await uow.conversations.recent_open_tickets(
-                    inc.chat.id, inc.user.id, now - settings.split_window):
-                found = await uow.tickets.get(ticket_id)
-                if found is not None:
-                    recent.append(found)
+    waiting, recent = await fragments_and_recent_tickets(
+        services.db, inc.chat.id, inc.user.id, since=since,
+        recent_since=None if report.location.is_empty else now - settings.split_window)
     first_part = next((t for t in recent if t.category == report.category
                        and fills_gaps(t.location, report.location)), None)
     if first_part is not None:
@@ -77,8 +74,7 @@ async def file_with_fragments(services: Services, inc: Incoming, report: ReportI
         report = replace(report, text=text, location=place)
     ticket = await intake.file_report(services, inc, report)
     if used and ticket.id is not None:
-        async with services.db.transaction() as uow:
-            await uow.conversations.use_fragments([waiting[i].id for i in used], ticket.id)
+        await use_fragments(services.db, [waiting[i].id for i in used], ticket.id)
     return ticket
 
 
@@ -86,9 +82,7 @@ async def recent_ticket_missing(services: Services, inc: Incoming, place: Locati
                                 window: timedelta) -> Ticket | None:
     """The person's open ticket from this chat within ``window`` that ``place`` completes."""
     since = services.clock.now() - window
-    async with services.db.read() as uow:
-        recent = await uow.queries.of_reporter(inc.user.id, limit=3)
-    for ticket in recent:
+    for ticket in await tickets_of_reporter(services.db, inc.user.id, limit=3):
         if (ticket.source_chat_id == inc.chat.id and ticket.created_at >= since
                 and ticket.is_open and fills_gaps(ticket.location, place)):
             return ticket
@@ -109,11 +103,10 @@ async def take_place(services: Services, inc: Incoming, text: str, place: Locati
         services.dispatcher.wake()
         return True
     now = services.clock.now()
-    async with services.db.transaction() as uow:
-        await uow.conversations.prune_fragments(now - FRAGMENT_RETENTION)
-        await uow.conversations.add_fragment(
-            chat_id=inc.chat.id, user_id=inc.user.id, message_id=inc.message.message_id,
-            text=text, location=_location_dict(place), now=now, kind=kind)
+    await keep_fragment_for_report(
+        services.db, chat_id=inc.chat.id, user_id=inc.user.id,
+        message_id=inc.message.message_id, text=text, location=_location_dict(place), now=now,
+        kind=kind, forget_before=now - FRAGMENT_RETENTION)
     if not is_group(inc.chat):
         await reply(services, inc, say.FRAGMENT_PRIVATE, suffix="fragment")
     return True

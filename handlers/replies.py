@@ -24,7 +24,7 @@ from handlers.common import (
 )
 from handlers.context import Services
 from nlp.followup import classify_followup
-from services.followups import ReplyInput, reply_received
+from services.followups import ReplyInput, reply_received, ticket_replied_to
 from tickets.followups import Outcome, Reply
 from tickets.model import Ticket
 from tickets.outgoing import OutgoingMessage
@@ -46,8 +46,7 @@ async def replied_ticket(services: Services, inc: Incoming) -> int | None:
         return None
     if inc.message.is_topic_message and target.message_id == inc.message.message_thread_id:
         return None  # in a forum every message "replies" to its topic's first message
-    async with services.db.read() as uow:
-        return await uow.conversations.ticket_for_message(inc.chat.id, target.message_id)
+    return await ticket_replied_to(services.db, inc.chat.id, target.message_id)
 
 
 def about_ticket(inc: Incoming, ticket: Ticket, text: str, suffix: str) -> OutgoingMessage:

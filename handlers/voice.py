@@ -26,6 +26,14 @@ import nlp
 from delivery import keyboard
 from handlers.common import Incoming, display_name, grid_of_chat, incoming, is_group, reply
 from handlers.context import GridContext, Services
+from services.voices import (
+    ask_place,
+    dismiss_voice,
+    keep_voice,
+    voice_awaiting_place,
+    voice_by_id,
+    voice_registered,
+)
 from storage.voices_repo import Voice
 from tickets.model import Actor, Location, ReportInput
 from tickets.outgoing import Button, OutgoingMessage
@@ -74,11 +82,9 @@ async def on_voice(update: Update, context: GridContext) -> None:
     if grid is None or not services.config.conversations.voice_on(inc.chat.id):
         return
     kind, duration = media
-    async with services.db.transaction() as uow:
-        await uow.voices.add(chat_id=inc.chat.id, message_id=inc.message.message_id,
-                             thread_id=inc.thread_id, user_id=inc.user.id,
-                             user_name=display_name(inc.user), kind=kind, duration=duration,
-                             grid=grid)
+    await keep_voice(services.db, chat_id=inc.chat.id, message_id=inc.message.message_id,
+                     thread_id=inc.thread_id, user_id=inc.user.id,
+                     user_name=display_name(inc.user), kind=kind, duration=duration, grid=grid)
     log.info("%s from %s in %s kept for the worker of %s", kind, inc.user.id, inc.chat.id, grid)
 
 
@@ -111,8 +117,7 @@ def may_answer(actor: Actor, voice: Voice) -> bool:
 async def on_voice_button(services: Services, query: CallbackQuery, actor: Actor,
                           payload: VoiceButton) -> str:
     """登记为工单 → the categories; a category → ask for the place; 不是诉求 → done."""
-    async with services.db.read() as uow:
-        voice = await uow.voices.get(payload.voice_id)
+    voice = await voice_by_id(services.db, payload.voice_id)
     if voice is None:
         return texts.BUTTON_INVALID
     if not may_answer(actor, voice):
@@ -121,8 +126,7 @@ async def on_voice_button(services: Services, query: CallbackQuery, actor: Actor
         await _set_buttons(query, ())
         return say.VOICE_DONE_ALREADY
     if payload.dismiss:
-        async with services.db.transaction() as uow:
-            await uow.voices.dismiss(voice.id)
+        await dismiss_voice(services.db, voice.id)
         await _set_buttons(query, ())
         return say.VOICE_DISMISSED
     if payload.register:
@@ -131,12 +135,12 @@ async def on_voice_button(services: Services, query: CallbackQuery, actor: Actor
     category = payload.category
     if category not in dict(_categories(services)):
         return texts.BUTTON_INVALID
-    async with services.db.transaction() as uow:
-        await uow.voices.ask_place(voice.id, category or "other", query.from_user.id)
-        await uow.outbox.add(OutgoingMessage(
-            chat_id=query.from_user.id, kind="voice",
-            text=say.VOICE_ASK_PLACE.format(category=category_label(category, services.config)),
-            dedupe_key=f"voice:{voice.id}:ask:{category}:{query.id}"))
+    await ask_place(services.db, voice.id, category or "other", query.from_user.id,
+                    OutgoingMessage(
+                        chat_id=query.from_user.id, kind="voice",
+                        text=say.VOICE_ASK_PLACE.format(
+                            category=category_label(category, services.config)),
+                        dedupe_key=f"voice:{voice.id}:ask:{category}:{query.id}"))
     services.dispatcher.wake()
     await _set_buttons(query, ())
     return say.VOICE_ASK_PLACE.format(category=category_label(category, services.config))[:60]
@@ -145,8 +149,7 @@ async def on_voice_button(services: Services, query: CallbackQuery, actor: Actor
 async def take_place_for_voice(services: Services, inc: Incoming, text: str) -> bool:
     """A worker's private text right after picking a voice's category is its place: the
     ticket is filed for the resident who spoke. False when no voice waits for a place."""
-    async with services.db.read() as uow:
-        voice = await uow.voices.awaiting_place_of(inc.user.id)
+    voice = await voice_awaiting_place(services.db, inc.user.id)
     if voice is None:
         return False
     parsed = nlp.parse(text, services.lexicon)
@@ -163,8 +166,7 @@ async def take_place_for_voice(services: Services, inc: Incoming, text: str) -> 
         source_chat_id=voice.chat_id, source_message_id=voice.message_id,
         source_thread_id=voice.thread_id, reporter_id=voice.user_id,
         reporter_name=voice.user_name, report=report)
-    async with services.db.transaction() as uow:
-        await uow.voices.registered(voice.id, result.ticket.id or 0)
+    await voice_registered(services.db, voice.id, result.ticket.id or 0)
     services.dispatcher.wake()
     await reply(services, inc, say.VOICE_REGISTERED.format(number=result.ticket.number),
                 suffix="voice_registered")

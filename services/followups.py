@@ -60,6 +60,13 @@ class ReplyResult:
     repeated: bool = False  # the update was handled before: nothing done now
 
 
+async def ticket_replied_to(db: Database, chat_id: int, message_id: int) -> int | None:
+    """The ticket whose card, reported message or bot message about it is ``message_id``
+    in ``chat_id`` (None: the message belongs to no ticket)."""
+    async with db.read() as uow:
+        return await uow.conversations.ticket_for_message(chat_id, message_id)
+
+
 async def reply_received(
     db: Database, config: CommunityConfig, clock: Clock, presenter: Presenter,
     item: ReplyInput, *, answer: ProgressAnswer, progress_interval: timedelta,
