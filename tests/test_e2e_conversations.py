@@ -11,14 +11,9 @@ from community.conversations import PlacePoint
 from localapi import LocalBotApi, Request
 from localapi.state import Message
 from runtime.app import GridBot
-from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, RESIDENT_3, WORKER_1, fast_options
+from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, RESIDENT_3, WORKER_1, fast_options, idle
 from tickets.clock import FakeClock
 from tickets.model import Actor, Ticket, TicketState
-
-
-async def idle(server: LocalBotApi, gridbot: GridBot) -> None:
-    await server.wait_consumed(timeout=10)
-    await gridbot.until_idle()
 
 
 async def tickets_of(gridbot: GridBot, user_id: int) -> list[Ticket]:

@@ -11,18 +11,13 @@ from localapi import LocalBotApi, Request
 from localapi.state import Message
 from runtime.app import GridBot
 from scheduler.voices import VoiceBatchRunner, VoiceReport
-from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
+from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options, idle
 from tickets.clock import FakeClock
 
 
 def voice(seed: str, seconds: int = 6) -> dict[str, object]:
     return {"voice": {"file_id": f"voice-{seed}", "file_unique_id": f"u-{seed}",
                       "duration": seconds, "mime_type": "audio/ogg"}}
-
-
-async def idle(server: LocalBotApi, gridbot: GridBot) -> None:
-    await server.wait_consumed(timeout=10)
-    await gridbot.until_idle()
 
 
 async def batch(server: LocalBotApi, gridbot: GridBot, clock: FakeClock,
