@@ -61,7 +61,7 @@ async def test_a_batch_reaches_the_listener_on_their_latest_account_once(db: Dat
     assert again.sent == [] and len(compose.calls) == 1  # a second tick sends nothing
     async with db.transaction() as uow:  # due() claims rows for sending
         queued = await uow.outbox.due(100, now=FAR_FUTURE)
-    assert sorted(r.message.dedupe_key for r in queued) == [f"voice:{first}:copy",
+    assert sorted(str(r.message.dedupe_key) for r in queued) == [f"voice:{first}:copy",
                                                            f"voice:{second}:copy"]
     assert {r.message.chat_id for r in queued} == {7001}
     voice = await voice_by_id(db, first)
