@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from community.model import CommunityConfig
 from services.common import Deps, Emission, card_thread, emit, emit_many, load, save
-from services.intake import IncomingReport, _support, intake_in
+from services.intake import IncomingReport, intake_in, support_in
 from services.presenter import Presenter
 from storage import Database, UnitOfWork
 from tickets import lifecycle
@@ -109,8 +109,8 @@ async def reply_received(
             return ReplyResult(outcome, ticket)
         if outcome is Outcome.SUPPORT:
             emissions: list[Emission] = []
-            await _support(uow, _intake_item(item, item.report), actor, ticket, now,
-                           emissions, thread)
+            await support_in(uow, _intake_item(item, item.report), actor, ticket, now,
+                             emissions, thread)
             await emit_many(uow, deps, now, emissions)
             return ReplyResult(outcome, ticket)
         new = await follow_up_in(uow, deps, ticket, actor, _intake_item(item, item.report))
