@@ -87,8 +87,8 @@ class Database:
         clean exit (the data is committed when the block returns), ROLLBACK on any exception
         (which propagates)."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
+            try:  # BEGIN inside: a task cancelled while it begins rolls back too
+                await self._writer.execute("BEGIN IMMEDIATE")
                 yield UnitOfWork(self._writer, self.clock, self.timezone)
             except BaseException:
                 await self._writer.rollback()
@@ -100,8 +100,8 @@ class Database:
         """Read-only repositories on the reader connection, inside one snapshot (a
         deferred read transaction), so multi-query reads are consistent. Writing fails."""
         async with self._read_lock:
-            await self._reader.execute("BEGIN")
-            try:
+            try:  # BEGIN inside: a task cancelled while it begins rolls back too
+                await self._reader.execute("BEGIN")
                 yield UnitOfWork(self._reader, self.clock, self.timezone)
             finally:
                 await self._reader.rollback()

@@ -3,6 +3,7 @@ optimistic versions, outbox, inbox, idempotency, job runs, prompts, chats."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -281,3 +282,28 @@ async def test_chat_binding_and_supergroup_migration(db: Database) -> None:
         rows = await uow.outbox.due(10)
     assert moved is not None and moved.source_chat_id == -1009001 == moved.card_chat_id
     assert [row.message.chat_id for row in rows] == [-1009001]
+
+
+async def test_a_unit_of_work_cancelled_while_it_begins_leaves_the_connection_usable(
+        db: Database) -> None:
+    """A task cancelled while its BEGIN is in flight (the scheduler's tick at shutdown, a
+    handler cancelled mid-update) must not leave a transaction open behind it: the next
+    read and write still work."""
+    async def read_forever() -> None:
+        async with db.read():
+            await asyncio.sleep(60)
+
+    async def write_forever() -> None:
+        async with db.transaction():
+            await asyncio.sleep(60)
+
+    for body in (read_forever, write_forever):
+        task = asyncio.create_task(body())
+        await asyncio.sleep(0)  # the task is now awaiting its BEGIN
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    async with db.transaction() as uow:
+        assert await uow.idempotency.claim("after-cancel", T0)
+    async with db.read() as uow:
+        assert await uow.tickets.get(1) is None
