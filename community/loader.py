@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from community.conversations import parse_conversations
 from community.model import (
     Area,
     Broadcast,
@@ -486,6 +487,8 @@ def parse_config(
         digest=digest,
         retention_days=retention,
         correction_days=correction_days,
+        conversations=parse_conversations(raw.get("conversations"), reader.out.add,
+                                          parse_duration),
     )
     _cross_check(config, reader.out)
     return config, reader.out.problems

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from enum import StrEnum
 
+from community.conversations import ConversationSettings
+
 
 class Role(StrEnum):
     """What a configured person may do. Residents are everyone not configured."""
@@ -165,6 +167,7 @@ class CommunityConfig:
     # Text of "not a report" corrections (NLP training data) is kept this many days (never
     # longer than retention_days): as long as the community allows, then blanked.
     correction_days: int = 90
+    conversations: ConversationSettings = field(default_factory=ConversationSettings)
 
     # -- lookups used by routing and handlers -------------------------------------------
 

@@ -37,7 +37,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageId,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from delivery import folding
@@ -304,7 +311,8 @@ class OutboxDispatcher:
         if row.suspect_since and not row.card_message_id and message.chat_id < 0:
             await self._sweep_stale(message.chat_id, sent.message_id, row.suspect_since)
         if message.card_ticket_id is not None and not row.card_message_id:
-            await self._store.set_card(row.row_id, message.card_ticket_id, sent.chat_id,
+            chat_id = sent.chat_id if isinstance(sent, Message) else message.chat_id
+            await self._store.set_card(row.row_id, message.card_ticket_id, chat_id,
                                        sent.message_id)
         else:
             await self._store.mark_sent(row.row_id, sent.message_id)
@@ -350,7 +358,7 @@ class OutboxDispatcher:
         await self._store.mark_failed(row.row_id, f"400 {error}")
         return True
 
-    async def _send(self, row: PendingSend) -> Message:
+    async def _send(self, row: PendingSend) -> Message | MessageId:
         message = row.message
         markup = keyboard(message)
         if row.card_message_id and row.card_chat_id is not None:
@@ -368,6 +376,17 @@ class OutboxDispatcher:
         if message.reply_to_message_id is not None:
             reply = ReplyParameters(
                 message_id=message.reply_to_message_id, allow_sending_without_reply=True
+            )
+        if message.copy_from_chat_id is not None and message.copy_message_id is not None:
+            return await self._bot.copy_message(
+                chat_id=message.chat_id,
+                from_chat_id=message.copy_from_chat_id,
+                message_id=message.copy_message_id,
+                caption=message.text[:1024] or None,
+                parse_mode=message.parse_mode,
+                reply_markup=markup,
+                reply_parameters=reply,
+                message_thread_id=message.thread_id,
             )
         if message.photo_file_id:
             return await self._bot.send_photo(

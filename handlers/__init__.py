@@ -6,6 +6,8 @@ Registration order (see :func:`register`):
   (``ApplicationHandlerStop``); blocked/unblocked private chats are recorded.
 - group 0, commands first (so "/report …" is never read as chat), then callback taps,
   then edits, then every other message, which goes to intake.
+- group 1, media intake does not read: voices, video notes and audio files
+  (``handlers/voice.py``), location pins and venues (``handlers/pins.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from handlers import (
     guards,
     intake,
     learning_commands,
+    pins,
     resident_commands,
+    voice,
     worker_commands,
 )
 from handlers.menus import publish_command_menus
@@ -71,6 +75,13 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(
         filters.UpdateType.MESSAGE & ~filters.COMMAND & (filters.TEXT | filters.CAPTION | filters.PHOTO),
         intake.on_message))
+    # Voices, video notes and audio files (handler group 1: a caption is still read by
+    # intake in group 0).
+    application.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & (filters.VOICE | filters.VIDEO_NOTE | filters.AUDIO),
+        voice.on_voice), group=1)
+    application.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & filters.LOCATION, pins.on_location), group=1)
     application.add_error_handler(guards.on_error)
 
 

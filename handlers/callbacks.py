@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 
 from community import Role
 from delivery import keyboard
+from handlers import voice
 from handlers.common import actor_of, display_name, refusal_text
 from handlers.context import GridContext, Services
 from handlers.intake import answer_prompt
@@ -34,6 +35,7 @@ from ui.callback_data import (
     TicketAction,
     TicketButton,
     TransferButton,
+    VoiceButton,
     category_button,
     parse_callback,
     ticket_button,
@@ -201,6 +203,8 @@ async def on_callback(update: Update, context: GridContext) -> None:
                     await _set_buttons(query, ())
             elif isinstance(payload, CategoryButton):
                 toast = await _category(services, query, actor, payload)
+            elif isinstance(payload, VoiceButton):
+                toast = await voice.on_voice_button(services, query, actor, payload)
             else:
                 toast = await _transfer(services, query, actor, payload)
     except _REFUSALS as error:

@@ -16,6 +16,7 @@ from datetime import timedelta
 from telegram import Update
 
 import nlp
+from handlers import fragments, replies, voice
 from handlers.common import (
     BadTicketRef,
     Incoming,
@@ -215,13 +216,20 @@ async def on_message(update: Update, context: GridContext) -> None:
         if (person is not None and person.is_staff and inc.message.photo
                 and await _attach_staff_photo(services, inc, person.key)):
             return
+        if (person is not None and person.is_staff and inc.message.text
+                and await voice.take_place_for_voice(services, inc, _text_of(inc))):
+            return  # the place of a resident's voice message (handlers/voice.py)
     text = _text_of(inc)
+    parsed = nlp.parse(text, services.lexicon)
+    if await replies.read_in_context(services, inc, text, parsed):
+        return  # a reply under a ticket, a forwarded notice (handlers/replies.py)
     if not text:
         await _attach_followup_photo(services, inc)
         return
-    parsed = nlp.parse(text, services.lexicon)
     if _files_itself(parsed):
-        await file_report(services, inc, report_input(text, parsed))
+        await fragments.file_with_fragments(services, inc, report_input(text, parsed))
+    elif await fragments.keep_fragment(services, inc, text, parsed):
+        return  # part of a split report (handlers/fragments.py)
     elif parsed.borderline:
         await _ask_if_report(services, inc, parsed)
     elif not in_group:

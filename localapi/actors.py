@@ -175,6 +175,7 @@ class ActorsMixin:
         sender_chat: Chat | int | None = None,
         is_bot: bool = False,
         entities: list[JSON] | None = None,
+        extra: JSON | None = None,
     ) -> Message:
         """Post a message as ``user`` (or as ``sender_chat``: the group itself for an anonymous
         admin, or a channel) and queue its ``message`` update.
@@ -184,6 +185,8 @@ class ActorsMixin:
         (created silently if unknown) and, like Telegram, ``reply_to_message`` is then the
         topic's creation message unless ``reply_to`` is given. Telegram never shows bots
         other bots' messages; ``is_bot=True`` posts are delivered anyway for testing filters.
+        ``extra`` adds Bot API message fields verbatim (``voice``, ``location``,
+        ``forward_origin``…); with it, ``text`` may be omitted.
         """
         target = self._chat(chat)
         author: User | None = None
@@ -214,11 +217,13 @@ class ActorsMixin:
             body = caption if caption is not None else text
             if body is not None:
                 fields.update(caption=body, caption_entities=entities or auto_entities(body))
-        else:
-            if text is None:
-                raise ValueError("post needs text or photo")
+        elif text is not None:
             fields.update(text=text, entities=entities if entities is not None
                           else auto_entities(text))
+        elif not extra:
+            raise ValueError("post needs text, photo or extra")
+        if extra:  # other message fields verbatim: voice, location, forward_origin, ...
+            fields["extra"] = dict(extra)
         if target.type == "private" and author is not None:
             self.store.started_users.add(author.id)
             self.faults.forbidden_users.discard(author.id)

@@ -258,6 +258,31 @@ class BotApiMethods:
                                         caption_entities=entities)
         return message.to_dict(), message
 
+    async def api_copy_message(self, p: JSON, f: dict[str, bytes]) -> tuple[Any, Message]:
+        """Copy a message (text, photo, voice, video note, audio…) without a forward header;
+        ``caption`` replaces the caption of a media message. Returns its MessageId."""
+        chat = self._target_chat(p)
+        source_chat = self.store.chat(_required(p, "from_chat_id"))
+        source = self.store.message(source_chat.id, _int(p, "message_id") or 0)
+        if source is None or source.deleted:
+            raise bad_request("message to copy not found")
+        media = {k: v for k, v in source.extra.items()
+                 if k in ("voice", "video_note", "audio", "document", "video", "location",
+                          "venue")}
+        fields: JSON = {"extra": media, "photo": list(source.photo)}
+        if source.text is not None and not media and not source.photo:
+            fields.update(text=source.text, entities=list(source.entities))
+        else:
+            caption = p.get("caption", source.caption)
+            if caption:
+                caption, entities = parse_text(str(caption), p.get("parse_mode"),
+                                               p.get("caption_entities"))
+                if utf16_len(caption) > MAX_CAPTION:
+                    raise bad_request("message caption is too long")
+                fields.update(caption=caption, caption_entities=entities)
+        message = self._new_bot_message(p, chat, **fields)
+        return {"message_id": message.message_id}, message
+
     async def api_send_chat_action(self, p: JSON, f: dict[str, bytes]) -> tuple[Any, None]:
         self._target_chat(p)
         if p.get("action") not in CHAT_ACTIONS:

@@ -180,7 +180,8 @@ async def play(server: LocalBotApi, bot: GridBot, clock: DemoClock, transcript: 
     await _settle(server, t)
 
     t.scene("居民在群里反映问题")
-    await post(cast.group, cast.aunt_zhang, "8号楼3单元顶楼漏雨了 天花板一直在滴水 [图片] @wangfang_grid")
+    leak = await post(cast.group, cast.aunt_zhang,
+                      "8号楼3单元顶楼漏雨了 天花板一直在滴水 [图片] @wangfang_grid")
     await post(cast.group, cast.xiao_chen, "大家早上好呀☀️")
     await post(cast.group, cast.old_li, "5号楼2单元楼道里又有人给电动车充电 电线从窗户拉下来的 太危险了")
     await post(cast.group, cast.xiao_chen, "3單元好大的煤氣味!!!快來人看看")
@@ -239,6 +240,7 @@ async def play(server: LocalBotApi, bot: GridBot, clock: DemoClock, transcript: 
         t.scene("周四上午九点:周四议事会周报")
         await asyncio.sleep(1.0)
         t.flush()
+    await _conversations(server, bot, t, cast, post, leak)
 
     assert bot.services is not None
     async with bot.services.db.read() as uow:
@@ -246,6 +248,28 @@ async def play(server: LocalBotApi, bot: GridBot, clock: DemoClock, transcript: 
         digest = await uow.queries.digest(DEMO_START - timedelta(days=1),
                                           clock.now() + timedelta(days=1))
     return {"counts": counts, "digest": digest}
+
+
+async def _conversations(server: LocalBotApi, bot: GridBot, t: Transcript, cast: Cast,
+                         post: Any, leak: Any) -> None:
+    """Messages read together: a reply under a card reopens it, a progress question is
+    answered, a report split over three quick messages becomes one ticket."""
+    card = next(r for r in server.sent(chat_id=cast.group, method="sendMessage")
+                if r.params.get("reply_parameters", {}).get("message_id") == leak.message_id)
+    assert card.message is not None
+    card_message = server.message(cast.group, card.message.message_id)
+    t.scene("张阿姨在漏水工单卡片下回复:又漏了")
+    await post(cast.group, cast.aunt_zhang, "还没修好啊,今天早上又漏了", reply_to=card_message)
+    await post(cast.group, cast.old_li, "什么时候再来修?", reply_to=card_message)
+    t.scene("老李分三条消息说一件事")
+    for text in ("12号楼", "2单元", "楼道灯坏了 晚上黑乎乎的"):  # typed in quick succession
+        t.person(cast.group, cast.old_li, text)
+        await server.post(cast.group, cast.old_li, text)
+    await _settle(server, t, seconds=1.0)
+    # The group has used up Telegram's 20 messages a minute: wait for the last answers.
+    with contextlib.suppress(TimeoutError):
+        await bot.until_idle(within=90.0)
+    t.flush()
 
 
 async def _run(speed: float, keep_db: str | None, quiet: bool, out: TextIO) -> int:

@@ -28,6 +28,7 @@ from scheduler.followup import FollowupReport, FollowupRunner
 from scheduler.recurring import Fired, RecurringRunner
 from scheduler.retention import RetentionReport, RetentionRunner
 from scheduler.sla_run import LadderReport, LadderRunner
+from scheduler.voices import VoiceBatchRunner, VoiceReport
 
 log = logging.getLogger("gridbot.scheduler")
 
@@ -41,6 +42,7 @@ class TickReport:
     followups: FollowupReport = field(default_factory=FollowupReport)
     fired: list[Fired] = field(default_factory=list)
     retention: RetentionReport = field(default_factory=RetentionReport)
+    voices: VoiceReport = field(default_factory=VoiceReport)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -63,6 +65,7 @@ class GridScheduler:
         from learning.runtime import LearningRunner  # the community model: reload, retrain
 
         self.learning = LearningRunner(services)
+        self._voices = VoiceBatchRunner(services)
         self._lock = asyncio.Lock()  # ticks never overlap (ticker and a direct call)
         self._ticker: AsyncIOScheduler | None = None
 
@@ -127,6 +130,10 @@ class GridScheduler:
                 await self.learning.run(now)
             except Exception as error:
                 self._failed(report, "learning", error)
+            try:
+                report.voices = await self._voices.run(now)
+            except Exception as error:
+                self._failed(report, "voices", error)
             if report.wrote:
                 self.services.dispatcher.wake()
             return report

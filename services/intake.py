@@ -166,8 +166,8 @@ async def intake_batch(
                                 window=config.sla.duplicate_window)
         if match is not None:
             master = await get(match.ticket_id)
-            result = await _support(uow, item, reporter, master, now, emissions,
-                                    thread_of(master.source_chat_id))
+            result = await support_in(uow, item, reporter, master, now, emissions,
+                                      thread_of(master.source_chat_id))
         else:
             binding = bindings.get(chat)
             chat_grid = binding.grid if binding and binding.grid else None
@@ -193,9 +193,10 @@ async def intake_batch(
     return results
 
 
-async def _support(uow: UnitOfWork, item: IncomingReport, reporter: Actor, master: Ticket,
-                   now: datetime, emissions: list[Emission],
-                   thread: int | None) -> IntakeResult:
+async def support_in(uow: UnitOfWork, item: IncomingReport, reporter: Actor, master: Ticket,
+                     now: datetime, emissions: list[Emission],
+                     thread: int | None) -> IntakeResult:
+    """Inside a transaction: the report joins ``master`` as a supporter (附议)."""
     assert master.id is not None
     if item.reporter_id == master.reporter_id:
         # The reporter repeating themselves is not a second voice.

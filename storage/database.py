@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from storage.conversations_repo import ConversationRepository
 from storage.events_repo import EventRepository
 from storage.feedback_repo import CorrectionRepository, RatingRepository, SupporterRepository
 from storage.inbox_repo import IdempotencyRepository, InboxRepository
@@ -33,6 +34,7 @@ from storage.retention_repo import RetentionRepository
 from storage.schedules_repo import JobRunRepository, ScheduleRepository
 from storage.schema import inspect, migrate
 from storage.tickets_repo import TicketRepository
+from storage.voices_repo import VoiceRepository
 from tickets.clock import Clock
 
 _PRAGMAS = (
@@ -65,6 +67,8 @@ class UnitOfWork:
         self.queries = TicketQueries(conn, clock)
         self.retention = RetentionRepository(conn, clock)
         self.learning = LearningRepository(conn, clock)
+        self.conversations = ConversationRepository(conn, clock)
+        self.voices = VoiceRepository(conn, clock)
 
 
 class Database:

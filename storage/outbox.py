@@ -16,15 +16,15 @@ from tickets.outgoing import Button, OutgoingMessage
 _INSERT = (
     "INSERT INTO outbox (chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, "
     "card_ticket_id, fallback_chat_id, fallback_text, dedupe_key, kind, created_at, "
-    "next_attempt_at, photo_file_id, priority, fold_line) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "next_attempt_at, photo_file_id, priority, fold_line, copy_from_chat_id, copy_message_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (dedupe_key) DO NOTHING"
 )
 _COLUMNS = (
     "id, chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, card_ticket_id, "
     "fallback_chat_id, fallback_text, dedupe_key, kind, status, attempts, created_at, "
     "next_attempt_at, sent_at, telegram_message_id, last_error, photo_file_id, priority, "
-    "fold_line, suspect_since"
+    "fold_line, suspect_since, copy_from_chat_id, copy_message_id"
 )
 
 
@@ -51,7 +51,7 @@ def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
         json.dumps(buttons, ensure_ascii=False), msg.parse_mode, msg.card_ticket_id,
         msg.fallback_chat_id, msg.fallback_text, msg.dedupe_key, msg.kind, to_db(now),
         to_db(max(now, msg.not_before) if msg.not_before else now), msg.photo_file_id,
-        msg.priority, msg.fold_line,
+        msg.priority, msg.fold_line, msg.copy_from_chat_id, msg.copy_message_id,
     )
 
 
@@ -64,6 +64,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         fallback_text=r["fallback_text"], dedupe_key=r["dedupe_key"],
         not_before=from_db(r["next_attempt_at"]), kind=r["kind"],
         photo_file_id=r["photo_file_id"], priority=r["priority"], fold_line=r["fold_line"],
+        copy_from_chat_id=r["copy_from_chat_id"], copy_message_id=r["copy_message_id"],
     )
     return OutboxRow(r["id"], msg, r["status"], r["attempts"], req(r["created_at"]),
                      req(r["next_attempt_at"]), from_db(r["sent_at"]),

@@ -19,4 +19,7 @@ async def test_demo_plays_the_closed_loop_reminders_and_digest(tmp_path: Path) -
     assert "请您评价" in text and "居民评价: 满意" in text  # the loop closed
     assert "接单时限快到了" in text and "督办提醒" in text  # reminder and escalation
     assert "本周小结" in text and "议事清单" in text  # the Thursday digest
+    assert "已重新打开工单 #" in text and "原因: 居民反馈问题没有解决" in text  # reply under a card
+    assert "负责 王芳" in text  # the progress question's short answer
+    assert "原文: 12号楼 2单元 楼道灯坏了" in text and "📍 12号楼2单元" in text  # a split report
     assert "失败 0" in text and keep.exists()

@@ -615,7 +615,9 @@ def _same_chat(value: object, chat: int) -> bool:
 # Actions only staff may take; those a reporter may take on their own ticket; anyone's.
 STAFF_ACTIONS = {"assign", "accept", "progress", "resolve", "transfer", "escalate", "reject",
                  "merge", "merge_in", "split", "split_off"}
-REPORTER_ACTIONS = {"cancel", "edit", "photo", "rate", "reopen", "close"}
+# "detail": the reporter completing their ticket (a split report's place, a pin); the fuzz
+# posts no replies, so nobody else may add one here.
+REPORTER_ACTIONS = {"cancel", "edit", "photo", "rate", "reopen", "close", "detail"}
 ANYONE_ACTIONS = {"create", "support"}
 
 

@@ -13,7 +13,7 @@ from tests.support.tickets import CONFIG, GRID_A, T0, person_actor, resident
 from tickets import lifecycle
 from tickets.errors import RefusalCode, TransitionRefused
 from tickets.lifecycle import Action
-from tickets.model import Actor, Ticket, TicketState
+from tickets.model import Actor, Location, Ticket, TicketState
 from tickets.sla import Deadlines
 
 S = TicketState
@@ -56,6 +56,7 @@ FROM = {
     Action.ATTACH_PHOTO: OPEN | {S.RESOLVED},
     Action.EDIT: {S.NEW, S.ASSIGNED},
     Action.CORRECT: OPEN,
+    Action.ADD_DETAIL: OPEN | {S.RESOLVED},
 }
 SUPERVISORS = {"supervisor", "admin"}
 HANDLERS = {"assignee", "grid_worker", "specialist_in_cat"} | SUPERVISORS
@@ -78,6 +79,7 @@ WHO = {
     Action.ATTACH_PHOTO: {"reporter"} | HANDLERS,
     Action.EDIT: {"reporter"},
     Action.CORRECT: HANDLERS,
+    Action.ADD_DETAIL: set(ACTORS) - {"system"},
 }
 RESULT = {
     Action.ASSIGN: S.ASSIGNED, Action.ACCEPT: S.ACCEPTED, Action.PROGRESS: S.IN_PROGRESS,
@@ -179,6 +181,8 @@ def apply(action: Action, t: Ticket, actor: Actor) -> tuple:
             return lifecycle.edit_report(t, actor, NOW, ReportInput("8号楼漏水严重", "water_leak"))
         case Action.CORRECT:
             return lifecycle.correct(t, actor, NOW, category="drainage")
+        case Action.ADD_DETAIL:
+            return lifecycle.add_detail(t, actor, NOW, text="是502室", location=Location(room="502"))
     raise AssertionError(action)
 
 

@@ -218,11 +218,34 @@ class Corrected(TicketEvent):
     to_grid: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetailAdded(TicketEvent):
+    """More about the problem, said after the report (a reply under the card, the rest of
+    a split report, a location pin): ``note`` is the text, ``filled`` the location fields
+    it filled (they were empty), ``visible`` whether the group card shows a change."""
+
+    action: ClassVar[str] = "detail"
+    filled: tuple[str, ...] = ()
+    by_reporter: bool = True
+    visible: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Linked(TicketEvent):
+    """This ticket continues ``other_id`` (``role`` "continues"), or was continued by it
+    ("continued_by"): a problem came back after its ticket was closed."""
+
+    action: ClassVar[str] = "link"
+    other_id: int
+    other_number: str | None
+    role: str
+
+
 EVENT_TYPES: dict[str, type[TicketEvent]] = {
     cls.action: cls
     for cls in (
         TicketCreated, SupporterJoined, Assigned, Accepted, Progressed, Resolved, Closed,
         Reopened, Transferred, Escalated, Rejected, Cancelled, Merged, MergeReceived, Split,
-        SplitOff, Rated, PhotoAttached, ReportEdited, Corrected,
+        SplitOff, Rated, PhotoAttached, ReportEdited, Corrected, DetailAdded, Linked,
     )
 }

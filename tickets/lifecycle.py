@@ -18,7 +18,9 @@ from tickets.events import (
     Cancelled,
     Closed,
     Corrected,
+    DetailAdded,
     Escalated,
+    Linked,
     Merged,
     MergeReceived,
     PhotoAttached,
@@ -40,6 +42,7 @@ from tickets.model import (
     OPEN_STATES,
     RATING_LABELS,
     Actor,
+    Location,
     ReportInput,
     Ticket,
     TicketState,
@@ -69,6 +72,7 @@ class Action(StrEnum):
     ATTACH_PHOTO = "attach_photo"
     EDIT = "edit"
     CORRECT = "correct"
+    ADD_DETAIL = "add_detail"
 
 
 class Who(StrEnum):
@@ -121,6 +125,8 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.ATTACH_PHOTO: _rule(_OPEN | {S.RESOLVED}, {Who.REPORTER} | _HANDLERS, None),
     Action.EDIT: _rule({S.NEW, S.ASSIGNED}, {Who.REPORTER}, None),
     Action.CORRECT: _rule(_OPEN, _HANDLERS, None),
+    # Anyone may add a note under a card; only the reporter and handlers fill the place.
+    Action.ADD_DETAIL: _rule(_OPEN | {S.RESOLVED}, {Who.ANYONE}, None),
 }
 
 
@@ -376,6 +382,9 @@ def reopen(
             raise TransitionRefused(RefusalCode.REOPEN_WINDOW_EXPIRED, action=Action.REOPEN,
                                     state=ticket.state)
     reason = "supervisor" if is_supervisor and not actor.is_reporter_of(ticket) else "reporter"
+    # "Not fixed" after a good rating: the card no longer shows it (the ratings table keeps
+    # it); the next resolution asks again.
+    ticket.rating = None
     return (_reopen(ticket, actor, now, reason, note, deadlines),)
 
 
@@ -606,3 +615,50 @@ def correct(
                       new_category=ticket.category, old_place=old_place,
                       new_place=place_text(ticket), from_assignee=from_assignee,
                       to_assignee=ticket.assignee, from_grid=from_grid, to_grid=ticket.grid),)
+
+
+#: Location fields a later message may fill, in the order a card shows them.
+LOCATION_FIELDS = ("compound", "building", "unit", "room", "floor")
+#: The ones the group card shows (the room and floor stay private).
+VISIBLE_LOCATION_FIELDS = ("compound", "building", "unit")
+
+
+def add_detail(
+    ticket: Ticket, actor: Actor, now: datetime, *, text: str, location: Location,
+) -> tuple[DetailAdded]:
+    """More about the problem after the report. Location fields the ticket lacks are filled
+    from ``location`` when the reporter (or a handler) says them — never overwritten, and
+    never from another resident, whose room is another household's. The text goes to the
+    timeline as the event's note."""
+    check(Action.ADD_DETAIL, ticket, actor)
+    rel = relations(actor, ticket)
+    may_fill = bool(rel & {Who.REPORTER, Who.OWNER, Who.GRID_WORKER, Who.SUPERVISOR})
+    filled: list[str] = []
+    if may_fill:
+        compound = location.compound or location.street
+        values = {"compound": compound, "building": location.building, "unit": location.unit,
+                  "room": location.room, "floor": location.floor}
+        if ticket.building and location.building and ticket.building != location.building:
+            values = {}  # another building: not this ticket's place, do not mix
+        for name in LOCATION_FIELDS:
+            value = values.get(name)
+            if value and not getattr(ticket, name):
+                setattr(ticket, name, value)
+                filled.append(name)
+    frm = _move(ticket, None, now)
+    return (DetailAdded(**_base(actor, now, frm, ticket.state), note=text or None,
+                        filled=tuple(filled),
+                        by_reporter=Who.REPORTER in rel,
+                        visible=any(n in VISIBLE_LOCATION_FIELDS for n in filled)),)
+
+
+def link_follow_up(new: Ticket, earlier: Ticket, actor: Actor, now: datetime,
+                   ) -> tuple[TicketEvent, TicketEvent]:
+    """``new`` continues ``earlier`` (a problem back after its ticket was closed): one
+    Linked event on each, no state change."""
+    return (
+        Linked(**_base(actor, now, new.state, new.state), other_id=earlier.id or 0,
+               other_number=earlier.number, role="continues"),
+        Linked(**_base(actor, now, earlier.state, earlier.state), other_id=new.id or 0,
+               other_number=new.number, role="continued_by"),
+    )

@@ -25,6 +25,8 @@ class OutgoingMessage:
     ``not_before`` delays the first attempt. ``photo_file_id`` sends a photo (already on
     Telegram's servers) with ``text`` as its caption. ``fold_line`` (see
     ``delivery.folding``) is the message's line in a combined acknowledgement.
+    ``copy_from_chat_id`` and ``copy_message_id`` copy that message (copyMessage) with
+    ``text`` as its caption.
     """
 
     chat_id: int
@@ -44,3 +46,7 @@ class OutgoingMessage:
     #: This message as one line of a combined message (a group short of its Telegram
     #: allowance gets several acknowledgements at once); None: never combined.
     fold_line: str | None = None
+    # Copy an existing message (a resident's voice) instead of sending text; ``text`` is
+    # then its new caption.
+    copy_from_chat_id: int | None = None
+    copy_message_id: int | None = None

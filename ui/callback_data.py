@@ -7,6 +7,7 @@ Telegram allows 64 bytes of callback data. A payload is ``<kind>:<verb>:<id>``:
 - ``q:<yes|no>:<prompt id>``  the answer to "shall I register this as a ticket?"
 - ``x:<person key>:<ticket id>``  transfer to a configured person (picked from a list)
 - ``c:<category slug>:<ticket id>``  改分类: the category picked from the community's list
+- ``v:<reg|no|c.category>:<voice id>``  a worker's answer about a resident's voice message
 
 Anything else, or forged numbers, parse to ``None``; the handler then refuses politely.
 """
@@ -63,8 +64,18 @@ class CategoryButton:
     ticket_id: int
 
 
-CallbackPayload = TicketButton | RatingButton | PromptButton | TransferButton | CategoryButton
-_SLUG = re.compile(r"[a-z][a-z0-9_]{0,39}")
+@dataclass(frozen=True, slots=True)
+class VoiceButton:
+    """``register`` (登记为工单), ``dismiss`` (不是诉求), or a picked ``category``."""
+
+    voice_id: int
+    register: bool = False
+    dismiss: bool = False
+    category: str | None = None
+
+
+CallbackPayload = (TicketButton | RatingButton | PromptButton | TransferButton | CategoryButton
+                   | VoiceButton)
 
 
 def ticket_button(action: TicketAction, ticket_id: int) -> str:
@@ -88,6 +99,12 @@ def transfer_button(person_key: str, ticket_id: int) -> str | None:
 def category_button(slug: str, ticket_id: int) -> str | None:
     """None when the slug is not a plain ASCII slug that fits in callback data."""
     return f"c:{slug}:{ticket_id}" if _SLUG.fullmatch(slug) else None
+def voice_button(voice_id: int, verb: str) -> str:
+    """``verb``: "reg", "no", or "c.<category slug>"."""
+    return f"v:{verb}:{voice_id}"
+
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def _positive_int(text: str) -> int | None:
@@ -121,4 +138,9 @@ def parse_callback(data: str | None) -> CallbackPayload | None:
         return CategoryButton(verb, ident)
     if kind == "x" and verb.strip():
         return TransferButton(verb, ident)
+    if kind == "v":
+        if verb in ("reg", "no"):
+            return VoiceButton(ident, register=verb == "reg", dismiss=verb == "no")
+        if verb.startswith("c.") and _SLUG.match(verb[2:]):
+            return VoiceButton(ident, category=verb[2:])
     return None

@@ -32,6 +32,7 @@ from ui.cards import (
     mention,
     mention_user,
     rating_buttons,
+    ticket_location,
     worker_buttons,
 )
 from ui.mask import mask_for_group
@@ -276,3 +277,36 @@ class ChatPresenter:
             chat_id=contact.user_id, text=caption.format(number=esc(ticket.number)),
             parse_mode=HTML, photo_file_id=event.file_id, kind="photo",
             dedupe_key=self._key(ticket, event, event.file_id[-16:]))]
+
+    # -- conversations (replies under a card, split reports, pins) ------------------------
+
+    def _on_DetailAdded(self, event: ev.DetailAdded, ticket: Ticket, ctx: RenderContext,
+                        ) -> list[OutgoingMessage]:
+        """The worker hears of every addition privately; the group card changes only when
+        a place it shows was filled."""
+        out = self.card(ticket, ctx) if event.visible else []
+        contact = ctx.contact(ticket.assignee)
+        if contact is None or contact.user_id is None:
+            return out
+        who = "居民" if event.by_reporter else "其他居民"
+        lines = [f"📝 工单 #{esc(ticket.number)} {who}补充:{esc(event.note or '')}".rstrip(":")]
+        if event.filled:
+            lines.append(f"位置: {esc(ticket_location(ticket, for_group=False))}")
+        out.append(OutgoingMessage(
+            chat_id=contact.user_id, text="\n".join(lines), parse_mode=HTML, kind="staff_info",
+            dedupe_key=self._key(ticket, event)))
+        return out
+
+    def _on_Linked(self, event: ev.Linked, ticket: Ticket, ctx: RenderContext,
+                   ) -> list[OutgoingMessage]:
+        """A follow-up ticket: its worker learns which closed ticket it continues."""
+        if event.role != "continues":
+            return []
+        contact = ctx.contact(ticket.assignee)
+        if contact is None or contact.user_id is None:
+            return []
+        return [OutgoingMessage(
+            chat_id=contact.user_id, parse_mode=HTML, kind="staff_info",
+            text=(f"🔗 工单 #{esc(ticket.number)} 是已结束工单 #{esc(event.other_number)} "
+                  "的后续:居民反映问题又出现了。"),
+            dedupe_key=self._key(ticket, event))]

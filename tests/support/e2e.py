@@ -57,6 +57,12 @@ def fast_options(server: LocalBotApi, **overrides: object) -> BotOptions:
     return BotOptions(**values)  # type: ignore[arg-type]
 
 
+async def idle(server: LocalBotApi, gridbot: GridBot) -> None:
+    """Wait until the bot has consumed every update and finished what they started."""
+    await server.wait_consumed(timeout=10)
+    await gridbot.until_idle()
+
+
 async def file_report(server: LocalBotApi, gridbot: GridBot, text: str,
                       user: int = RESIDENT, chat: int = GROUP_1) -> str:
     """Post a report and return its ticket number."""
