@@ -18,6 +18,7 @@ from handlers.intake import file_report, report_input
 from runtime.context import Services
 from services import ticket_by_number, timeline
 from tickets.errors import TicketNotFound
+from tickets.lifecycle import can_view
 from tickets.model import Actor, Ticket
 from ui import texts
 from ui.cards import category_label, esc, local_time
@@ -86,15 +87,6 @@ async def my_tickets(services: Services, inc: Incoming, actor: Actor, args: list
             state=texts.STATE_SHORT.get(ticket.state, ticket.state),
             date=local_time(ticket.created_at, services.tz)))
     await reply(services, inc, "\n".join(lines), html=True)
-
-
-def can_view(actor: Actor, ticket: Ticket) -> bool:
-    """Only the reporter, staff of the ticket's grid or category, and supervisors."""
-    return (
-        actor.is_reporter_of(ticket) or actor.is_supervisor or actor.is_assignee_of(ticket)
-        or actor.is_worker_of(ticket.grid) or actor.is_specialist_for(ticket.category)
-        or (actor.key is not None and actor.key in ticket.escalated_to)
-    )
 
 
 async def load_ticket(services: Services, inc: Incoming, args: list[str],

@@ -141,6 +141,14 @@ def relations(actor: Actor, ticket: Ticket) -> frozenset[Who]:
     return frozenset(rel)
 
 
+def can_view(actor: Actor, ticket: Ticket) -> bool:
+    """Who may see a ticket's details (``/ticket N``, the staff console): the reporter,
+    the assignee and escalation targets, the grid's workers, specialists of its category,
+    and supervisors."""
+    return bool(relations(actor, ticket) & {Who.REPORTER, Who.OWNER, Who.GRID_WORKER,
+                                            Who.SPECIALIST, Who.SUPERVISOR})
+
+
 def check(action: Action, ticket: Ticket, actor: Actor) -> Rule:
     """Return the rule when ``actor`` may do ``action`` now; else raise TransitionRefused.
 
