@@ -19,7 +19,15 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin_commands, callbacks, guards, intake, resident_commands, worker_commands
+from handlers import (
+    admin_commands,
+    callbacks,
+    guards,
+    intake,
+    resident_commands,
+    web_commands,
+    worker_commands,
+)
 from handlers.menus import publish_command_menus
 
 COMMANDS = {
@@ -42,6 +50,7 @@ COMMANDS = {
     "who": admin_commands.who,
     "broadcast": admin_commands.broadcast,
     "schedule": admin_commands.schedule,
+    "web": web_commands.web_command,
 }
 
 

@@ -34,6 +34,7 @@ WORKER_COMMANDS = (
     ("escalate", "升级督办:/escalate 编号 原因"),
     ("reject", "退回(不是诉求):/reject 编号 原因"),
     ("stats", "统计"),
+    ("web", "网格工作台(网页)登录链接"),
     ("ticket", "查看工单:/ticket 编号"),
     ("help", "使用说明"),
 )

@@ -19,6 +19,7 @@ import logging
 import signal
 import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import ApplicationBuilder
@@ -34,6 +35,9 @@ from runtime.lexicon import ready_lexicon
 from runtime.stores import StorageDeliveryStore, StorageInboxStore
 from tickets.clock import Clock, SystemClock
 from ui.presenter import ChatPresenter
+
+if TYPE_CHECKING:
+    from web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,8 @@ class BotOptions:
     outbox_idle_poll: float = 1.0
     scheduler_tick: float = 30.0  # seconds between scans of deadlines and schedules
     rate_limit: bool = True
+    web: str | None = None  # serve the staff console on HOST:PORT (None: no console)
+    web_url: str | None = None  # its public base URL (default http://<web>)
 
 
 def _file_url(api_url: str) -> str:
@@ -79,6 +85,7 @@ class GridBot:
         self.options = options or BotOptions()
         self.application = self._build_application(token)
         self.services: Services | None = None
+        self.console: ConsoleServer | None = None
 
     def _build_application(self, token: str) -> GridApplication:
         api_url = (self.options.api_url or DEFAULT_API_URL).rstrip("/")
@@ -161,6 +168,7 @@ class GridBot:
             raise StartupError(f"无法连接 Telegram Bot API: {error}") from error
         services.bot_username = self.bot.username or ""
         await handlers.publish_command_menus(self.application.bot, self.config)
+        await self._start_console(services)
         dispatcher.start()
         if self.options.scheduler_tick > 0:
             from scheduler.jobs import GridScheduler
@@ -177,6 +185,26 @@ class GridBot:
         )
         await self.application.start()
         log.info("GridBot @%s is running for %s", services.bot_username, self.config.name)
+
+    async def _start_console(self, services: Services) -> None:
+        """The staff console on this process's event loop (``--web``)."""
+        if self.options.web is None:
+            return
+        from handlers.web_commands import publish_console_menu
+        from web.server import ConsoleServer, default_url, deps_for_services, parse_address
+
+        host, port = parse_address(self.options.web)
+        public = self.options.web_url
+        deps = deps_for_services(services, base_url=public or default_url(self.options.web),
+                                 bot=self.bot, bot_token=self.bot.token)
+        try:
+            self.console = await ConsoleServer(deps, host, port).start()
+        except OSError as error:
+            await self.application.shutdown()
+            await services.db.close()
+            raise StartupError(f"网格工作台无法监听 {self.options.web}: {error}") from error
+        services.console_url = (public or self.console.url).rstrip("/")
+        await publish_console_menu(self.bot, self.config, services.console_url)
 
     async def until_idle(self, within: float = 10.0) -> None:
         """Wait until every received update is handled and nothing due is left to send
@@ -209,6 +237,9 @@ class GridBot:
         if app.running:
             await app.stop()
         services = self.services
+        if self.console is not None:
+            await self.console.stop()
+            self.console = None
         if services is not None:
             if services.scheduler is not None:
                 await services.scheduler.stop()
@@ -233,7 +264,8 @@ async def serve(bot: GridBot, stop: asyncio.Event) -> None:
 
 
 def run_bot(
-    *, config: CommunityConfig, token: str, db_path: str, api_url: str | None = None
+    *, config: CommunityConfig, token: str, db_path: str, api_url: str | None = None,
+    web: str | None = None, web_url: str | None = None,
 ) -> None:
     """``gridbot run``: the real bot until SIGINT/SIGTERM."""
     logging.basicConfig(
@@ -246,7 +278,8 @@ def run_bot(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        bot = GridBot(config, token, db_path, options=BotOptions(api_url=api_url))
+        bot = GridBot(config, token, db_path,
+                      options=BotOptions(api_url=api_url, web=web, web_url=web_url))
         await serve(bot, stop)
 
     asyncio.run(main())

@@ -31,6 +31,7 @@ class Services:
     presenter: ChatPresenter
     dispatcher: OutboxDispatcher
     bot_username: str = ""
+    console_url: str | None = None  # the staff console's public base URL (/web links)
     scheduler: GridScheduler | None = None
     tz: ZoneInfo = field(init=False)
     tickets: TicketService = field(init=False)

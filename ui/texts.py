@@ -216,3 +216,15 @@ PHOTO_BY_RESIDENT = "📷 工单 #{number} 居民发来的照片"
 PHOTO_BY_STAFF = "📷 工单 #{number} 办理照片已存档"
 PHOTO_ATTACHED = "照片已存入工单 #{number}。"
 PRIVATE_CASE = "求助(详情私聊)"
+
+
+# -- staff console (/web) ----------------------------------------------------------------------
+WEB_STAFF_ONLY = "网格工作台只对社区工作人员开放。有问题请直接在群里说,网格员会处理。"
+WEB_PRIVATE_ONLY = "请私聊我发送 /web 获取工作台登录链接(链接只发给你本人)。"
+WEB_OFF = "这个部署没有开启网格工作台,请联系管理员。"
+WEB_LINK = ("🖥 网格工作台登录链接(10 分钟内有效,只能用一次,请勿转发):\n{url}\n\n"
+            "打开后点“进入工作台”。用完可发送 /web logout 退出所有设备。")
+WEB_LOGGED_OUT = "已退出网格工作台(结束了 {count} 个登录)。"
+WEB_BUTTON = "🖥 工作台"
+WEB_LINK_SENT = "登录链接已私聊发给你。"
+WEB_LINK_NOT_SENT = "请先私聊我发送 /start,再点工作台。"

@@ -95,6 +95,15 @@ def _data_routes(app: web.Application) -> None:
         module.add_routes(app)
 
 
+async def _home_fallback(request: web.Request) -> web.StreamResponse:
+    """``/`` while the dashboard module is absent: the agenda is the next best overview."""
+    raise web.HTTPSeeOther("/agenda")
+
+
+def _has_route(app: web.Application, path: str) -> bool:
+    return any(r.canonical == path for r in app.router.resources())
+
+
 def create_console_app(deps: ConsoleDeps) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, limits_middleware, auth.session_middleware,
@@ -106,6 +115,8 @@ def create_console_app(deps: ConsoleDeps) -> web.Application:
     detail.add_routes(app)
     agenda.add_routes(app)
     _data_routes(app)
+    if not _has_route(app, "/"):
+        app.router.add_get("/", _home_fallback)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.on_response_prepare.append(_security_headers)
     return app

@@ -144,7 +144,7 @@ async def login_confirm(request: web.Request) -> web.StreamResponse:
                                          "link")
     response = web.HTTPSeeOther("/")
     set_session_cookie(response, deps, session.cookie_value)
-    return response
+    raise response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -186,7 +186,7 @@ async def miniapp_login(request: web.Request) -> web.StreamResponse:
                                          "miniapp")
     response = web.HTTPSeeOther("/")
     set_session_cookie(response, deps, session.cookie_value)
-    return response
+    raise response
 
 
 def add_routes(app: web.Application) -> None:
