@@ -1,0 +1,180 @@
+"""The ticket detail page and its actions over real HTTP against the running bot: the
+same use cases as the chat (the group card changes), role checks on every action,
+other grids' tickets, forged numbers, oversized input, photos, and the agenda."""
+
+from __future__ import annotations
+
+from localapi import LocalBotApi
+from runtime.app import GridBot
+from tests.conftest import GROUP_1, GROUP_2, POLICE, RESIDENT, SUPERVISOR, WORKER_1, WORKER_2
+from tests.test_e2e_workers import file_report
+from tests.web.conftest import signed_in
+from web.detail import ACTIONS
+
+LEAK = "3号楼楼道灯坏了好几天了 晚上看不见 电话13812345678"
+
+
+async def state_of(bot: GridBot, number: str) -> tuple[str, str | None]:
+    assert bot.services is not None
+    async with bot.services.db.read() as r:
+        ticket = await r.tickets.get_by_number(number)
+    assert ticket is not None
+    return str(ticket.state), ticket.assignee
+
+
+async def test_accept_from_the_console_updates_the_group_card(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    number = await file_report(server, console_bot, LEAK)
+    [card] = await server.wait_sent(chat_id=GROUP_1, method="sendMessage")
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    status, page = await worker.get(f"/tickets/{number}")
+    assert status == 200
+    assert "3号楼楼道灯坏了" in page and "13812345678" in page  # the assignee sees it all
+    assert 'id="action-accept"' in page and 'id="action-reopen"' not in page
+    assert server.token not in page
+    status, page = await worker.post(f"/tickets/{number}/accept")
+    assert status == 200 and "已接单。" in page
+    assert await state_of(console_bot, number) == ("accepted", "王芳")
+    await console_bot.until_idle()
+    edits = [r for r in server.sent(chat_id=GROUP_1, method="editMessageText")
+             if "已接单" in (r.text or "")]
+    assert edits and edits[0].params["message_id"] == card.message.message_id
+    # Progress, then done: the reporter is asked to rate, as after /done in the chat.
+    status, page = await worker.post(f"/tickets/{number}/progress", {"note": "已报修,明天换灯"})
+    assert status == 200 and "进展已记录" in page and "已报修,明天换灯" in page
+    status, page = await worker.post(f"/tickets/{number}/resolve", {"note": "已更换灯泡"})
+    assert status == 200 and "已办结" in page
+    await console_bot.until_idle()
+    assert any("评价" in (r.text or "") for r in server.sent(chat_id=GROUP_1))
+    # A second accept now is refused with the lifecycle's Chinese sentence, not a 500.
+    status, page = await worker.post(f"/tickets/{number}/accept")
+    assert status == 409 and 'class="flash refused"' in page
+
+
+async def test_other_grids_worker_sees_nothing_and_can_do_nothing(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    number = await file_report(server, console_bot, LEAK)
+    other = await signed_in(server, console_bot, browsers, WORKER_2)
+    status, page = await other.get(f"/tickets/{number}")
+    assert status == 403 and "无权查看" in page
+    assert "楼道灯" not in page and "13812345678" not in page
+    await other.get("/agenda")
+    for action in ACTIONS:
+        status, page = await other.post(f"/tickets/{number}/{action}",
+                                        {"note": "x", "to_assignee": "李强"})
+        assert status == 403, action
+        assert "楼道灯" not in page
+    assert await state_of(console_bot, number) == ("assigned", "王芳")
+
+
+async def test_role_checks_on_every_action(server: LocalBotApi, console_bot: GridBot,
+                                           browsers) -> None:
+    """A public-order ticket goes to the police specialist. The grid's worker sees it and
+    may escalate it, but not progress, resolve, transfer or reopen what is not theirs; the
+    police officer cannot even see a grid ticket outside their category; the supervisor
+    may transfer."""
+    number = await file_report(server, console_bot, "6号楼楼下有人聚众赌博 天天吵到半夜")
+    assert await state_of(console_bot, number) == ("assigned", "刘警官")
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    status, page = await worker.get(f"/tickets/{number}")
+    assert status == 200 and 'id="action-escalate"' in page
+    assert 'id="action-resolve"' not in page and 'id="action-transfer"' not in page
+    for action in ("resolve", "transfer", "progress", "reopen"):
+        status, page = await worker.post(f"/tickets/{number}/{action}",
+                                         {"note": "试试", "to_assignee": "王芳"})
+        assert status == 409 and 'class="flash refused"' in page, action
+    assert await state_of(console_bot, number) == ("assigned", "刘警官")
+
+    lamp = await file_report(server, console_bot, LEAK)
+    police = await signed_in(server, console_bot, browsers, POLICE)
+    status, page = await police.get(f"/tickets/{lamp}")
+    assert status == 403 and "楼道灯" not in page
+    status, _ = await police.post(f"/tickets/{lamp}/accept")
+    assert status == 403
+
+    boss = await signed_in(server, console_bot, browsers, SUPERVISOR)
+    await boss.get(f"/tickets/{number}")
+    status, page = await boss.post(f"/tickets/{number}/transfer",
+                                   {"to_assignee": "王芳", "note": "请网格员先去看看"})
+    assert status == 200 and "已转派" in page
+    assert await state_of(console_bot, number) == ("assigned", "王芳")
+    status, page = await boss.post(f"/tickets/{number}/transfer", {"to_assignee": "没这个人"})
+    assert status == 409 and 'class="flash refused"' in page
+
+
+async def test_forged_numbers_and_bad_input_get_chinese_4xx(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    number = await file_report(server, console_bot, LEAK)
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    await worker.get(f"/tickets/{number}")
+    cases = {
+        "/tickets/abc": 400, "/tickets/2611-9999": 404, "/tickets/1" * 3: 404,
+        f"/tickets/{'9' * 300}": 400, "/tickets/2611-0001%27%3B--": 400,
+        f"/tickets/{number}/photos/0": 404, f"/tickets/{number}/photos/x": 400,
+        f"/tickets/{number}/photos/{'9' * 40}": 400,
+        "/agenda?grid=" + "网" * 100: 400, "/agenda?grid=没有的网格": 404,
+        "/agenda?grid=第二网格": 403, "/tickets?" + "q=" + "x" * 5000: 400,
+        "/nowhere": 404,
+    }
+    for path, expected in cases.items():
+        status, page = await worker.get(path)
+        assert status == expected, (path, status)
+        assert "<h1>" in page and any("\u4e00" <= ch <= "\u9fff" for ch in page), path
+    for action, data, expected in (
+        ("progress", {}, 400), ("progress", {"note": "长" * 501}, 400),
+        ("escalate", {"note": "  "}, 400), ("reject", {}, 400), ("fly", {}, 404),
+        ("transfer", {}, 400),
+    ):
+        status, page = await worker.post(f"/tickets/{number}/{action}", data)
+        assert status == expected, (action, status)
+        assert "请" in page or "没有" in page or "太长" in page
+    # An oversized body is refused before it is read.
+    status, page = await worker.post(f"/tickets/{number}/progress", {"note": "长" * 40000})
+    assert status == 413 and "过长" in page
+    assert await state_of(console_bot, number) == ("assigned", "王芳")
+
+
+async def test_photos_are_served_through_the_console_without_the_token(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    jpeg = b"\xff\xd8\xff\xe0" + b"GRIDBOT-TEST-PHOTO" * 20
+    await server.post(GROUP_1, RESIDENT, "5号楼门口垃圾堆了三天没人清理", photo=jpeg)
+    await server.wait_consumed()
+    await console_bot.until_idle()
+    assert console_bot.services is not None
+    async with console_bot.services.db.read() as r:
+        [ticket] = await r.queries.of_reporter(RESIDENT, limit=1)
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    status, page = await worker.get(f"/tickets/{ticket.number}")
+    assert status == 200 and f"/tickets/{ticket.number}/photos/0" in page and "居民拍摄" in page
+    assert server.token not in page
+    async with worker.session.get(f"{worker.base}/tickets/{ticket.number}/photos/0") as resp:
+        assert resp.status == 200 and resp.content_type == "image/jpeg"
+        assert await resp.read() == jpeg
+    calls = len(server.sent(method="getFile"))
+    async with worker.session.get(f"{worker.base}/tickets/{ticket.number}/photos/0") as resp:
+        assert await resp.read() == jpeg
+    assert len(server.sent(method="getFile")) == calls  # served from the cache
+    other = await signed_in(server, console_bot, browsers, WORKER_2)
+    async with other.session.get(f"{other.base}/tickets/{ticket.number}/photos/0") as resp:
+        assert resp.status == 403
+
+
+async def test_agenda_ranks_like_the_digest_and_respects_grids(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    first = await file_report(server, console_bot, LEAK)
+    second = await file_report(server, console_bot, "翠苑小区2号楼电梯坏了 老人下不了楼",
+                               user=RESIDENT, chat=GROUP_2)
+    boss = await signed_in(server, console_bot, browsers, SUPERVISOR)
+    status, page = await boss.get("/agenda")
+    assert status == 200 and first in page and second in page and "全社区" in page
+    status, page = await boss.get("/agenda?grid=第二网格")
+    assert status == 200 and second in page and first not in page
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    status, page = await worker.get("/agenda")
+    assert status == 200 and first in page and second not in page
+    assert "@media print" in (await worker.get("/static/console.css"))[1]
