@@ -3,12 +3,15 @@ or after the demo (``gridbot demo --web``). All on the caller's event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from telegram import Bot
 
+from community.model import CommunityConfig
 from web.app import create_console_app
 from web.deps import ConsoleDeps, FileFetcher
 
@@ -86,3 +89,80 @@ def deps_for_services(services: Services, *, base_url: str, bot: Bot | None,
         fetch_file=bot_file_fetcher(bot) if bot is not None else None,
         bot_token=bot_token, wake=services.dispatcher.wake,
     )
+
+
+class ConfigFile:
+    """The config file, re-read when it changes on disk (``gridbot web``): a person removed
+    from it loses console access at their next request. A broken edit keeps the last good
+    config (and is logged)."""
+
+    def __init__(self, path: str, config: CommunityConfig) -> None:
+        self.path, self.config = path, config
+        self._mtime = self._stat()
+
+    def _stat(self) -> float:
+        try:
+            return os.stat(self.path).st_mtime
+        except OSError:
+            return 0.0
+
+    def __call__(self) -> CommunityConfig:
+        mtime = self._stat()
+        if mtime != self._mtime:
+            self._mtime = mtime
+            from community import check_config
+
+            config, problems = check_config(self.path)
+            if config is None or problems:
+                log.warning("console: %s changed but has problems; keeping the previous "
+                            "config: %s", self.path, "; ".join(problems))
+            else:
+                log.info("console: %s re-read", self.path)
+                self.config = config
+        return self.config
+
+
+async def serve_console(*, config: CommunityConfig, config_path: str | None, db_path: str,
+                        address: str, web_url: str | None, token: str | None,
+                        api_url: str | None) -> None:
+    """``gridbot web``: the console alone against the bot's database, until SIGINT/SIGTERM.
+    Messages its actions queue are sent by the running bot's outbox sender."""
+    import signal
+
+    import storage
+    from runtime.app import DEFAULT_API_URL, _file_url
+    from services.service import TicketService
+    from tickets.clock import SystemClock
+    from ui.presenter import ChatPresenter
+
+    host, port = parse_address(address)
+    clock = SystemClock()
+    db = await storage.open_database(db_path, clock=clock, timezone=config.timezone)
+    bot: Bot | None = None
+    try:
+        if token:
+            api = (api_url or DEFAULT_API_URL).rstrip("/")
+            bot = Bot(token, base_url=api, base_file_url=_file_url(api))
+            await bot.initialize()
+        source = ConfigFile(config_path, config) if config_path else None
+        public = (web_url or default_url(address)).rstrip("/")
+        deps = ConsoleDeps(
+            db=db, config=config, clock=clock,
+            service=TicketService(db, config, clock, ChatPresenter(config)),
+            base_url=public, secure_cookies=public.startswith("https://"),
+            fetch_file=bot_file_fetcher(bot) if bot is not None else None,
+            bot_token=token, config_source=source)
+        server = await ConsoleServer(deps, host, port).start()
+        print(f"网格工作台: {server.url}(公开地址 {public})", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+    finally:
+        if bot is not None:
+            await bot.shutdown()
+        await db.close()
