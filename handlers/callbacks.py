@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 
 from community import Role
 from delivery import keyboard
+from handlers import web_commands
 from handlers.common import actor_of, display_name, refusal_text
 from handlers.intake import answer_prompt
 from runtime.context import GridContext, Services
@@ -29,6 +30,7 @@ from ui.callback_data import (
     TicketAction,
     TicketButton,
     TransferButton,
+    WebButton,
     parse_callback,
     ticket_button,
     transfer_button,
@@ -161,6 +163,9 @@ async def on_callback(update: Update, context: GridContext) -> None:
                                             display_name(query.from_user), payload.register)
                 if toast not in (texts.BUTTON_NOT_FOR_YOU, texts.BUTTON_INVALID):
                     await _set_buttons(query, ())
+            elif isinstance(payload, WebButton):
+                toast = await web_commands.on_web_button(services, context, query.from_user,
+                                                         actor)
             else:
                 toast = await _transfer(services, query, actor, payload)
     except _REFUSALS as error:

@@ -19,8 +19,10 @@ from runtime.context import Services
 from services import ticket_by_number, timeline
 from tickets.errors import TicketNotFound
 from tickets.lifecycle import can_view
+from tickets.messages import Button
 from tickets.model import Actor, Ticket
 from ui import texts
+from ui.callback_data import WEB_LOGIN
 from ui.cards import category_label, esc, local_time
 from ui.mask import mask_for_group
 
@@ -54,7 +56,10 @@ async def start(services: Services, inc: Incoming, actor: Actor, args: list[str]
 
 @command()
 async def help_command(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
-    await reply(services, inc, help_text(actor))
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if actor.is_staff and services.console_url and not is_group(inc.chat):
+        buttons = ((Button(texts.WEB_BUTTON, WEB_LOGIN),),)  # a login link to the console
+    await reply(services, inc, help_text(actor), buttons=buttons)
 
 
 @command()

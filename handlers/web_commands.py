@@ -86,3 +86,13 @@ async def publish_console_menu(bot: Bot, config: CommunityConfig, console_url: s
         except TelegramError as error:
             log.info("no console menu button for %s yet: %s", person.key, error)
     return count
+
+
+async def on_web_button(services: Services, context: GridContext, user: User,
+                        actor: Actor) -> str:
+    """The 工作台 button under the staff help: the link goes to the private chat; the
+    returned toast says so."""
+    if not actor.is_staff:
+        return texts.WEB_STAFF_ONLY
+    sent = await send_login_link(services, context, user, actor)
+    return texts.WEB_LINK_SENT if sent else texts.WEB_LINK_NOT_SENT

@@ -6,6 +6,7 @@ Telegram allows 64 bytes of callback data. A payload is ``<kind>:<verb>:<id>``:
 - ``r:<score>:<ticket id>``   the reporter's rating, 1 (满意) to 4 (没解决)
 - ``q:<yes|no>:<prompt id>``  the answer to "shall I register this as a ticket?"
 - ``x:<person key>:<ticket id>``  transfer to a configured person (picked from a list)
+- ``w:login:1``               staff: send me a login link to the console (网格工作台)
 
 Anything else, or forged numbers, parse to ``None``; the handler then refuses politely.
 """
@@ -54,7 +55,13 @@ class TransferButton:
     ticket_id: int
 
 
-CallbackPayload = TicketButton | RatingButton | PromptButton | TransferButton
+@dataclass(frozen=True, slots=True)
+class WebButton:
+    """The 工作台 button under the staff help: send a console login link."""
+
+
+CallbackPayload = TicketButton | RatingButton | PromptButton | TransferButton | WebButton
+WEB_LOGIN = "w:login:1"
 
 
 def ticket_button(action: TicketAction, ticket_id: int) -> str:
@@ -102,6 +109,8 @@ def parse_callback(data: str | None) -> CallbackPayload | None:
         return RatingButton(int(verb), ident)
     if kind == "q" and verb in ("yes", "no"):
         return PromptButton(verb == "yes", ident)
+    if kind == "w" and verb == "login" and ident == 1:
+        return WebButton()
     if kind == "x" and verb.strip():
         return TransferButton(verb, ident)
     return None

@@ -241,3 +241,30 @@ def test_init_data_check_matches_telegrams_algorithm() -> None:
     else:
         raise AssertionError("stale init data accepted")
     assert time.time() > 0
+
+
+async def test_help_button_sends_a_login_link_to_staff(server: LocalBotApi,
+                                                       console_bot: GridBot) -> None:
+    await server.command(WORKER_1, WORKER_1, "/help")
+    await server.wait_consumed()
+    await console_bot.until_idle()
+    help_message = server.last_bot_message(WORKER_1)
+    assert help_message is not None
+    assert "w:login:1" in str(help_message.reply_markup)
+    await server.tap(help_message, WORKER_1, "w:login:1")
+    await server.wait_consumed()
+    await console_bot.until_idle()
+    links = [r for r in server.sent(chat_id=WORKER_1, method="sendMessage")
+             if "/login/" in (r.text or "")]
+    assert len(links) == 1
+    assert any("已私聊" in a.text for a in server.callback_answers)
+    # Residents get neither the button nor, with forged data, a link.
+    await server.command(RESIDENT, RESIDENT, "/help")
+    await server.wait_consumed()
+    await console_bot.until_idle()
+    resident_help = server.last_bot_message(RESIDENT)
+    assert resident_help is not None and "w:login" not in str(resident_help.reply_markup)
+    await server.tap(resident_help, RESIDENT, "w:login:1", verify=False)
+    await server.wait_consumed()
+    await console_bot.until_idle()
+    assert not [r for r in server.sent(chat_id=RESIDENT) if "/login/" in (r.text or "")]
