@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from storage import search_index
+from storage.console_repo import ConsoleRepository
+from storage.dashboard_repo import DashboardRepository
 from storage.events_repo import EventRepository
 from storage.migrations import inspect, migrate
 from storage.outbox import OutboxRepository
@@ -34,6 +37,7 @@ from storage.runtime_repos import (
     ScheduleRepository,
 )
 from storage.tickets_repo import TicketRepository
+from storage.web_auth_repo import WebAuthRepository
 from tickets.clock import Clock
 
 _PRAGMAS = (
@@ -62,6 +66,9 @@ class UnitOfWork:
         self.job_runs = JobRunRepository(conn, clock)
         self.prompts = PromptRepository(conn, clock)
         self.queries = TicketQueries(conn, clock)
+        self.console = ConsoleRepository(conn, clock)
+        self.dashboard = DashboardRepository(conn, clock)
+        self.web_auth = WebAuthRepository(conn, clock)  # staff console sign-in
 
 
 class Database:
@@ -141,6 +148,7 @@ async def open_database(
         for pragma in _PRAGMAS:
             await writer.execute(pragma)
         version = await migrate(writer, version, target_version)
+        await search_index.backfill(writer)  # texts not indexed yet (after an upgrade)
         reader = await _connect(path)
         for pragma in (*_PRAGMAS, "PRAGMA query_only = ON"):
             await reader.execute(pragma)
