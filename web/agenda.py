@@ -4,19 +4,37 @@ overdue first, then supporters, then age), with the past week's figures. Printab
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 
 from scheduler.digest import OPEN_LIMIT, PERIOD, agenda_items
 from storage import Counts
 from tickets.model import Ticket
-from ui.cards import ticket_location
-from ui.reminders import duration
+from ui.cards import category_label, ticket_location
+from ui.reminders import AgendaItem, duration
 from web.deps import deps_of
-from web.render import render
+from web.render import URGENCY_LABELS, render
 from web.viewer import Viewer
 
 
-async def agenda_page(request: web.Request) -> web.StreamResponse:
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    items: list[AgendaItem]
+    title: str
+    grid: str
+    choices: list[str]
+    counts: Counts
+    now: datetime
+
+
+async def build_agenda(request: web.Request) -> Agenda:
+    """The agenda the viewer asked for (``?grid=``), or a 4xx."""
     deps = deps_of(request)
     config = request["config"]
     viewer: Viewer = request["viewer"]
@@ -48,15 +66,46 @@ async def agenda_page(request: web.Request) -> web.StreamResponse:
     if not wanted:
         items.sort(key=lambda i: (i.ticket.grid or "\uffff",))  # stable: keeps the ranking
     counts = digest.by_grid.get(wanted, Counts()) if wanted else digest.total
-    title = wanted or config.name
+    return Agenda(items, wanted or config.name, wanted, choices, counts, now)
+
+
+async def agenda_page(request: web.Request) -> web.StreamResponse:
+    a = await build_agenda(request)
     return render(
-        request, "agenda.html", items=items, title=title, grid=wanted, choices=choices,
-        counts=counts, start=now - PERIOD, now=now, duration=duration,
+        request, "agenda.html", items=a.items, title=a.title, grid=a.grid, choices=a.choices,
+        counts=a.counts, start=a.now - PERIOD, now=a.now, duration=duration,
         where=lambda t: ticket_location(t, for_group=True),
-        overdue_count=sum(1 for i in items if i.overdue_by is not None),
-        long_count=sum(1 for i in items if i.long_overdue),
-        grouped=not wanted)
+        overdue_count=sum(1 for i in a.items if i.overdue_by is not None),
+        long_count=sum(1 for i in a.items if i.long_overdue),
+        grouped=not a.grid, csv_query=urlencode({"grid": a.grid}) if a.grid else "")
+
+
+async def agenda_csv(request: web.Request) -> web.StreamResponse:
+    """The agenda as CSV (UTF-8 with BOM, so Excel opens the Chinese correctly): the same
+    rows, in the same order, as the page."""
+    a = await build_agenda(request)
+    config = request["config"]
+    tz = ZoneInfo(config.timezone)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["序号", "网格", "编号", "分类", "紧急程度", "位置", "附议", "负责人",
+                     "登记时间", "超时"])
+    for n, item in enumerate(a.items, 1):
+        t = item.ticket
+        late = ""
+        if item.overdue_by is not None:
+            late = ("长期超时 " if item.long_overdue else "") + duration(item.overdue_by)
+        writer.writerow([n, t.grid or "未划入", t.number, category_label(t.category, config),
+                         URGENCY_LABELS.get(t.urgency, t.urgency),
+                         ticket_location(t, for_group=True), t.supporters_count,
+                         t.assignee or "待派", t.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                         late])
+    name = quote(f"议事清单-{a.title}-{a.now.astimezone(tz):%Y%m%d}.csv")
+    return web.Response(
+        body=("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv",
+        charset="utf-8", headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/agenda", agenda_page)
+    app.router.add_get("/agenda.csv", agenda_csv)

@@ -178,3 +178,25 @@ async def test_agenda_ranks_like_the_digest_and_respects_grids(
     status, page = await worker.get("/agenda")
     assert status == 200 and first in page and second not in page
     assert "@media print" in (await worker.get("/static/console.css"))[1]
+
+
+async def test_agenda_exports_the_same_rows_as_csv(server: LocalBotApi, console_bot: GridBot,
+                                                   browsers) -> None:
+    first = await file_report(server, console_bot, LEAK)
+    second = await file_report(server, console_bot, "翠苑小区2号楼电梯坏了 老人下不了楼",
+                               user=RESIDENT, chat=GROUP_2)
+    boss = await signed_in(server, console_bot, browsers, SUPERVISOR)
+    async with boss.session.get(boss.base + "/agenda.csv") as response:
+        assert response.status == 200 and response.content_type == "text/csv"
+        assert "attachment" in response.headers["Content-Disposition"]
+        body = (await response.read()).decode("utf-8")
+    assert body.startswith("\ufeff序号,网格,编号")
+    rows = body.strip().splitlines()[1:]
+    assert len(rows) == 2 and first in body and second in body
+    assert "13812345678" not in body  # no report text, no phone
+    worker = await signed_in(server, console_bot, browsers, WORKER_2)
+    async with worker.session.get(worker.base + "/agenda.csv?grid=第一网格") as response:
+        assert response.status == 403
+    async with worker.session.get(worker.base + "/agenda.csv") as response:
+        body = (await response.read()).decode("utf-8")
+    assert second in body and first not in body
