@@ -37,7 +37,18 @@ async def test_worker_signs_in_opens_a_ticket_and_accepts_it(
     await page.goto(console_url(console_bot) + "/agenda")
     rows = page.locator("#agenda-table tbody tr")
     assert await rows.count() == 1  # the other grid's ticket is not on her agenda
-    await page.click(f"#agenda-table a:text('{lamp}')")
+
+    # The list: filter by a search word and a state, then open the ticket from it.
+    await page.click("nav a:text('工单')")
+    await page.wait_for_url("**/tickets")
+    await page.fill("#f-q", "楼道灯")
+    await page.select_option("#f-state", "assigned")
+    await page.click("#filters button[type=submit]")
+    await page.wait_for_url("**/tickets?*q=*")
+    rows = page.locator("#ticket-list tbody tr")
+    assert await rows.count() == 1
+    assert lamp in await rows.first.inner_text()
+    await page.click(f"#ticket-list a:text('{lamp}')")
     await page.wait_for_url(f"**/tickets/{lamp}")
     assert "3号楼楼道灯坏了" in await page.inner_text(".report-text")
     assert await page.inner_text("#ticket-state") == "待接单"
