@@ -280,13 +280,13 @@ class ConsoleRepository(Repository):
     async def newer_than(self, flt: TicketFilter, scope: Scope, since_id: int,
                          limit: int = 20) -> list[Ticket]:
         """Tickets matching the filter with ``id > since_id`` (the live list's poll),
-        newest first."""
+        oldest first, so a client that polls again with the last id misses none."""
         terms, params = flt.where(scope)
         terms.append("id > ?")
         params.append(since_id)
         rows = await self._all(
             f"SELECT {COLUMNS} FROM tickets WHERE " + " AND ".join(terms)
-            + " ORDER BY id DESC LIMIT ?", [*params, limit])
+            + " ORDER BY id LIMIT ?", [*params, limit])
         return [row_to_ticket(r) for r in rows]
 
     async def max_id(self) -> int:
