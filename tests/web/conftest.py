@@ -19,7 +19,7 @@ from runtime.app import GridBot
 from tests.conftest import fast_options
 from tickets.clock import FakeClock
 
-LINK_RE = re.compile(r"(http://\S+/login/(\S+))")
+LINK_RE = re.compile(r"(https?://\S+/login/(\S+))")
 CSRF_RE = re.compile(r'name="_csrf" value="([^"]+)"')
 
 

@@ -268,3 +268,40 @@ async def test_help_button_sends_a_login_link_to_staff(server: LocalBotApi,
     await server.wait_consumed()
     await console_bot.until_idle()
     assert not [r for r in server.sent(chat_id=RESIDENT) if "/login/" in (r.text or "")]
+
+
+async def test_https_console_url_sets_staff_menu_buttons_and_secure_cookies(
+    server: LocalBotApi, community, clock: FakeClock, db_path: str
+) -> None:
+    from tests.conftest import fast_options
+
+    bot = GridBot(community, server.token, db_path, clock=clock,
+                  options=fast_options(server, web="127.0.0.1:0",
+                                       web_url="https://grid.example.cn/"))
+    await bot.start()
+    try:
+        buttons = server.sent(method="setChatMenuButton")
+        staff_ids = {p.telegram_id for p in community.people if p.telegram_id and p.is_staff}
+        assert {int(r.params["chat_id"]) for r in buttons} == staff_ids
+        [url] = {json.loads(r.params["menu_button"])["web_app"]["url"]
+                 if isinstance(r.params["menu_button"], str)
+                 else r.params["menu_button"]["web_app"]["url"] for r in buttons}
+        assert url == "https://grid.example.cn/miniapp"
+        link = await login_link(server, bot, WORKER_1)
+        assert link.startswith("https://grid.example.cn/login/")
+        token = link.rsplit("/", 1)[1]
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http, http.post(f"{console_url(bot)}/login/{token}",
+                             allow_redirects=False) as response:
+            assert response.status == 303
+            cookie = response.cookies["gridbot_console"]
+            assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Strict"
+    finally:
+        await bot.stop()
+
+
+async def test_plain_http_console_sets_no_menu_button(server: LocalBotApi,
+                                                      console_bot: GridBot) -> None:
+    assert console_bot.console is not None
+    assert not server.sent(method="setChatMenuButton")
