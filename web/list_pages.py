@@ -43,7 +43,7 @@ def viewer_of(request: web.Request) -> Viewer:
     viewer = request.get("viewer")
     if viewer is None:
         raise web.HTTPForbidden(text="请先登录工作台。")
-    return viewer  # type: ignore[no-any-return]
+    return viewer
 
 
 def list_query(request: web.Request, config: CommunityConfig) -> ListQuery:

@@ -51,8 +51,8 @@ class Console:
         self._clients: list[TestClient] = []
 
 
-@pytest.fixture
-async def console(tmp_path: Path) -> AsyncIterator[Console]:
+@pytest.fixture(name="console")
+async def console_fixture(tmp_path: Path) -> AsyncIterator[Console]:
     clock = FakeClock(NOW)
     config = example_community()
     db = await open_database(tmp_path / "console.db", clock=clock)

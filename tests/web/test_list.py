@@ -8,7 +8,13 @@ import re
 import pytest
 
 from tests.console_data import T0, add_tickets, hours, make_ticket
-from tests.web.console_http import POLICE, SECRETARY, WORKER_1, Console, console  # noqa: F401
+from tests.web.console_http import (  # noqa: F401 (a fixture)
+    POLICE,
+    SECRETARY,
+    WORKER_1,
+    Console,
+    console_fixture,
+)
 from tickets.model import Ticket, TicketState
 
 ROW_LINK = re.compile(r'<td data-label="编号"><a href="/tickets/([^"]+)">')
