@@ -200,3 +200,22 @@ async def test_agenda_exports_the_same_rows_as_csv(server: LocalBotApi, console_
     async with worker.session.get(worker.base + "/agenda.csv") as response:
         body = (await response.read()).decode("utf-8")
     assert second in body and first not in body
+
+
+async def test_specialist_sharing_the_category_sees_phone_and_room_masked(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    number = await file_report(
+        server, console_bot, "6号楼602室楼下有人聚众赌博 天天吵到半夜 我电话13812345678")
+    boss = await signed_in(server, console_bot, browsers, SUPERVISOR)
+    await boss.get(f"/tickets/{number}")
+    status, page = await boss.post(f"/tickets/{number}/transfer", {"to_assignee": "王芳"})
+    assert status == 200 and "13812345678" in page  # the secretary sees everything
+    police = await signed_in(server, console_bot, browsers, POLICE)
+    status, page = await police.get(f"/tickets/{number}")
+    assert status == 200 and "聚众赌博" in page
+    assert "13812345678" not in page and "138****5678" in page
+    assert "602" not in page
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    status, page = await worker.get(f"/tickets/{number}")
+    assert "13812345678" in page and "602" in page  # now hers: as in her private brief
