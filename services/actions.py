@@ -271,6 +271,26 @@ async def split_supporter(db: Database, config: CommunityConfig, clock: Clock,
     return result.ticket
 
 
+async def recategorize(db: Database, config: CommunityConfig, clock: Clock,
+                       presenter: Presenter, ref: Ref, actor: Actor, category: str,
+                       note: str | None = None) -> Ticket:
+    """Correct a ticket's category (a built-in one or one from the config); the group
+    card follows. The event keeps old and new category (training data for nlp/)."""
+    if category not in known_categories(config):
+        raise NotPermitted(RefusalCode.UNKNOWN_TARGET, f"category {category}")
+
+    async def step(uow: UnitOfWork, t: Ticket, now: datetime) -> tuple[TicketEvent, ...]:
+        return lifecycle.recategorize(t, actor, now, category, note)
+    return await _run(Deps(db, config, clock, presenter), ref, actor, "recategorize", step)
+
+
+def known_categories(config: CommunityConfig) -> list[str]:
+    """Category slugs a ticket may have: the built-in taxonomy plus the config's own."""
+    from nlp import DEFAULT_CATEGORIES
+
+    return list(dict.fromkeys([*DEFAULT_CATEGORIES, *(c.slug for c in config.categories)]))
+
+
 def _require_staff(config: CommunityConfig, key: str) -> None:
     person = config.person(key)
     if person is None or not (person.roles & {Role.WORKER, Role.SPECIALIST, Role.SUPERVISOR,

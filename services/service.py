@@ -88,5 +88,9 @@ class TicketService:
     async def attach_photo(self, ref: Ref, actor: Actor, file_id: str) -> Ticket:
         return await actions.attach_photo(*self._d, ref, actor, file_id)
 
+    async def recategorize(self, ref: Ref, actor: Actor, category: str,
+                           note: str | None = None) -> Ticket:
+        return await actions.recategorize(*self._d, ref, actor, category, note)
+
     async def edit_report(self, ref: Ref, actor: Actor, report: ReportInput) -> Ticket:
         return await actions.edit_report(*self._d, ref, actor, report)

@@ -55,6 +55,7 @@ FROM = {
     Action.SUPPORT: OPEN,
     Action.ATTACH_PHOTO: OPEN | {S.RESOLVED},
     Action.EDIT: {S.NEW, S.ASSIGNED},
+    Action.RECATEGORIZE: OPEN,
 }
 SUPERVISORS = {"supervisor", "admin"}
 HANDLERS = {"assignee", "grid_worker", "specialist_in_cat"} | SUPERVISORS
@@ -76,6 +77,7 @@ WHO = {
     Action.SUPPORT: set(ACTORS) - {"system"},
     Action.ATTACH_PHOTO: {"reporter"} | HANDLERS,
     Action.EDIT: {"reporter"},
+    Action.RECATEGORIZE: {"assignee", "grid_worker"} | SUPERVISORS,
 }
 RESULT = {
     Action.ASSIGN: S.ASSIGNED, Action.ACCEPT: S.ACCEPTED, Action.PROGRESS: S.IN_PROGRESS,
@@ -175,6 +177,8 @@ def apply(action: Action, t: Ticket, actor: Actor) -> tuple:
             return lifecycle.attach_photo(t, actor, NOW, "file-1")
         case Action.EDIT:
             return lifecycle.edit_report(t, actor, NOW, ReportInput("8号楼漏水严重", "water_leak"))
+        case Action.RECATEGORIZE:
+            return lifecycle.recategorize(t, actor, NOW, "drainage")
     raise AssertionError(action)
 
 

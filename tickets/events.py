@@ -201,11 +201,20 @@ class ReportEdited(TicketEvent):
     old_category: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recategorized(TicketEvent):
+    """Staff corrected the category the parser chose (改分类); assignee and deadlines stay."""
+
+    action: ClassVar[str] = "recategorize"
+    old_category: str
+    new_category: str
+
+
 EVENT_TYPES: dict[str, type[TicketEvent]] = {
     cls.action: cls
     for cls in (
         TicketCreated, SupporterJoined, Assigned, Accepted, Progressed, Resolved, Closed,
         Reopened, Transferred, Escalated, Rejected, Cancelled, Merged, MergeReceived, Split,
-        SplitOff, Rated, PhotoAttached, ReportEdited,
+        SplitOff, Rated, PhotoAttached, ReportEdited, Recategorized,
     )
 }

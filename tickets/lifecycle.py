@@ -23,6 +23,7 @@ from tickets.events import (
     PhotoAttached,
     Progressed,
     Rated,
+    Recategorized,
     Rejected,
     Reopened,
     ReportEdited,
@@ -67,6 +68,7 @@ class Action(StrEnum):
     SUPPORT = "support"
     ATTACH_PHOTO = "attach_photo"
     EDIT = "edit"
+    RECATEGORIZE = "recategorize"
 
 
 class Who(StrEnum):
@@ -118,6 +120,7 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.SUPPORT: _rule(_OPEN, {Who.ANYONE}, None),
     Action.ATTACH_PHOTO: _rule(_OPEN | {S.RESOLVED}, {Who.REPORTER} | _HANDLERS, None),
     Action.EDIT: _rule({S.NEW, S.ASSIGNED}, {Who.REPORTER}, None),
+    Action.RECATEGORIZE: _rule(_OPEN, {Who.OWNER, Who.GRID_WORKER, Who.SUPERVISOR}, None),
 }
 
 
@@ -556,3 +559,18 @@ def edit_report(
     frm = _move(ticket, None, now)
     return (ReportEdited(**_base(actor, now, frm, ticket.state), old_text=old_text,
                          old_category=old_category),)
+
+
+def recategorize(ticket: Ticket, actor: Actor, now: datetime, category: str,
+                 note: str | None = None) -> tuple[TicketEvent, ...]:
+    """Correct the category (改分类). The assignee and deadlines stay (transfer if the new
+    category belongs to someone else); the same category again changes nothing."""
+    check(Action.RECATEGORIZE, ticket, actor)
+    if category == ticket.category:
+        raise TransitionRefused(RefusalCode.SAME_TARGET, action=Action.RECATEGORIZE,
+                                state=ticket.state)
+    old = ticket.category
+    ticket.category = category
+    frm = _move(ticket, None, now)
+    return (Recategorized(**_base(actor, now, frm, ticket.state), note=note, old_category=old,
+                          new_category=category),)

@@ -157,6 +157,7 @@ ACTION_LABELS = {
     "close": "关闭", "reopen": "重新打开", "transfer": "转派", "escalate": "升级督办",
     "reject": "退回", "cancel": "撤销", "merge": "合并", "merge_in": "并入", "split": "拆分",
     "split_off": "拆出", "rate": "评价", "photo": "照片", "edit": "修改", "support": "附议",
+    "recategorize": "改分类",
 }
 
 # -- worker commands ---------------------------------------------------------------------------

@@ -13,11 +13,13 @@ from typing import Any
 from aiohttp import web
 
 from services import supporters_of, timeline
+from services.actions import known_categories
 from tickets import lifecycle
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.model import Ticket
 from tickets.priority import is_overdue
 from ui import texts
+from ui.cards import category_label
 from ui.mask import mask_for_group
 from web.deps import ConsoleDeps, deps_of
 from web.photos import MAX_PHOTO, PhotoCache, sniff_type
@@ -43,11 +45,12 @@ ACTIONS: dict[str, tuple[lifecycle.Action, str, bool]] = {
     "escalate": (lifecycle.Action.ESCALATE, "升级督办", True),
     "reject": (lifecycle.Action.REJECT, "退回", True),
     "reopen": (lifecycle.Action.REOPEN, "重新打开", False),
+    "recategorize": (lifecycle.Action.RECATEGORIZE, "改分类", False),
 }
 DONE_TEXT = {
     "accept": "已接单。", "progress": "进展已记录。", "resolve": "已办结,已请居民评价。",
     "transfer": "已转派。", "escalate": "已升级督办。", "reject": "已退回。",
-    "reopen": "已重新打开。",
+    "reopen": "已重新打开。", "recategorize": "分类已更改。",
 }
 
 
@@ -109,13 +112,15 @@ async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = Non
         master = await r.tickets.get(ticket.merged_into) if ticket.merged_into else None
     photos = [Photo(i, by == ticket.reporter_id) for i, (_, by) in enumerate(photo_rows)]
     people, grids = _transfer_targets(deps, request)
+    categories = [(slug, category_label(slug, request["config"]))
+                  for slug in known_categories(request["config"])]
     shown = (lambda s: s or "") if personal else (lambda s: mask_for_group(s or ""))
     now = deps.clock.now()
     return render(
         request, "ticket.html", status=status, ticket=ticket, events=events,
         supporters=supporters, photos=photos, personal=personal, show=shown,
         allowed=allowed_actions(viewer, ticket), actions=ACTIONS, people=people, grids=grids,
-        flash=flash, refused=refused, master=master, max_note=MAX_NOTE,
+        flash=flash, refused=refused, master=master, max_note=MAX_NOTE, categories=categories,
         overdue=ticket.is_open and is_overdue(
             now, accepted=ticket.accepted_at is not None, resolved=False,
             accept_due=ticket.accept_due, resolve_due=ticket.resolve_due),
@@ -176,6 +181,13 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
             await service.reject(number, actor, note or "")
         elif name == "reopen":
             await service.reopen(number, actor, note)
+        elif name == "recategorize":
+            category = _text_field(form, "category", False)
+            if category is None or category == ticket.category:
+                raise web.HTTPBadRequest(text="请选择一个新的分类。")
+            if category not in known_categories(request["config"]):
+                raise web.HTTPBadRequest(text="没有这个分类。")
+            await service.recategorize(number, actor, category, note)
     except (TransitionRefused, NotPermitted) as error:
         log.info("console: %s %s by %s refused: %s", name, number, viewer.person_key,
                  error.code)

@@ -219,3 +219,34 @@ async def test_specialist_sharing_the_category_sees_phone_and_room_masked(
     worker = await signed_in(server, console_bot, browsers, WORKER_1)
     status, page = await worker.get(f"/tickets/{number}")
     assert "13812345678" in page and "602" in page  # now hers: as in her private brief
+
+
+async def test_change_category_updates_the_card_and_is_logged(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    number = await file_report(server, console_bot, LEAK)
+    [card] = await server.wait_sent(chat_id=GROUP_1, method="sendMessage")
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    status, page = await worker.get(f"/tickets/{number}")
+    assert 'id="action-recategorize"' in page
+    for data, expected in (({"category": "no_such"}, 400), ({}, 400),
+                           ({"category": "facilities"}, 400)):  # unchanged
+        status, _ = await worker.post(f"/tickets/{number}/recategorize", data)
+        assert status == expected, data
+    status, page = await worker.post(f"/tickets/{number}/recategorize",
+                                     {"category": "public_space", "note": "是公共区域照明"})
+    assert status == 200 and "分类已更改" in page and "改分类" in page
+    assert console_bot.services is not None
+    async with console_bot.services.db.read() as r:
+        ticket = await r.tickets.get_by_number(number)
+        assert ticket is not None and ticket.category == "public_space"
+        events = await r.events.for_ticket(ticket.id or 0)
+    assert events[-1].action == "recategorize"
+    assert events[-1].data == {"old_category": "facilities", "new_category": "public_space"}
+    await console_bot.until_idle()
+    edits = [r for r in server.sent(chat_id=GROUP_1, method="editMessageText")
+             if r.params.get("message_id") == card.message.message_id]
+    assert edits and "公共" in (edits[-1].text or "")
+    other = await signed_in(server, console_bot, browsers, WORKER_2)
+    status, _ = await other.post(f"/tickets/{number}/recategorize", {"category": "noise"})
+    assert status == 403
