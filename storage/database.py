@@ -24,6 +24,7 @@ from storage import search_index
 from storage.console_repo import ConsoleRepository
 from storage.dashboard_repo import DashboardRepository
 from storage.events_repo import EventRepository
+from storage.export_tokens import ExportTokenRepository
 from storage.migrations import inspect, migrate
 from storage.outbox import OutboxRepository
 from storage.queries import TicketQueries
@@ -68,6 +69,7 @@ class UnitOfWork:
         self.queries = TicketQueries(conn, clock)
         self.console = ConsoleRepository(conn, clock)
         self.dashboard = DashboardRepository(conn, clock)
+        self.export_tokens = ExportTokenRepository(conn, clock)
         self.web_auth = WebAuthRepository(conn, clock)  # staff console sign-in
 
 
