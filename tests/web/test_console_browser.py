@@ -47,6 +47,7 @@ async def test_worker_signs_in_opens_a_ticket_and_accepts_it(
     await page.wait_for_url("**/tickets?*q=*")
     rows = page.locator("#ticket-list tbody tr")
     assert await rows.count() == 1
+    await page.screenshot(path=str(screenshot_dir / "list-phone.png"), full_page=True)
     assert lamp in await rows.first.inner_text()
     await page.click(f"#ticket-list a:text('{lamp}')")
     await page.wait_for_url(f"**/tickets/{lamp}")
