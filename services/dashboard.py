@@ -11,7 +11,8 @@ Definitions (also in the README):
 * 平均办结时长 = mean of resolved − created over tickets resolved in the period;
 * 重复投诉 = tickets reopened, or rated 没解决, in the period;
 * 在办 / 逾期 / 24小时内到期 / 在办紧急 describe the queue at the period's end (or now, when
-  the period has not ended), compared with the queue at the period's start.
+  the period has not ended), compared with the queue at the period's start; 24小时内到期
+  counts the accept deadline of unaccepted tickets and the resolve deadline of all.
 """
 
 from __future__ import annotations
@@ -242,6 +243,12 @@ def _building_order(name: str) -> tuple[int, str]:
     return (int(digits) if digits and len(digits) < 9 else 1 << 30, name)
 
 
+def _instant(end: datetime, now: datetime) -> datetime:
+    """When a period's queue is read: its end, or just after now (a ticket filed at this
+    very instant is already in the queue) while the period runs."""
+    return min(end, now + timedelta(microseconds=1))
+
+
 @dataclass(slots=True)
 class Dashboard:
     period: Period
@@ -261,8 +268,7 @@ async def build_dashboard(db: Database, period: Period, now: datetime, scope: Sc
     """Everything the dashboard shows for ``period`` (and ``grid``), within ``scope``."""
     tz = tz or ZoneInfo("Asia/Shanghai")
     previous = period.previous()
-    snapshot_at = min(period.end, now)
-    prev_at = min(previous.end, now)
+    snapshot_at, prev_at = _instant(period.end, now), _instant(previous.end, now)
     end_week = period.end.astimezone(tz)
     last_monday = (end_week - timedelta(microseconds=1)).date()
     last_monday -= timedelta(days=last_monday.weekday())
@@ -301,7 +307,7 @@ class MonthlyReport:
 async def build_monthly_report(db: Database, period: Period, now: datetime,
                                scope: Scope) -> MonthlyReport:
     previous = period.previous()
-    snapshot_at, prev_at = min(period.end, now), min(previous.end, now)
+    snapshot_at, prev_at = _instant(period.end, now), _instant(previous.end, now)
     async with db.read() as r:
         d = r.dashboard
         now_flow = (await d.flows(period.start, period.end, scope)).get("", Flow())

@@ -163,3 +163,14 @@ def test_figure_texts_and_pure_helpers() -> None:
     maps = heatmaps([("A", "10", "water", 1), ("A", "2", "water", 5), ("B", "1", "noise", 9)])
     assert [m.compound for m in maps] == ["B", "A"]
     assert maps[1].buildings == ["2", "10"]
+
+
+async def test_a_ticket_filed_this_instant_is_in_the_queue(db: Database) -> None:
+    # The clock does not move between filing and looking (as in the bot's tests).
+    await add_tickets(db, mk(created_at=NOW, state=TicketState.ASSIGNED,
+                             accept_due=NOW + hours(2), resolve_due=NOW + hours(72)))
+    dash = await build_dashboard(db, week_period(date(2026, 11, 5), TZ), NOW,
+                                 Scope.everyone(), tz=TZ)
+    f = by_key(dash)
+    assert (f["new"].value, f["open"].value, f["due_24h"].value) == (1, 1, 1)
+    assert {w.key: w.open for w in dash.workers} == {"王芳": 1}
