@@ -23,7 +23,7 @@ SIGN_IN_HINT = "/web"
 
 
 async def test_web_sends_a_one_time_link_that_signs_in_by_post(
-    server: LocalBotApi, console_bot: GridBot, browsers
+    server: LocalBotApi, console_bot: GridBot, browsers, caplog
 ) -> None:
     link = await login_link(server, console_bot, WORKER_1)
     assert link.startswith(console_url(console_bot) + "/login/")
@@ -48,6 +48,7 @@ async def test_web_sends_a_one_time_link_that_signs_in_by_post(
     assert status == 403 and "已经用过" in page
     status, page = await other.post(path)
     assert status == 403 and "已经用过" in page
+    assert any("refused (used)" in r.getMessage() for r in caplog.records)  # logged
     status, _ = await other.get("/agenda")
     assert status == 401
 
@@ -64,7 +65,7 @@ async def test_link_preview_is_disabled_and_link_goes_only_to_the_sender(
 
 
 async def test_expired_link_is_refused(server: LocalBotApi, console_bot: GridBot,
-                                       clock: FakeClock, browsers) -> None:
+                                       clock: FakeClock, browsers, caplog) -> None:
     link = await login_link(server, console_bot, WORKER_1)
     clock.advance(minutes=10, seconds=1)
     browser = await browsers(console_url(console_bot))
@@ -74,6 +75,8 @@ async def test_expired_link_is_refused(server: LocalBotApi, console_bot: GridBot
     status, page = await browser.post(path)
     assert status == 403 and "已过期" in page
     assert (await browser.get("/agenda"))[0] == 401
+    refusals = [r.getMessage() for r in caplog.records if "refused (expired)" in r.getMessage()]
+    assert refusals and f"user {WORKER_1}" in refusals[-1]  # failed logins are logged
 
 
 async def test_forged_and_other_users_links_are_refused(
