@@ -200,9 +200,11 @@ class GridBot:
         try:
             self.console = await ConsoleServer(deps, host, port).start()
         except OSError as error:
-            await self.application.shutdown()
-            await services.db.close()
-            raise StartupError(f"网格工作台无法监听 {self.options.web}: {error}") from error
+            # The bot matters more than the console: it keeps serving the groups; /web
+            # then says the console is off.
+            log.error("网格工作台无法监听 %s (%s);机器人照常运行,工作台未开启", self.options.web,
+                      error)
+            return
         services.console_url = (public or self.console.url).rstrip("/")
         await publish_console_menu(self.bot, self.config, services.console_url)
 

@@ -115,3 +115,29 @@ async def test_gridbot_web_runs_the_console_alone_on_the_bots_database(
     output = raw.decode()
     assert process.returncode in (0, 130), output
     assert "网格工作台" in output
+
+
+async def test_a_busy_console_port_does_not_stop_the_bot(
+    server: LocalBotApi, community, clock: FakeClock, db_path: str, caplog
+) -> None:
+    from tests.conftest import fast_options
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot = GridBot(community, server.token, db_path, clock=clock,
+                      options=fast_options(server, web=f"127.0.0.1:{port}"))
+        await bot.start()
+        try:
+            assert bot.console is None
+            assert any("网格工作台无法监听" in r.getMessage() for r in caplog.records)
+            number = await file_report(server, bot, "3号楼楼道灯坏了好几天了 晚上看不见")
+            assert number  # the groups are still served
+            await server.command(WORKER_1, WORKER_1, "/web")
+            await server.wait_consumed()
+            await bot.until_idle()
+            assert any("没有开启网格工作台" in (r.text or "")
+                       for r in server.sent(chat_id=WORKER_1, method="sendMessage"))
+        finally:
+            await bot.stop()
