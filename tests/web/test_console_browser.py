@@ -28,8 +28,12 @@ async def test_worker_signs_in_opens_a_ticket_and_accepts_it(
 
     context = await chromium.new_context(viewport=PHONE, locale="zh-CN")
     page = await context.new_page()
+    await page.goto(console_url(console_bot) + "/tickets")
+    assert "/web" in await page.inner_text("main")  # not signed in: how to get in
+    await page.screenshot(path=str(screenshot_dir / "signed-out-phone.png"))
     await page.goto(link)
     assert "进入工作台" in await page.inner_text("#enter")
+    await page.screenshot(path=str(screenshot_dir / "login-phone.png"))
     await page.click("#enter")
     await page.wait_for_load_state()
     assert "王芳" in await page.inner_text(".who")
