@@ -141,3 +141,19 @@ async def test_a_busy_console_port_does_not_stop_the_bot(
                        for r in server.sent(chat_id=WORKER_1, method="sendMessage"))
         finally:
             await bot.stop()
+
+
+def test_cli_refuses_bad_web_options_in_one_sentence(tmp_path: Path, capsys,
+                                                     monkeypatch) -> None:
+    from bot import main
+
+    config = tmp_path / "community.toml"
+    config.write_text(example_config_text(), encoding="utf-8")
+    assert main(["web", "--config", str(config), "--db", str(tmp_path / "none.db")]) == 2
+    assert "找不到数据库" in capsys.readouterr().err
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    for bad in ("8080", "localhost:http", "host:99999"):
+        assert main(["run", "--config", str(config), "--web", bad]) == 2
+        assert "--web 应为" in capsys.readouterr().err
+    assert main(["demo", "--web", "nope"]) == 2
+    assert "--web 应为" in capsys.readouterr().err
