@@ -116,3 +116,27 @@ async def test_dashboard_screenshots_at_phone_and_desktop_width(
         assert not await page.is_visible(".topbar")
         await page.emulate_media(media="screen")
     await context.close()
+
+
+async def test_mini_app_page_signs_in_from_telegrams_init_data(
+    server: LocalBotApi, console_bot: GridBot, chromium: Any, clock: Any
+) -> None:
+    from urllib.parse import quote
+
+    from tests.web.test_console_auth import _init_data
+
+    init = _init_data(server.token, WORKER_1, int(clock.now().timestamp()))
+    context = await chromium.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    # Telegram opens the Mini App with the signed data in the URL fragment.
+    await page.goto(console_url(console_bot)
+                    + f"/miniapp#tgWebAppData={quote(init)}&tgWebAppVersion=8.0")
+    await page.wait_for_selector(".who")
+    assert "王芳" in await page.inner_text(".who")
+    # Opened outside Telegram (no init data): an explanation, no session.
+    other = await chromium.new_context(viewport=PHONE, locale="zh-CN")
+    bare = await other.new_page()
+    await bare.goto(console_url(console_bot) + "/miniapp")
+    assert "/web" in await bare.inner_text("#miniapp-status")
+    await other.close()
+    await context.close()
