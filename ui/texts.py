@@ -67,7 +67,8 @@ WORKER_HELP = (
     "/mine — 我的待办  /open — 本网格未办结工单  /stats — 统计\n"
     "/accept 编号 — 接单  /progress 编号 说明 — 反馈进展\n"
     "/done 编号 说明 — 办结  /transfer 编号 @某人 — 转派\n"
-    "/escalate 编号 原因 — 升级督办  /reject 编号 原因 — 退回(不是诉求)"
+    "/escalate 编号 原因 — 升级督办  /reject 编号 原因 — 退回(不是诉求)\n"
+    "/web — 网格工作台(网页,私聊发送登录链接)  /web logout — 退出工作台"
 )
 SUPERVISOR_HELP = (
     "书记/管理员命令:\n"

@@ -308,3 +308,15 @@ async def test_plain_http_console_sets_no_menu_button(server: LocalBotApi,
                                                       console_bot: GridBot) -> None:
     assert console_bot.console is not None
     assert not server.sent(method="setChatMenuButton")
+
+
+async def test_web_in_a_group_asks_for_the_private_chat(server: LocalBotApi,
+                                                        console_bot: GridBot) -> None:
+    from tests.conftest import GROUP_1
+
+    await server.command(GROUP_1, WORKER_1, "/web")
+    await server.wait_consumed()
+    await console_bot.until_idle()
+    group = [r.text or "" for r in server.sent(chat_id=GROUP_1, method="sendMessage")]
+    assert any("私聊" in t for t in group) and not any("/login/" in t for t in group)
+    assert not [r for r in server.sent(chat_id=WORKER_1) if "/login/" in (r.text or "")]
