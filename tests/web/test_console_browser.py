@@ -24,6 +24,8 @@ async def test_worker_signs_in_opens_a_ticket_and_accepts_it(
     await file_report(server, console_bot, "翠苑小区2号楼电梯坏了 老人下不了楼",
                       user=RESIDENT_2, chat=GROUP_2)
     [card] = await server.wait_sent(chat_id=GROUP_1, method="sendMessage")
+    assert card.message is not None
+    card_id = card.message.message_id
     link = await login_link(server, console_bot, WORKER_1)
 
     context = await chromium.new_context(viewport=PHONE, locale="zh-CN")
@@ -66,9 +68,9 @@ async def test_worker_signs_in_opens_a_ticket_and_accepts_it(
 
     await console_bot.until_idle()
     edits = [r for r in server.sent(chat_id=GROUP_1, method="editMessageText")
-             if r.params.get("message_id") == card.message.message_id]
+             if r.params.get("message_id") == card_id]
     assert edits and "已接单" in (edits[-1].text or "")
-    live = server.message(GROUP_1, card.message.message_id)
+    live = server.message(GROUP_1, card_id)
     assert live is not None and "已接单" in (live.text or "")
 
     # A progress note through the form, then the refusal of a repeated accept is shown.

@@ -66,6 +66,8 @@ async def test_gridbot_web_runs_the_console_alone_on_the_bots_database(
     # The separate process runs on the system clock; the bot's clock is brought up to it
     # below, so that the messages the console queued are due for the bot's sender too.
     [card] = await server.wait_sent(chat_id=GROUP_1, method="sendMessage")
+    assert card.message is not None
+    card_id = card.message.message_id
     config = tmp_path / "community.toml"
     config.write_text(example_config_text(), encoding="utf-8")
     port = _free_port()
@@ -99,7 +101,7 @@ async def test_gridbot_web_runs_the_console_alone_on_the_bots_database(
             clock.set(datetime.now(UTC) + timedelta(minutes=1))
             edits = await server.wait_for(lambda: [
                 r for r in server.sent(chat_id=GROUP_1, method="editMessageText")
-                if r.params.get("message_id") == card.message.message_id
+                if r.params.get("message_id") == card_id
                 and "已接单" in (r.text or "")])
             assert edits
             # Removing the worker from the config file ends her access at the next request.

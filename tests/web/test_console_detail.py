@@ -27,6 +27,8 @@ async def test_accept_from_the_console_updates_the_group_card(
 ) -> None:
     number = await file_report(server, console_bot, LEAK)
     [card] = await server.wait_sent(chat_id=GROUP_1, method="sendMessage")
+    assert card.message is not None
+    card_id = card.message.message_id
     worker = await signed_in(server, console_bot, browsers, WORKER_1)
     status, page = await worker.get(f"/tickets/{number}")
     assert status == 200
@@ -39,7 +41,7 @@ async def test_accept_from_the_console_updates_the_group_card(
     await console_bot.until_idle()
     edits = [r for r in server.sent(chat_id=GROUP_1, method="editMessageText")
              if "已接单" in (r.text or "")]
-    assert edits and edits[0].params["message_id"] == card.message.message_id
+    assert edits and edits[0].params["message_id"] == card_id
     # Progress, then done: the reporter is asked to rate, as after /done in the chat.
     status, page = await worker.post(f"/tickets/{number}/progress", {"note": "已报修,明天换灯"})
     assert status == 200 and "进展已记录" in page and "已报修,明天换灯" in page
@@ -226,6 +228,8 @@ async def test_change_category_updates_the_card_and_is_logged(
 ) -> None:
     number = await file_report(server, console_bot, LEAK)
     [card] = await server.wait_sent(chat_id=GROUP_1, method="sendMessage")
+    assert card.message is not None
+    card_id = card.message.message_id
     worker = await signed_in(server, console_bot, browsers, WORKER_1)
     status, page = await worker.get(f"/tickets/{number}")
     assert 'id="action-recategorize"' in page
@@ -245,7 +249,7 @@ async def test_change_category_updates_the_card_and_is_logged(
     assert events[-1].data == {"old_category": "facilities", "new_category": "public_space"}
     await console_bot.until_idle()
     edits = [r for r in server.sent(chat_id=GROUP_1, method="editMessageText")
-             if r.params.get("message_id") == card.message.message_id]
+             if r.params.get("message_id") == card_id]
     assert edits and "公共" in (edits[-1].text or "")
     other = await signed_in(server, console_bot, browsers, WORKER_2)
     status, _ = await other.post(f"/tickets/{number}/recategorize", {"category": "noise"})
