@@ -54,6 +54,22 @@ DONE_TEXT = {
 }
 
 
+def event_detail(action: str, data: dict[str, Any], label: Any) -> str:
+    """A few words from an event's data for the timeline ("→ 李强", "水电 → 公共设施")."""
+    if action == "assign" and data.get("assignee"):
+        return f"→ {data['assignee']}"
+    if action == "transfer":
+        parts = [data.get("to_assignee"), data.get("to_grid")]
+        return "→ " + " · ".join(p for p in parts if p) if any(parts) else ""
+    if action == "escalate" and data.get("escalated_to"):
+        return "→ " + "、".join(data["escalated_to"])
+    if action == "rate" and data.get("label"):
+        return str(data["label"])
+    if action == "recategorize":
+        return f"{label(data.get('old_category'))} → {label(data.get('new_category'))}"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Photo:
     index: int
@@ -125,6 +141,8 @@ async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = Non
             now, accepted=ticket.accepted_at is not None, resolved=False,
             accept_due=ticket.accept_due, resolve_due=ticket.resolve_due),
         rating_label=texts.RATING_WORDS.get(ticket.rating or 0, ""),
+        event_detail=lambda e: event_detail(
+            e.action, e.data, lambda slug: category_label(slug, request["config"])),
         room=(ticket.room if personal else ("**" if ticket.room else None)),
     )
 

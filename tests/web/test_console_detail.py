@@ -102,6 +102,7 @@ async def test_role_checks_on_every_action(server: LocalBotApi, console_bot: Gri
                                    {"to_assignee": "王芳", "note": "请网格员先去看看"})
     assert status == 200 and "已转派" in page
     assert await state_of(console_bot, number) == ("assigned", "王芳")
+    assert "→ 王芳" in page  # the timeline says where it went
     status, page = await boss.post(f"/tickets/{number}/transfer", {"to_assignee": "没这个人"})
     assert status == 409 and 'class="flash refused"' in page
 
@@ -240,6 +241,7 @@ async def test_change_category_updates_the_card_and_is_logged(
     status, page = await worker.post(f"/tickets/{number}/recategorize",
                                      {"category": "public_space", "note": "是公共区域照明"})
     assert status == 200 and "分类已更改" in page and "改分类" in page
+    assert "公共设施 → " in page  # old → new in the timeline
     assert console_bot.services is not None
     async with console_bot.services.db.read() as r:
         ticket = await r.tickets.get_by_number(number)
@@ -254,3 +256,21 @@ async def test_change_category_updates_the_card_and_is_logged(
     other = await signed_in(server, console_bot, browsers, WORKER_2)
     status, _ = await other.post(f"/tickets/{number}/recategorize", {"category": "noise"})
     assert status == 403
+
+
+async def test_report_text_and_notes_are_escaped(server: LocalBotApi, console_bot: GridBot,
+                                                 browsers) -> None:
+    number = await file_report(
+        server, console_bot, '3号楼楼道灯坏了 <script>alert("x")</script><img src=x onerror=alert(1)>')
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    await worker.get(f"/tickets/{number}")
+    await worker.post(f"/tickets/{number}/accept")
+    status, page = await worker.post(f"/tickets/{number}/progress",
+                                     {"note": "<b onmouseover=alert(2)>已报修</b>"})
+    assert status == 200
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b onmouseover" not in page
+    assert "&lt;script&gt;" in page and "&lt;b onmouseover" in page
+    csp = ""
+    async with worker.session.get(f"{worker.base}/tickets/{number}") as response:
+        csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
