@@ -49,8 +49,11 @@ def _is_public(request: web.Request) -> bool:
 
 
 def _client(request: web.Request) -> str:
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[0].strip() or (request.remote or "?")
+    """For the log: the peer address, plus what a reverse proxy says it forwarded for
+    (a header anyone can send without a proxy, so never instead of the peer)."""
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()[:64]
+    peer = request.remote or "?"
+    return f"{peer} (for {forwarded})" if forwarded else peer
 
 
 async def _viewer_of(deps: ConsoleDeps, user_id: int) -> Viewer | None:
