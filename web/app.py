@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import warnings
 
 from aiohttp import web
 
@@ -21,6 +22,11 @@ from web.deps import CONSOLE_DEPS, ConsoleDeps
 from web.render import STATIC, error_page
 
 log = logging.getLogger("gridbot.console")
+
+# Pages read request["viewer"], request["session"] and request["config"] (set by the
+# session middleware) by name; aiohttp's advice to use typed RequestKeys instead would
+# only add noise to the logs here.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"web(\.|$)")
 
 MAX_QUERY = 2048  # characters of query string
 MAX_BODY = 64 * 1024  # bytes of a form post
