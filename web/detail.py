@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services import supporters_of, timeline
+from community.model import CommunityConfig, Person
 from services.actions import known_categories
 from tickets import lifecycle
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
@@ -21,7 +21,7 @@ from tickets.priority import is_overdue
 from ui import texts
 from ui.cards import category_label
 from ui.mask import mask_for_group
-from web.deps import ConsoleDeps, deps_of
+from web.deps import deps_of
 from web.photos import MAX_PHOTO, PhotoCache, sniff_type
 from web.render import render
 from web.viewer import Viewer
@@ -110,10 +110,8 @@ def allowed_actions(viewer: Viewer, ticket: Ticket) -> list[str]:
     return out
 
 
-def _transfer_targets(deps: ConsoleDeps, request: web.Request) -> tuple[list[Any], list[str]]:
-    config = request["config"]
-    people = [p for p in config.people if p.is_staff]
-    return people, [g.name for g in config.grids]
+def _transfer_targets(config: CommunityConfig) -> tuple[list[Person], list[str]]:
+    return [p for p in config.people if p.is_staff], [g.name for g in config.grids]
 
 
 async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = None,
@@ -121,13 +119,13 @@ async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = Non
     deps = deps_of(request)
     viewer: Viewer = request["viewer"]
     personal = viewer.may_see_personal(ticket)
-    events = await timeline(deps.db, ticket.id or 0)
-    supporters = await supporters_of(deps.db, ticket.id or 0)
-    async with deps.db.read() as r:
+    async with deps.db.read() as r:  # one snapshot for the whole page
+        events = await r.events.for_ticket(ticket.id or 0)
+        supporters = await r.supporters.for_ticket(ticket.id or 0)
         photo_rows = await r.web_auth.ticket_photos(ticket.id or 0)
         master = await r.tickets.get(ticket.merged_into) if ticket.merged_into else None
     photos = [Photo(i, by == ticket.reporter_id) for i, (_, by) in enumerate(photo_rows)]
-    people, grids = _transfer_targets(deps, request)
+    people, grids = _transfer_targets(request["config"])
     categories = [(slug, category_label(slug, request["config"]))
                   for slug in known_categories(request["config"])]
     shown = (lambda s: s or "") if personal else (lambda s: mask_for_group(s or ""))
