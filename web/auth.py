@@ -42,8 +42,9 @@ def public(handler: Handler) -> Handler:
 def _is_public(request: web.Request) -> bool:
     if request.path.startswith("/static/"):
         return True
-    if request.path.startswith("/export/") and "token" in request.query:
-        return True  # the export feed checks its own revocable token
+    if (request.method in ("GET", "HEAD") and request.path.startswith("/export/")
+            and "token" in request.query):
+        return True  # the read-only export feed checks its own revocable token
     handler = getattr(request.match_info, "handler", None)
     return bool(getattr(handler, "__console_public__", False))
 

@@ -320,3 +320,17 @@ async def test_web_in_a_group_asks_for_the_private_chat(server: LocalBotApi,
     group = [r.text or "" for r in server.sent(chat_id=GROUP_1, method="sendMessage")]
     assert any("私聊" in t for t in group) and not any("/login/" in t for t in group)
     assert not [r for r in server.sent(chat_id=WORKER_1) if "/login/" in (r.text or "")]
+
+
+async def test_export_token_urls_bypass_the_session_for_reading_only(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    browser = await browsers(console_url(console_bot))
+    for path in ("/export/tickets.xlsx?token=forged", "/export/monthly.xlsx?token="):
+        status, page = await browser.get(path)
+        assert status == 403, path  # refused by the export's own token check, not a 500
+        heading = page.split("<h1>")[1].split("</h1>")[0]
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in heading), heading  # in Chinese
+    # Writing never bypasses the session and CSRF checks, token or not.
+    status, _ = await browser.post("/export/tokens?token=forged", {"name": "x"}, csrf="")
+    assert status == 401
