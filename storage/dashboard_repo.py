@@ -117,7 +117,9 @@ class DashboardRepository(Repository):
             f"AND {where} "
             f"UNION ALL SELECT {cols} FROM tickets WHERE resolved_at >= :t "
             f"AND created_at < :t AND state NOT IN {OPEN_SQL} AND {where} "
-            f"UNION ALL SELECT {cols} FROM tickets WHERE state IN ('closed', 'cancelled', "
+            # Without the hint the planner walks every closed ticket by state.
+            f"UNION ALL SELECT {cols} FROM tickets INDEXED BY tickets_retention "
+            "WHERE state IN ('closed', 'cancelled', "
             "'merged') AND purged = 0 AND closed_at >= :t AND resolved_at IS NULL "
             f"AND created_at < :t AND {where}) GROUP BY k"
         )
