@@ -181,6 +181,32 @@ def figures(now_flow: Flow, prev_flow: Flow, now_snap: Snapshot,
     ]
 
 
+def total_flow(parts: dict[str, Flow]) -> Flow:
+    """The sum of per-slice flows (every figure of a flow is additive)."""
+    out = Flow()
+    for f in parts.values():
+        out.new += f.new
+        out.accepted += f.accepted
+        out.accept_seconds += f.accept_seconds
+        out.resolved += f.resolved
+        out.resolved_on_time += f.resolved_on_time
+        out.finish_seconds += f.finish_seconds
+        out.repeat += f.repeat
+        for score, n in f.ratings.items():
+            out.ratings[score] = out.ratings.get(score, 0) + n
+    return out
+
+
+def total_snapshot(parts: dict[str, Snapshot]) -> Snapshot:
+    out = Snapshot()
+    for s in parts.values():
+        out.open += s.open
+        out.overdue += s.overdue
+        out.due_24h += s.due_24h
+        out.emergencies += s.emergencies
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class SliceRow:
     """One row of a per-worker / per-category / per-grid table."""
@@ -275,15 +301,15 @@ async def build_dashboard(db: Database, period: Period, now: datetime, scope: Sc
     first_week = _local_midnight(last_monday - timedelta(weeks=TREND_WEEKS - 1), tz)
     async with db.read() as r:
         d = r.dashboard
-        now_flow = (await d.flows(period.start, period.end, scope, grid)).get("", Flow())
+        # The per-worker figures add up to the totals: read them once, by worker.
+        worker_flows = await d.flows(period.start, period.end, scope, grid, "assignee")
+        worker_snaps = await d.snapshots(snapshot_at, scope, grid, "assignee")
         prev_flow = (await d.flows(previous.start, previous.end, scope, grid)).get("", Flow())
-        now_snap = (await d.snapshots(snapshot_at, scope, grid)).get("", Snapshot())
         prev_snap = (await d.snapshots(prev_at, scope, grid)).get("", Snapshot())
         trend = await d.weekly_by_category(first_week, TREND_WEEKS, scope, grid)
         cells = await d.building_heatmap(period.start, period.end, scope, grid)
         hottest = await d.hottest(period.start, period.end, scope, grid)
-        worker_flows = await d.flows(period.start, period.end, scope, grid, "assignee")
-        worker_snaps = await d.snapshots(snapshot_at, scope, grid, "assignee")
+    now_flow, now_snap = total_flow(worker_flows), total_snapshot(worker_snaps)
     workers = [row for row in slice_rows(worker_flows, worker_snaps) if row.key]
     weeks = [first_week + timedelta(weeks=i) for i in range(TREND_WEEKS)]
     return Dashboard(period, previous, snapshot_at,
@@ -310,15 +336,15 @@ async def build_monthly_report(db: Database, period: Period, now: datetime,
     snapshot_at, prev_at = _instant(period.end, now), _instant(previous.end, now)
     async with db.read() as r:
         d = r.dashboard
-        now_flow = (await d.flows(period.start, period.end, scope)).get("", Flow())
         prev_flow = (await d.flows(previous.start, previous.end, scope)).get("", Flow())
-        now_snap = (await d.snapshots(snapshot_at, scope)).get("", Snapshot())
         prev_snap = (await d.snapshots(prev_at, scope)).get("", Snapshot())
         tables = {}
         for group in ("category", "grid", "assignee"):
-            tables[group] = slice_rows(
-                await d.flows(period.start, period.end, scope, None, group),
-                await d.snapshots(snapshot_at, scope, None, group))
+            flows = await d.flows(period.start, period.end, scope, None, group)
+            snaps = await d.snapshots(snapshot_at, scope, None, group)
+            if group == "category":
+                now_flow, now_snap = total_flow(flows), total_snapshot(snaps)
+            tables[group] = slice_rows(flows, snaps)
         hottest = await d.hottest(period.start, period.end, scope)
     return MonthlyReport(period, figures(now_flow, prev_flow, now_snap, prev_snap),
                          dict(now_flow.ratings), tables["category"], tables["grid"],

@@ -144,8 +144,12 @@ class TicketFilter:
     text: str | None = None
     now: datetime | None = None
 
-    def where(self, scope: Scope) -> tuple[list[str], list[Any]]:
-        """WHERE terms and parameters: the scope first, then each filter."""
+    def where(self, scope: Scope, common_text: bool = False) -> tuple[list[str], list[Any]]:
+        """WHERE terms and parameters: the scope first, then each filter.
+
+        ``common_text``: the search words match many tickets, so the page is found by
+        walking the list's order and probing the matches (``+id``: SQLite must not drive
+        the query from the match list and sort all of it); rare words drive the query."""
         scope_sql, params = scope.sql()
         terms = [scope_sql]
         if self.grid is not None:
@@ -191,7 +195,8 @@ class TicketFilter:
                 if match is None:
                     terms.append("0")
                 else:
-                    terms.append("id IN (SELECT rowid FROM ticket_search "
+                    probe = "+id" if common_text else "id"
+                    terms.append(f"{probe} IN (SELECT rowid FROM ticket_search "
                                  "WHERE ticket_search MATCH ?)")
                     params.append(match)
         return terms, params
@@ -235,10 +240,26 @@ class Page:
 _KEY_ALIASES = ", ".join(f"k{i}" for i in range(4))
 
 
+#: More matches than this and a search walks the list order instead (see where()).
+COMMON_MATCHES = 3000
+
+
 class ConsoleRepository(Repository):
-    def _select(self, flt: TicketFilter, scope: Scope, sort: Sort,
-                after: Sequence[Any] | None, limit: int) -> tuple[str, list[Any]]:
-        terms, params = flt.where(scope)
+    async def _common_text(self, flt: TicketFilter) -> bool:
+        query = (flt.text or "").strip()
+        if not query or NUMBER_RE.match(query):
+            return False
+        match = search_index.match_expression(query)
+        if match is None:
+            return False
+        n = await self._scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM ticket_search WHERE ticket_search MATCH ? "
+            "LIMIT ?)", (match, COMMON_MATCHES + 1))
+        return int(n) > COMMON_MATCHES
+
+    async def _select(self, flt: TicketFilter, scope: Scope, sort: Sort,
+                      after: Sequence[Any] | None, limit: int) -> tuple[str, list[Any]]:
+        terms, params = flt.where(scope, await self._common_text(flt))
         if after is not None:
             op = "<" if sort.descending else ">"
             terms.append(f"({', '.join(sort.keys)}) {op} ({', '.join('?' * len(after))})")
@@ -255,7 +276,7 @@ class ConsoleRepository(Repository):
         """One page of ``size`` tickets after ``cursor`` (None: the first page).
         Raises :class:`CursorError` for a cursor this sort did not produce."""
         after = decode_cursor(cursor, sort) if cursor else None
-        sql, params = self._select(flt, scope, sort, after, size + 1)
+        sql, params = await self._select(flt, scope, sort, after, size + 1)
         rows = await self._all(sql, params)
         page = Page([row_to_ticket(r) for r in rows[:size]])
         if len(rows) > size:
@@ -269,7 +290,7 @@ class ConsoleRepository(Repository):
         """Up to ``size`` tickets after the raw key values ``after``, and the keys of the
         last one (None when this was the last chunk). Exports loop over this, one read
         snapshot per chunk, so a long export never holds the reader."""
-        sql, params = self._select(flt, scope, sort, after, size)
+        sql, params = await self._select(flt, scope, sort, after, size)
         rows = await self._all(sql, params)
         tickets = [row_to_ticket(r) for r in rows]
         if len(rows) < size:

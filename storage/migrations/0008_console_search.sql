@@ -36,6 +36,8 @@ CREATE INDEX tickets_console_state ON tickets (state, created_at);
 CREATE INDEX tickets_console_assignee ON tickets (assignee, created_at);
 CREATE INDEX tickets_console_urgency ON tickets (
     (CASE urgency WHEN 'emergency' THEN 2 WHEN 'urgent' THEN 1 ELSE 0 END), created_at);
+CREATE INDEX tickets_console_category_urgency ON tickets (category,
+    (CASE urgency WHEN 'emergency' THEN 2 WHEN 'urgent' THEN 1 ELSE 0 END), created_at);
 CREATE INDEX tickets_console_supporters ON tickets (supporters_count, created_at);
 CREATE INDEX tickets_console_due ON tickets (coalesce(resolve_due, '9999-12-31'), created_at);
 -- The open queue as a whole (list "open" filter, dashboard snapshot figures).
@@ -43,3 +45,10 @@ CREATE INDEX tickets_console_open ON tickets (created_at)
     WHERE state IN ('new', 'assigned', 'accepted', 'in_progress');
 -- 重复投诉: reopen events in a period.
 CREATE INDEX ticket_events_reopen ON ticket_events (at) WHERE action = 'reopen';
+-- Dashboard scans of a period read these instead of the (wide) table rows: created_at
+-- ranges (new tickets, time to accept, weekly trend, heatmap) and resolved_at ranges
+-- (resolved, on time, time to finish), with the columns of the grid/scope terms.
+CREATE INDEX tickets_console_created_cover ON tickets (created_at, grid, category, assignee,
+    accepted_at, compound, building, reporter_id, escalated_to);
+CREATE INDEX tickets_console_resolved_cover ON tickets (resolved_at, resolve_due, created_at,
+    grid, category, assignee, reporter_id, escalated_to) WHERE resolved_at IS NOT NULL;
