@@ -1,7 +1,8 @@
 """xlsx exports: the ticket list exactly as filtered (streamed, constant memory, written
 in a worker thread) and the monthly report workbook (月报) for the street office.
 
-The workbook code is synchronous and pure file writing (XlsxWriter); the async
+The workbook code is synchronous and pure file writing (the list through
+``services.xlsx_stream``, the small monthly workbook through XlsxWriter); the async
 functions read the rows in chunks (one short read snapshot each, so the bot's reads
 never wait behind an export) and hand each chunk to a thread.
 """
@@ -19,8 +20,10 @@ import xlsxwriter
 
 from community.model import CommunityConfig
 from services.dashboard import MonthlyReport, SliceRow
+from services.xlsx_stream import StreamingSheet
 from storage import Database
 from storage.console_repo import Scope, Sort, TicketFilter
+from storage.tickets_repo import row_to_ticket
 from tickets.model import OPEN_STATES, RATING_LABELS, Ticket
 from ui.cards import category_label
 from ui.mask import mask_for_group
@@ -37,7 +40,6 @@ TICKET_HEADERS = (
     "评价", "重开次数",
 )
 _WIDTHS = (11, 16, 8, 12, 8, 10, 12, 6, 6, 8, 50, 10, 10, 16, 16, 16, 6, 8, 8, 8)
-_TIME_COLUMNS = {1, 13, 14, 15}
 
 #: Decides per ticket whether phones and rooms may be shown (the viewer's rule).
 PersonalRule = Callable[[Ticket], bool]
@@ -74,62 +76,55 @@ def ticket_row(ticket: Ticket, personal: bool, config: CommunityConfig, tz: Zone
 
 
 class TicketWorkbook:
-    """A one-sheet ticket list written row by row (XlsxWriter ``constant_memory``: each
-    row goes to disk when the next starts, so memory does not grow with the rows)."""
+    """A one-sheet ticket list written row by row and streamed into the file
+    (:mod:`services.xlsx_stream`): memory does not grow with the rows."""
 
     def __init__(self, path: str | Path, title: str) -> None:
-        self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
-                                                     "strings_to_numbers": False,
-                                                     "strings_to_formulas": False,
-                                                     "strings_to_urls": False})
-        self._sheet = self._book.add_worksheet("工单")
-        self._bold = self._book.add_format({"bold": True, "bg_color": "#F2F4F7"})
-        self._time = self._book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        for col, width in enumerate(_WIDTHS):
-            self._sheet.set_column(col, col, width)
-        self._sheet.write_row(0, 0, TICKET_HEADERS, self._bold)
-        self._sheet.freeze_panes(1, 0)
-        self._book.set_properties({"title": title})
-        self.rows = 0
+        self._sheet = StreamingSheet(path, "工单", TICKET_HEADERS, _WIDTHS, title)
+
+    @property
+    def rows(self) -> int:
+        return self._sheet.rows - 1  # the header is not a ticket
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
-        for values in rows:
-            self.rows += 1
-            for col, value in enumerate(values):
-                if value is None or value == "":
-                    continue
-                if col in _TIME_COLUMNS:
-                    self._sheet.write_datetime(self.rows, col, value, self._time)
-                elif isinstance(value, int):
-                    self._sheet.write_number(self.rows, col, value)
-                else:
-                    self._sheet.write_string(self.rows, col, str(value))
+        self._sheet.add(rows)
 
     def close(self) -> None:
-        self._sheet.autofilter(0, 0, max(self.rows, 1), len(TICKET_HEADERS) - 1)
-        self._book.close()
+        self._sheet.close()
 
 
 async def export_tickets(db: Database, path: str | Path, flt: TicketFilter, scope: Scope,
                          sort: Sort, personal: PersonalRule, config: CommunityConfig,
                          now: datetime, title: str = "工单导出") -> int:
     """Write every ticket the filter shows (all pages, the list's order) to ``path``;
-    returns the row count. Reads a chunk at a time; rows are built and written in a
-    thread, so the event loop only waits for I/O."""
+    returns the row count. Reads a chunk at a time (the next chunk is read while the
+    previous one is written); rows are mapped and written in a worker thread, so the
+    event loop only waits."""
     tz = ZoneInfo(config.timezone)
     book = await asyncio.to_thread(TicketWorkbook, path, title)
-    after: list[Any] | None = None
+
+    async def read(after: list[Any] | None) -> tuple[list[Any], list[Any] | None]:
+        async with db.read() as r:
+            return await r.console.chunk(flt, scope, sort, after, CHUNK)
+
+    def write(rows: list[Any]) -> None:
+        tickets = [row_to_ticket(r) for r in rows]
+        book.add([ticket_row(t, personal(t), config, tz, now) for t in tickets])
+
     try:
+        rows, after = await read(None)
         while True:
-            async with db.read() as r:
-                tickets, after = await r.console.chunk(flt, scope, sort, after, CHUNK)
-
-            def write(chunk: list[Ticket] = tickets) -> None:
-                book.add([ticket_row(t, personal(t), config, tz, now) for t in chunk])
-
-            await asyncio.to_thread(write)
-            if after is None:
-                break
+            writing = asyncio.create_task(asyncio.to_thread(write, rows))
+            try:
+                if after is not None:
+                    rows, after = await read(after)
+                    await writing
+                    continue
+                await writing
+            except BaseException:
+                writing.cancel()
+                raise
+            break
     finally:
         await asyncio.to_thread(book.close)
     return book.rows

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -286,17 +287,17 @@ class ConsoleRepository(Repository):
 
     async def chunk(self, flt: TicketFilter, scope: Scope, sort: Sort,
                     after: Sequence[Any] | None, size: int
-                    ) -> tuple[list[Ticket], list[Any] | None]:
-        """Up to ``size`` tickets after the raw key values ``after``, and the keys of the
-        last one (None when this was the last chunk). Exports loop over this, one read
-        snapshot per chunk, so a long export never holds the reader."""
+                    ) -> tuple[list[sqlite3.Row], list[Any] | None]:
+        """Up to ``size`` rows (map with :func:`row_to_ticket`) after the raw key values
+        ``after``, and the keys of the last one (None when this was the last chunk).
+        Exports loop over this, one read snapshot per chunk, so a long export never
+        holds the reader; the rows are mapped in the export's worker thread."""
         sql, params = await self._select(flt, scope, sort, after, size)
         rows = await self._all(sql, params)
-        tickets = [row_to_ticket(r) for r in rows]
         if len(rows) < size:
-            return tickets, None
+            return rows, None
         last = rows[-1]
-        return tickets, [last[f"k{i}"] for i in range(len(sort.keys))]
+        return rows, [last[f"k{i}"] for i in range(len(sort.keys))]
 
     async def newer_than(self, flt: TicketFilter, scope: Scope, since_id: int,
                          limit: int = 20) -> list[Ticket]:
