@@ -122,7 +122,7 @@ class DashboardRepository(Repository):
             # planner into walking all of a grid's history.
             f"SELECT {cols} FROM tickets INDEXED BY tickets_console_open "
             f"WHERE state IN {OPEN_SQL} AND created_at < :t AND {where} "
-            f"UNION ALL SELECT {cols} FROM tickets INDEXED BY tickets_resolved "
+            f"UNION ALL SELECT {cols} FROM tickets INDEXED BY {RESOLVED_COVER} "
             "WHERE resolved_at >= :t "
             f"AND created_at < :t AND state NOT IN {OPEN_SQL} AND {where} "
             # Without the hint the planner walks every closed ticket by state.

@@ -51,4 +51,10 @@ CREATE INDEX ticket_events_reopen ON ticket_events (at) WHERE action = 'reopen';
 CREATE INDEX tickets_console_created_cover ON tickets (created_at, grid, category, assignee,
     accepted_at, compound, building, reporter_id, escalated_to);
 CREATE INDEX tickets_console_resolved_cover ON tickets (resolved_at, resolve_due, created_at,
-    grid, category, assignee, reporter_id, escalated_to) WHERE resolved_at IS NOT NULL;
+    grid, category, assignee, reporter_id, escalated_to, state, urgency, accept_due,
+    accepted_at) WHERE resolved_at IS NOT NULL;
+-- The deadline order within a worker's or a grid's tickets (the 按期限 sort).
+CREATE INDEX tickets_console_assignee_due ON tickets (assignee,
+    coalesce(resolve_due, '9999-12-31'), created_at);
+CREATE INDEX tickets_console_grid_due ON tickets (grid,
+    coalesce(resolve_due, '9999-12-31'), created_at);
