@@ -139,8 +139,12 @@ async def main() -> None:
 
     cases: list[tuple[str, str, aiohttp.ClientSession, Callable[[], str]]] = []
 
-    def case(group: str, name: str, who: aiohttp.ClientSession, url: str | Callable[[], str]) -> None:
-        cases.append((group, name, who, url if callable(url) else (lambda u=url: u)))
+    def fixed(url: str) -> Callable[[], str]:
+        return lambda: url
+
+    def case(group: str, name: str, who: aiohttp.ClientSession,
+             url: str | Callable[[], str]) -> None:
+        cases.append((group, name, who, url if callable(url) else fixed(url)))
 
     case("dashboard", "本周, 全社区 (书记)", boss, "/")
     case("dashboard", "按月 2026-10, 全社区", boss, "/?period=month&month=2026-10")
@@ -191,10 +195,10 @@ async def main() -> None:
     async with db.read() as r:
         expected = await r.tickets._scalar(
             "SELECT count(*) FROM tickets WHERE created_at >= ?", (to_db(local),))
-    url = f"{base}/export/tickets.xlsx?from={start}"
+    export_url = f"{base}/export/tickets.xlsx?from={start}"
     with RssSampler() as rss:
         t0 = time.perf_counter()
-        async with boss.get(url) as response:
+        async with boss.get(export_url) as response:
             assert response.status == 200, await response.text()
             size = 0
             async for chunk in response.content.iter_chunked(256 * 1024):
