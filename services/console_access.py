@@ -211,7 +211,7 @@ def check_init_data(init_data: str, bot_token: str, now: datetime,
     if not given or not hmac.compare_digest(expected, given):
         raise InitDataRefused("bad hash")
     auth_date = fields.get("auth_date", "")
-    if not auth_date.isdigit():
+    if not (auth_date.isascii() and auth_date.isdigit()) or len(auth_date) > 12:
         raise InitDataRefused("no auth_date")
     age = now.timestamp() - int(auth_date)
     if age > max_age.total_seconds() or age < -300:

@@ -28,7 +28,7 @@ from web.viewer import Viewer
 
 log = logging.getLogger("gridbot.console")
 
-NUMBER_RE = re.compile(r"^\d{4}-\d{4,6}$")
+NUMBER_RE = re.compile(r"^[0-9]{4}-[0-9]{4,6}$")
 MAX_NOTE = 500
 PHOTO_CACHE: web.AppKey[PhotoCache] = web.AppKey("photo_cache", PhotoCache)
 
@@ -223,7 +223,7 @@ async def ticket_photo(request: web.Request) -> web.StreamResponse:
     ticket = await visible_ticket(request)
     deps = deps_of(request)
     raw = request.match_info["index"]
-    if not raw.isdigit() or len(raw) > 3:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
         raise web.HTTPBadRequest(text="照片序号有误。")
     async with deps.db.read() as r:
         rows = await r.web_auth.ticket_photos(ticket.id or 0)

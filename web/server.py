@@ -28,7 +28,7 @@ class AddressError(ValueError):
 def parse_address(text: str) -> tuple[str, int]:
     """"127.0.0.1:8080" → ("127.0.0.1", 8080); ":8080" listens on 127.0.0.1."""
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 <= int(port) <= 65535:
         raise AddressError(f"--web 应为 主机:端口,例如 127.0.0.1:8080(收到 {text!r})")
     return (host.strip("[]") or "127.0.0.1"), int(port)
 

@@ -189,7 +189,8 @@ async def test_post_without_or_with_wrong_csrf_token_is_refused(
     assert (await browser.get("/agenda"))[0] == 401
 
 
-def _init_data(token: str, user_id: int, auth_date: int, **extra: str) -> str:
+def _init_data(token: str, user_id: int, auth_date: int | str, **extra: str) -> str:
+    """Init data signed as Telegram signs it (the test's own implementation)."""
     fields = {"auth_date": str(auth_date), "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
               "user": json.dumps({"id": user_id, "first_name": "王芳"}, ensure_ascii=False),
               **extra}
@@ -219,6 +220,8 @@ async def test_mini_app_init_data_good_bad_and_stale(
             str(WORKER_1), str(SUPERVISOR)),
         "no hash": urlencode({"auth_date": now, "user": json.dumps({"id": WORKER_1})}),
         "junk": "%%%===&&&",
+        "superscript date": _init_data(server.token, WORKER_1, "²"),
+        "huge date": _init_data(server.token, WORKER_1, "9" * 40),
         "resident": _init_data(server.token, RESIDENT, now),
     }
     for name, data in cases.items():
