@@ -13,8 +13,10 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from services import console_access as access
 from services.console_access import InitDataRefused, LinkRefused
@@ -90,6 +92,17 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     return await handler(request)
 
 
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The posted form, or 400 when the body cannot be parsed as one (bad encoding, a
+    broken multipart body)."""
+    try:
+        return await request.post()
+    except web.HTTPException:  # e.g. 413 for an oversized body: keep its status
+        raise
+    except Exception as error:  # aiohttp's parsers raise ValueError, InvalidHeader, …
+        raise web.HTTPBadRequest(text="提交的表单内容无法解析。") from error
+
+
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every POST from a signed-in page carries the session's CSRF token (form field
@@ -101,7 +114,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     given = request.headers.get("X-CSRF-Token", "")
     if not given and request.content_type in ("application/x-www-form-urlencoded",
                                                "multipart/form-data"):
-        form = await request.post()
+        form = await read_form(request)
         value = form.get("_csrf", "")
         given = value if isinstance(value, str) else ""
     if session is None or not given or not hmac.compare_digest(given, session.csrf_token):
@@ -173,7 +186,7 @@ async def miniapp_login(request: web.Request) -> web.StreamResponse:
     if request.content_length is not None and request.content_length > 8192:
         raise web.HTTPRequestEntityTooLarge(max_size=8192, actual_size=request.content_length,
                                             text="登录数据过长。")
-    form = await request.post()
+    form = await read_form(request)
     init_data = form.get("init_data", "")
     try:
         user_id = access.check_init_data(init_data if isinstance(init_data, str) else "",

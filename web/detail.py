@@ -21,6 +21,7 @@ from tickets.priority import is_overdue
 from ui import texts
 from ui.cards import category_label
 from ui.mask import mask_for_group
+from web.auth import read_form
 from web.deps import deps_of
 from web.photos import MAX_PHOTO, PhotoCache, sniff_type
 from web.render import render
@@ -171,7 +172,7 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     viewer: Viewer = request["viewer"]
     actor = viewer.actor
-    form = await request.post()
+    form = await read_form(request)
     service = deps.service
     if service.config is not request["config"]:
         service = type(service)(service.db, request["config"], service.clock, service.presenter)

@@ -275,3 +275,22 @@ async def test_report_text_and_notes_are_escaped(server: LocalBotApi, console_bo
     async with worker.session.get(f"{worker.base}/tickets/{number}") as response:
         csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+
+
+async def test_unparseable_form_bodies_get_400_not_500(server: LocalBotApi,
+                                                       console_bot: GridBot, browsers) -> None:
+    number = await file_report(server, console_bot, LEAK)
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    await worker.get(f"/tickets/{number}")
+    bodies = (("multipart/form-data", b"garbage"),
+              ("multipart/form-data; boundary=xx", b"--xx\r\nbroken"),
+              ("application/x-www-form-urlencoded", b"\xff\xfe%%%=&&"))
+    for ctype, body in bodies:
+        for headers in ({"Content-Type": ctype},
+                        {"Content-Type": ctype, "X-CSRF-Token": worker.csrf}):
+            async with worker.session.post(f"{worker.base}/tickets/{number}/progress",
+                                           data=body, headers=headers) as response:
+                page = await response.text()
+                assert response.status == 400, (ctype, headers, response.status)
+                assert "无法解析" in page
+    assert await state_of(console_bot, number) == ("assigned", "王芳")
