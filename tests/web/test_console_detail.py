@@ -294,3 +294,33 @@ async def test_unparseable_form_bodies_get_400_not_500(server: LocalBotApi,
                 assert response.status == 400, (ctype, headers, response.status)
                 assert "无法解析" in page
     assert await state_of(console_bot, number) == ("assigned", "王芳")
+
+
+NASTY = ("", " ", "0", "-1", "²", "٢٦١١-٠٠٠١", "2611-0001\x00", "%00", "%FF%FE", "..%2F..%2Fetc",
+         "<script>", "'; DROP TABLE tickets;--", "9" * 300, "网格" * 50, "\u200b", "a/b",
+         "2611-00001", "9999-999999")
+
+
+async def test_no_input_on_the_consoles_own_routes_gives_a_500(
+    server: LocalBotApi, console_bot: GridBot, browsers
+) -> None:
+    number = await file_report(server, console_bot, LEAK)
+    worker = await signed_in(server, console_bot, browsers, WORKER_1)
+    await worker.get(f"/tickets/{number}")
+    paths = []
+    for bad in NASTY:
+        paths += [f"/tickets/{bad}", f"/tickets/{number}/photos/{bad}", f"/agenda?grid={bad}",
+                  f"/agenda.csv?grid={bad}", f"/login/{bad}", f"/tickets/{number}?ok={bad}"]
+    for path in paths:
+        status, page = await worker.get(path)
+        assert status < 500, (path, status)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in page), path
+    for bad in NASTY:
+        for action in ("progress", "transfer", "recategorize", "escalate"):
+            status, _ = await worker.post(
+                f"/tickets/{number}/{action}",
+                {"note": bad, "to_assignee": bad, "to_grid": bad, "category": bad})
+            assert status < 500, (action, bad, status)
+        status, _ = await worker.post(f"/tickets/{bad}/accept")
+        assert status < 500, bad
+    assert (await state_of(console_bot, number))[0] in ("assigned", "accepted", "in_progress")
