@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -61,7 +61,8 @@ async def build_agenda(request: web.Request) -> Agenda:
                             if t.grid is None]
         if not viewer.is_supervisor and not wanted:
             tickets = [t for t in tickets if viewer.can_see(t)]
-        digest = await r.queries.digest(now - PERIOD, now)
+        # [start, end) excludes end: include what happened at this very instant too.
+        digest = await r.queries.digest(now - PERIOD, now + timedelta(microseconds=1))
     items = agenda_items(tickets, now, config.sla.long_overdue_after)
     if not wanted:
         items.sort(key=lambda i: (i.ticket.grid or "\uffff",))  # stable: keeps the ranking

@@ -116,6 +116,9 @@ async def test_dashboard_screenshots_at_phone_and_desktop_width(
         await page.screenshot(path=str(screenshot_dir / f"agenda-{name}.png"), full_page=True)
         await page.emulate_media(media="print")
         assert not await page.is_visible(".topbar")
+        assert await page.is_visible("#agenda-table th.print-only")  # a column for decisions
+        await page.screenshot(path=str(screenshot_dir / f"agenda-print-{name}.png"),
+                              full_page=True)
         await page.emulate_media(media="screen")
     await context.close()
 

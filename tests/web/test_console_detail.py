@@ -176,6 +176,7 @@ async def test_agenda_ranks_like_the_digest_and_respects_grids(
     boss = await signed_in(server, console_bot, browsers, SUPERVISOR)
     status, page = await boss.get("/agenda")
     assert status == 200 and first in page and second in page and "全社区" in page
+    assert "新增 2 件" in page  # the week's figures include what was just filed
     status, page = await boss.get("/agenda?grid=第二网格")
     assert status == 200 and second in page and first not in page
     worker = await signed_in(server, console_bot, browsers, WORKER_1)
