@@ -143,6 +143,7 @@ async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = Non
         event_detail=lambda e: event_detail(
             e.action, e.data, lambda slug: category_label(slug, request["config"])),
         room=(ticket.room if personal else ("**" if ticket.room else None)),
+        photos_available=deps.fetch_file is not None,
     )
 
 

@@ -165,6 +165,11 @@ async def test_photos_are_served_through_the_console_without_the_token(
     other = await signed_in(server, console_bot, browsers, WORKER_2)
     async with other.session.get(f"{other.base}/tickets/{ticket.number}/photos/0") as resp:
         assert resp.status == 403
+    # A console without the bot token (gridbot web without TELEGRAM_BOT_TOKEN) says so.
+    assert console_bot.console is not None
+    object.__setattr__(console_bot.console.deps, "fetch_file", None)
+    status, page = await worker.get(f"/tickets/{ticket.number}")
+    assert status == 200 and "共 1 张照片" in page and "<img" not in page
 
 
 async def test_agenda_ranks_like_the_digest_and_respects_grids(
