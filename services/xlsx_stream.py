@@ -79,7 +79,8 @@ _STYLES = (
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" '
-    'applyFill="1"/></cellXfs></styleSheet>'
+    'applyFill="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    'builtinId="0"/></cellStyles></styleSheet>'
 )
 
 
@@ -139,7 +140,7 @@ class StreamingSheet:
                              f"{_text(value)}</t></is></c>")
             elif isinstance(value, datetime):
                 serial = (value - _EPOCH).total_seconds() / 86400
-                parts.append(f'<c r="{letter}{r}" s="1"><v>{serial:.6f}</v></c>')
+                parts.append(f'<c r="{letter}{r}" s="1"><v>{serial!r}</v></c>')
             elif isinstance(value, bool):
                 parts.append(f'<c r="{letter}{r}" t="b"><v>{int(value)}</v></c>')
             else:

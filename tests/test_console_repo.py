@@ -237,3 +237,21 @@ async def test_poll_returns_only_newer_visible_tickets(db: Database) -> None:
     async with db.read() as r:
         fresh = await r.console.newer_than(TicketFilter(), worker, start)
     assert [t.number for t in fresh] == [mine.number]
+
+
+async def test_upgrading_an_older_database_indexes_its_history(
+        tmp_path: Path, clock: FakeClock) -> None:
+    from storage.migrations import load_migrations
+
+    before_search = next(m.version for m in load_migrations()
+                         if m.name.endswith("console_search.sql")) - 1
+    path = tmp_path / "old.db"
+    old = await open_database(path, clock=clock, target_version=before_search)
+    t = make_ticket(text="3号楼电梯困人了")
+    await add_tickets(old, t)
+    await old.close()
+    db = await open_database(path, clock=clock)
+    try:
+        assert await listed(db, TicketFilter(text="电梯")) == [t.number]
+    finally:
+        await db.close()

@@ -115,3 +115,24 @@ async def test_monthly_workbook_has_summary_and_tables(db: Database, tmp_path: P
     assert grids["第一网格"][1] == 1 and grids["第二网格"][2] == 1
     hot = list(book["热点问题"].iter_rows(min_row=2, values_only=True))
     assert hot[0][0] == a.number and "13812345678" not in hot[0][4]
+
+
+def test_streaming_sheet_escapes_and_types(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from services.xlsx_stream import StreamingSheet
+
+    path = tmp_path / "s.xlsx"
+    odd = 'a<b>&"c" \x01\x0b 🙂 =1+1 \t换行\n第二行'
+    with StreamingSheet(path, "表<1>", ("文本", "数", "时间", "空"), (10, 5, 16, 4)) as sheet:
+        sheet.add([(odd, 42, datetime(2026, 11, 2, 9, 30), None),
+                   ("0012", 3.5, None, "")])
+    book = openpyxl.load_workbook(path)
+    ws = book.active
+    assert ws.title == "表<1>"
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("文本", "数", "时间", "空")
+    assert rows[1][0] == 'a<b>&"c"  🙂 =1+1 \t换行\n第二行'  # control characters dropped
+    assert rows[1][1] == 42 and rows[1][2] == datetime(2026, 11, 2, 9, 30)
+    assert rows[2][0] == "0012" and rows[2][1] == 3.5  # text stays text, no formula
+    assert ws["A1"].font.b
