@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, LinkPreviewOptions, MenuButtonWebApp, Update, User, WebAppInfo
+from telegram import (
+    Bot,
+    LinkPreviewOptions,
+    MenuButtonWebApp,
+    ReplyParameters,
+    Update,
+    User,
+    WebAppInfo,
+)
 from telegram.error import TelegramError
 
 from community.model import CommunityConfig
@@ -35,12 +43,15 @@ async def login_link_text(services: Services, user: User, actor: Actor) -> str:
 
 
 async def send_login_link(services: Services, context: GridContext, user: User,
-                          actor: Actor) -> bool:
-    """Send the link privately; False when the private chat is closed to the bot."""
+                          actor: Actor, reply_to: int | None = None) -> bool:
+    """Send the link privately (as a reply to the /web message, if any); False when the
+    private chat is closed to the bot."""
     text = await login_link_text(services, user, actor)
+    reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+             if reply_to is not None else None)
     try:
         await context.bot.send_message(
-            chat_id=user.id, text=text,
+            chat_id=user.id, text=text, reply_parameters=reply,
             link_preview_options=LinkPreviewOptions(is_disabled=True))
     except TelegramError as error:
         log.warning("console link for user %s not delivered: %s", user.id, error)
@@ -66,7 +77,7 @@ async def web_command(update: Update, context: GridContext) -> None:
                                                        inc.user.id)
         await reply(services, inc, texts.WEB_LOGGED_OUT.format(count=count), quote=False)
         return
-    await send_login_link(services, context, inc.user, actor)
+    await send_login_link(services, context, inc.user, actor, reply_to=inc.message.message_id)
 
 
 async def publish_console_menu(bot: Bot, config: CommunityConfig, console_url: str | None) -> int:
