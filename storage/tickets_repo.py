@@ -131,7 +131,7 @@ class TicketRepository(Repository):
         )
         assert row is not None
         ticket.id, ticket.number, ticket.version = row[0], row[1], 1
-        await search_index.flush(self._conn, {ticket.id: ticket.text})
+        await search_index.put(self._conn, ticket.id, ticket.text)
         return ticket
 
     async def sources_seen(
