@@ -28,7 +28,7 @@ ALL_STATES: tuple[str, ...] = tuple(s.value for s in TicketState)
 URGENCIES: tuple[str, ...] = ("emergency", "urgent", "normal")
 URGENCY_RANK_SQL = "(CASE urgency WHEN 'emergency' THEN 2 WHEN 'urgent' THEN 1 ELSE 0 END)"
 _URGENCY_RANK = {"emergency": 2, "urgent": 1, "normal": 0}
-NUMBER_RE = re.compile(r"^[0-9A-Za-z]{1,8}-[0-9]{4,8}$")
+NUMBER_RE = re.compile(r"^[0-9A-Za-z]{1,8}-[0-9]{4,8}$", re.ASCII)
 
 
 class ViewerLike(Protocol):

@@ -27,7 +27,7 @@ from web.list_pages import config_of, viewer_of
 from web.render import render
 from web.viewer import Viewer
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 MAX_CUSTOM_DAYS = 366
 
 

@@ -28,6 +28,7 @@ from services.dashboard import build_monthly_report, month_period
 from services.exports import export_tickets, write_monthly_report
 from storage.console_repo import Scope
 from tickets.model import Ticket
+from web.auth import read_form
 from web.dashboard import parse_month
 from web.deps import deps_of
 from web.list_pages import config_of, list_query, viewer_of
@@ -170,7 +171,7 @@ async def tokens_list(request: web.Request) -> web.Response:
 
 async def tokens_create(request: web.Request) -> web.Response:
     viewer = _secretary(request)
-    form = await request.post()
+    form = await read_form(request)
     label = str(form.get("label", "")).strip()
     if not label or len(label) > MAX_LABEL:
         raise web.HTTPBadRequest(text=f"请填写令牌用途（1 到 {MAX_LABEL} 个字）。")
@@ -186,7 +187,7 @@ async def tokens_create(request: web.Request) -> web.Response:
 async def tokens_revoke(request: web.Request) -> web.StreamResponse:
     viewer = _secretary(request)
     raw = request.match_info["token_id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         raise web.HTTPBadRequest(text="令牌编号无效。")
     deps = deps_of(request)
     async with deps.db.transaction() as uow:

@@ -146,7 +146,7 @@ async def new_tickets(request: web.Request) -> web.Response:
     deps = deps_of(request)
     query = list_query(request, config)
     raw = request.query.get("since", "")
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         raise web.HTTPBadRequest(text="参数 since 应为数字。")
     now = deps.clock.now()
     async with deps.db.read() as r:

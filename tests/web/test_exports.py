@@ -113,6 +113,13 @@ async def test_export_tokens_lifecycle(console: Console) -> None:
     assert (await robot.get(f"/export/tickets.xlsx?token={token}")).status == 403
     again = await boss.post(f"/export/tokens/{token_id}/revoke", data={"_csrf": csrf})
     assert again.status == 404
+    for bad_id in ("²", "٢", "x"):
+        odd = await boss.post(f"/export/tokens/{bad_id}/revoke", data={"_csrf": csrf})
+        assert odd.status == 400
+    broken = await boss.post("/export/tokens", data=b"--x\r\nbroken",
+                             headers={"Content-Type": "multipart/form-data; boundary=zzz",
+                                      "X-CSRF-Token": csrf})
+    assert broken.status == 400
 
 
 async def test_workers_cannot_manage_tokens(console: Console) -> None:
