@@ -32,6 +32,7 @@ from web.viewer import Viewer
 
 PAGE_SIZE = 50
 POLL_LIMIT = 20
+POLL_MS = 15_000  # how often the open list asks for new tickets
 TEXT_PREVIEW = 60
 
 
@@ -134,7 +135,8 @@ async def tickets_page(request: web.Request) -> web.Response:
         first_link=query.link() if query.cursor else None,
         export_link=query.link("/export/tickets.xlsx"),
         list_config={"poll": query.link("/api/tickets/new", **poll_params), "since": since,
-                     "live": query.cursor is None and query.sort.name == "new"},
+                     "live": query.cursor is None and query.sort.name == "new",
+                     "every": POLL_MS},
         filter_keys=FILTER_KEYS,
     )
 

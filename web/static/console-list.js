@@ -69,5 +69,5 @@
       })
       .catch(function () { /* offline for a moment: try again next time */ });
   }
-  setInterval(poll, 15000);
+  setInterval(poll, cfg.every || 15000);
 })();
