@@ -14,3 +14,14 @@ CREATE INDEX tickets_console_created_cover ON tickets (created_at, grid, categor
 CREATE INDEX tickets_console_resolved_cover ON tickets (resolved_at, resolve_due, created_at,
     grid, category, assignee, reporter_id, escalated_to, state, urgency, accept_due,
     accepted_at, finish_seconds) WHERE resolved_at IS NOT NULL;
+-- Per worker (the dashboard's table): the same scans led by assignee. With statistics
+-- showing few workers, SQLite skip-scans them (one created_at/resolved_at range per
+-- worker, already in worker order: no sorter). Without statistics the repository keeps
+-- to the covering indexes above.
+CREATE INDEX tickets_console_assignee_created ON tickets (assignee, created_at, grid,
+    category, reporter_id, escalated_to, accepted_at, accept_seconds);
+CREATE INDEX tickets_console_assignee_resolved ON tickets (assignee, resolved_at,
+    resolve_due, created_at, grid, category, reporter_id, escalated_to, finish_seconds)
+    WHERE resolved_at IS NOT NULL;
+ANALYZE tickets_console_assignee_created;
+ANALYZE tickets_console_assignee_resolved;
