@@ -5,7 +5,7 @@ rows (seconds, and the process's peak RSS growth while it runs).
 Uses the database of ``bench/scale.py`` (built first when ``--db`` does not exist yet).
 
 Usage: python -m bench.web [--db /tmp/gridbot-bench/scale.db] [--tickets 1000000]
-                           [--runs 20] [--export-rows 100000]
+                           [--runs 20] [--export-rows 100000] [--only dashboard]
 """
 
 from __future__ import annotations
@@ -100,6 +100,8 @@ async def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--export-rows", type=int, default=100_000)
+    parser.add_argument("--only", choices=("dashboard", "list", "detail"),
+                        help="time one group of pages and skip the export")
     args = parser.parse_args()
     path = Path(args.db)
     clock = FakeClock(NOW)
@@ -176,6 +178,8 @@ async def main() -> None:
     print(f"\n{'page':34} {'median ms':>10} {'p95 ms':>8}")
     worst: dict[str, float] = {}
     for group, name, who, url in cases:
+        if args.only and group != args.only:
+            continue
         await timed_get(who, base + url())  # warm-up
         samples = [(await timed_get(who, base + url()))[0] for _ in range(args.runs)]
         q95 = p95(samples)
@@ -183,6 +187,12 @@ async def main() -> None:
         flag = "" if q95 < TARGET_MS else f"  (over {TARGET_MS:.0f} ms)"
         print(f"{group + ': ' + name:34} {statistics.median(samples):10.1f} {q95:8.1f}{flag}")
     print("worst p95: " + ", ".join(f"{g} {ms:.0f} ms" for g, ms in worst.items()))
+    if args.only:
+        await boss.close()
+        await worker.close()
+        await runner.cleanup()
+        await db.close()
+        return
 
     # An export of about --export-rows tickets: the newest days holding that many.
     async with db.read() as r:

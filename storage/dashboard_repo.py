@@ -21,10 +21,15 @@ from storage.timefmt import to_db
 from tickets.model import Ticket
 
 GROUPS = (None, "assignee", "category", "grid")
-# Narrow covering indexes (migration 0008): a period's scan never reads the wide rows.
+# Narrow covering indexes (migrations 0008, 0011): a period's scan never reads the wide
+# rows.
 CREATED_COVER = "tickets_console_created_cover"
 RESOLVED_COVER = "tickets_console_resolved_cover"
-_SECONDS = "(julianday({end}) - julianday({start})) * 86400.0"
+# The same, led by assignee (migration 0011): skip-scanned per worker when ANALYZE found
+# enough tickets per worker (SQLite's threshold is 18), else not used.
+ASSIGNEE_CREATED = "tickets_console_assignee_created"
+ASSIGNEE_RESOLVED = "tickets_console_assignee_resolved"
+SKIP_SCAN_MIN_ROWS = 18
 
 
 @dataclass(slots=True)
@@ -70,38 +75,69 @@ class DashboardRepository(Repository):
         """Flow figures for ``[start, end)`` per slice ('' = the only slice when not
         grouped, or tickets without that column)."""
         key = self._key(group_by)
+        # Ungrouped, the constant key needs no GROUP BY (and its sorter).
+        group = " GROUP BY 1" if group_by else ""
+        created_index, resolved_index = CREATED_COVER, RESOLVED_COVER
+        if group_by == "assignee" and await self._skip_scan_ready():
+            created_index, resolved_index = ASSIGNEE_CREATED, ASSIGNEE_RESOLVED
+            group = " GROUP BY assignee"  # the index order: no sorter
         s, e = to_db(start), to_db(end)
         where, wp = self._where(scope, grid)
         out: dict[str, Flow] = defaultdict(Flow)
-        accept_secs = _SECONDS.format(end="accepted_at", start="created_at")
+        # accept_seconds / finish_seconds (migration 0011) are stored in the covering
+        # indexes: no timestamp is parsed per row.
         for k, n, acc, secs in await self._all(
-                f"SELECT {key}, count(*), count(accepted_at), "
-                f"sum(CASE WHEN accepted_at IS NOT NULL THEN {accept_secs} END) FROM tickets "
-                f"INDEXED BY {CREATED_COVER} "
-                f"WHERE created_at >= ? AND created_at < ? AND {where} GROUP BY 1",
+                f"SELECT {key}, count(*), count(accepted_at), sum(accept_seconds) "
+                f"FROM tickets INDEXED BY {created_index} "
+                f"WHERE created_at >= ? AND created_at < ? AND {where}{group}",
                 [s, e, *wp]):
-            f = out[k]
-            f.new, f.accepted, f.accept_seconds = n, acc, secs or 0.0
-        finish_secs = _SECONDS.format(end="resolved_at", start="created_at")
+            if n:  # added up: under GROUP BY assignee, NULL and '' are both slice ''
+                f = out[k]
+                f.new += n
+                f.accepted += acc
+                f.accept_seconds += secs or 0.0
         for k, n, ok, secs in await self._all(
                 f"SELECT {key}, count(*), sum(resolve_due IS NULL OR resolved_at <= resolve_due), "
-                f"sum({finish_secs}) FROM tickets INDEXED BY {RESOLVED_COVER} "
+                f"sum(finish_seconds) FROM tickets INDEXED BY {resolved_index} "
                 "WHERE resolved_at >= ? AND resolved_at < ? "
-                f"AND {where} GROUP BY 1", [s, e, *wp]):
-            f = out[k]
-            f.resolved, f.resolved_on_time, f.finish_seconds = n, ok, secs or 0.0
-        for k, score, n in await self._all(
-                f"SELECT {key}, r.score, count(*) FROM ratings r JOIN tickets t "
-                f"ON t.id = r.ticket_id WHERE r.at >= ? AND r.at < ? AND {where} "
-                "GROUP BY 1, 2", [s, e, *wp]):
+                f"AND {where}{group}", [s, e, *wp]):
+            if n:
+                f = out[k]
+                f.resolved += n
+                f.resolved_on_time += ok or 0
+                f.finish_seconds += secs or 0.0
+        if group_by is None and grid is None and scope.everything:
+            # Nothing to read from the ticket: the ratings alone.
+            ratings_sql = ("SELECT '', score, count(*) FROM ratings WHERE at >= ? AND at < ? "
+                           "GROUP BY 2")
+        else:
+            ratings_sql = (f"SELECT {key}, r.score, count(*) FROM ratings r JOIN tickets t "
+                           f"ON t.id = r.ticket_id WHERE r.at >= ? AND r.at < ? AND {where} "
+                           "GROUP BY 1, 2")
+        for k, score, n in await self._all(ratings_sql, [s, e, *wp]):
             out[k].ratings[int(score)] = n
         for k, n in await self._all(
                 f"SELECT {key}, count(*) FROM tickets WHERE id IN ("
                 "SELECT ticket_id FROM ticket_events WHERE action = 'reopen' AND at >= ? "
                 "AND at < ? UNION SELECT ticket_id FROM ratings WHERE score = 4 AND at >= ? "
-                f"AND at < ?) AND {where} GROUP BY 1", [s, e, s, e, *wp]):
-            out[k].repeat = n
+                f"AND at < ?) AND {where}{group}", [s, e, s, e, *wp]):
+            if n:
+                out[k].repeat += n
         return dict(out)
+
+    async def _skip_scan_ready(self) -> bool:
+        """Whether ANALYZE found enough tickets per worker for SQLite to skip-scan the
+        assignee-led indexes (without it, forcing them would walk them whole)."""
+        if not await self._scalar(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"):
+            return False
+        stats = await self._all("SELECT stat FROM sqlite_stat1 WHERE idx IN (?, ?)",
+                                [ASSIGNEE_CREATED, ASSIGNEE_RESOLVED])
+        for (stat,) in stats:
+            fields = str(stat or "").split()
+            if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) < SKIP_SCAN_MIN_ROWS:
+                return False
+        return len(stats) == 2
 
     async def snapshots(self, at: datetime, scope: Scope, grid: str | None = None,
                         group_by: str | None = None) -> dict[str, Snapshot]:
