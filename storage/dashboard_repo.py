@@ -21,11 +21,11 @@ from storage.timefmt import to_db
 from tickets.model import Ticket
 
 GROUPS = (None, "assignee", "category", "grid")
-# Narrow covering indexes (migrations 0008, 0011): a period's scan never reads the wide
+# Narrow covering indexes (migrations 0014, 0017): a period's scan never reads the wide
 # rows.
 CREATED_COVER = "tickets_console_created_cover"
 RESOLVED_COVER = "tickets_console_resolved_cover"
-# The same, led by assignee (migration 0011): skip-scanned per worker when ANALYZE found
+# The same, led by assignee (migration 0017): skip-scanned per worker when ANALYZE found
 # enough tickets per worker (SQLite's threshold is 18), else not used.
 ASSIGNEE_CREATED = "tickets_console_assignee_created"
 ASSIGNEE_RESOLVED = "tickets_console_assignee_resolved"
@@ -84,7 +84,7 @@ class DashboardRepository(Repository):
         s, e = to_db(start), to_db(end)
         where, wp = self._where(scope, grid)
         out: dict[str, Flow] = defaultdict(Flow)
-        # accept_seconds / finish_seconds (migration 0011) are stored in the covering
+        # accept_seconds / finish_seconds (migration 0017) are stored in the covering
         # indexes: no timestamp is parsed per row.
         for k, n, acc, secs in await self._all(
                 f"SELECT {key}, count(*), count(accepted_at), sum(accept_seconds) "
