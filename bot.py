@@ -37,6 +37,15 @@ def _build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("TELEGRAM_API_URL"),
         help="Bot API 服务器地址,如 http://127.0.0.1:8081 或 …/bot (也可用环境变量 TELEGRAM_API_URL)",
     )
+    _web_options(run)
+    run.add_argument("--no-web", action="store_true", help="不启动网格工作台")
+
+    web = sub.add_parser("web", help="单独运行网格工作台(与机器人共用同一数据库)")
+    web.add_argument("--config", default=DEFAULT_CONFIG, help="社区配置文件 (默认 community.toml)")
+    web.add_argument("--db", default=DEFAULT_DB, help="SQLite 数据库文件 (默认 gridbot.db)")
+    web.add_argument("--api-url", default=os.environ.get("TELEGRAM_API_URL"),
+                     help="Bot API 服务器地址 (用于显示照片;需要 TELEGRAM_BOT_TOKEN)")
+    _web_options(web)
 
     init = sub.add_parser("init", help="写出一份带注释的示例配置 community.toml")
     init.add_argument(
@@ -53,6 +62,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--keep-db", metavar="PATH", help="保留演示数据库到此路径")
     demo.add_argument("--quiet", action="store_true", help="只打印汇总")
+    demo.add_argument("--web", metavar="HOST:PORT",
+                      help="演示结束后在此地址继续提供网格工作台(打印书记的登录链接),Ctrl+C 结束")
 
     parse = sub.add_parser("parse", help="从标准输入读 JSON Lines ({\"text\": …}),逐行输出解析结果")
     parse.add_argument("--config", help="社区配置文件 (提供小区名、地名和分类关键词)")
@@ -99,6 +110,25 @@ def _cmd_learning(args: argparse.Namespace) -> int:
     try:
         return run_command(args, sys.stdout)
     except TableError as error:
+        raise CliError(str(error)) from error
+
+
+def _web_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--web", default="127.0.0.1:8080", metavar="HOST:PORT",
+                        help="网格工作台监听地址 (默认 127.0.0.1:8080)")
+    parser.add_argument("--web-url", default=os.environ.get("GRIDBOT_WEB_URL"),
+                        help="工作台对外地址,如 https://grid.example.cn (反向代理后;"
+                             "也可用环境变量 GRIDBOT_WEB_URL);默认 http://<--web>")
+
+
+def _check_web_address(address: str | None) -> None:
+    if address is None:
+        return
+    from web.server import AddressError, parse_address
+
+    try:
+        parse_address(address)
+    except AddressError as error:
         raise CliError(str(error)) from error
 
 
@@ -205,10 +235,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ApiUrlError as error:
         raise CliError(str(error)) from None
     config = _load_config(args.config)
+    web = None if args.no_web else args.web
+    _check_web_address(web)
     from runtime import StartupError, run_bot
 
     try:
-        run_bot(config=config, token=token, db_path=args.db, api_url=args.api_url)
+        run_bot(config=config, token=token, db_path=args.db, api_url=args.api_url, web=web,
+                web_url=args.web_url)
     except StartupError as error:
         raise CliError(str(error)) from error
     return EXIT_OK
@@ -217,7 +250,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from runtime.demo import run_demo
 
-    return run_demo(speed=args.speed, keep_db=args.keep_db, quiet=args.quiet)
+    _check_web_address(args.web)
+    return run_demo(speed=args.speed, keep_db=args.keep_db, quiet=args.quiet, web=args.web)
+
+
+def _cmd_web(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    config = _load_config(args.config)
+    _check_web_address(args.web)
+    if not Path(args.db).exists():
+        raise CliError(f"找不到数据库 {args.db}。工作台与机器人共用数据库,请先运行 `gridbot run`。")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    import storage
+    from runtime.console import serve_console
+
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+    try:
+        asyncio.run(serve_console(config=config, config_path=args.config, db_path=args.db,
+                                  address=args.web, web_url=args.web_url, token=token,
+                                  api_url=args.api_url))
+    except (storage.StorageError, OSError) as error:
+        raise CliError(f"网格工作台无法启动: {error}") from error
+    return EXIT_OK
 
 
 _COMMANDS = {
@@ -225,6 +283,7 @@ _COMMANDS = {
     "init": _cmd_init,
     "check": _cmd_check,
     "demo": _cmd_demo,
+    "web": _cmd_web,
     "parse": _cmd_parse,
     "eval-nlp": _cmd_eval_nlp,
     "train-nlp": _cmd_train_nlp,

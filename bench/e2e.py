@@ -602,7 +602,7 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
         with log_path.open("wb") as log:
             profile = ("-m", "cProfile", "-o", str(run_dir / "bot.prof")) if profiled else ()
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, *profile, str(ROOT / "bot.py"), "run", "--config", str(config),
+                sys.executable, *profile, str(ROOT / "bot.py"), "run", "--no-web", "--config", str(config),
                 "--db", str(db), "--api-url", server.base_url,
                 cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
         watch = ProcessWatch(proc.pid)

@@ -30,6 +30,7 @@ from handlers import (
     pins,
     resident_commands,
     voice,
+    web_commands,
     worker_commands,
 )
 from handlers.menus import publish_command_menus
@@ -55,6 +56,7 @@ COMMANDS = {
     "broadcast": admin_commands.broadcast,
     "schedule": admin_commands.schedule,
     "fix": learning_commands.fix,
+    "web": web_commands.web_command,
 }
 
 

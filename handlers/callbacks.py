@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 
 from community import Role
 from delivery import keyboard
-from handlers import voice
+from handlers import voice, web_commands
 from handlers.common import actor_of, display_name, refusal_text
 from handlers.context import GridContext, Services
 from handlers.intake import answer_prompt
@@ -36,6 +36,7 @@ from ui.callback_data import (
     TicketButton,
     TransferButton,
     VoiceButton,
+    WebButton,
     category_button,
     parse_callback,
     ticket_button,
@@ -205,6 +206,9 @@ async def on_callback(update: Update, context: GridContext) -> None:
                 toast = await _category(services, query, actor, payload)
             elif isinstance(payload, VoiceButton):
                 toast = await voice.on_voice_button(services, query, actor, payload)
+            elif isinstance(payload, WebButton):
+                toast = await web_commands.on_web_button(services, context, query.from_user,
+                                                         actor)
             else:
                 toast = await _transfer(services, query, actor, payload)
     except _REFUSALS as error:

@@ -30,6 +30,7 @@ class Services:
     presenter: ChatPresenter
     dispatcher: OutboxDispatcher
     bot_username: str = ""
+    console_url: str | None = None  # the staff console's public base URL (/web links)
     tz: ZoneInfo = field(init=False)
     tickets: TicketService = field(init=False)
 

@@ -45,6 +45,7 @@ WORKER_COMMANDS = (
     ("reject", "退回(不是诉求):/reject 编号 原因"),
     ("fix", "更正位置:/fix 编号 8号楼3单元502"),
     ("stats", "统计"),
+    ("web", "网格工作台(网页)登录链接"),
     ("ticket", "查看工单:/ticket 编号"),
     ("help", "使用说明"),
 )

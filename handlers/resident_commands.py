@@ -20,8 +20,11 @@ from handlers.menus import sync_menu
 from services.chats import private_chat_started
 from services.queries import ticket_by_number, tickets_of_reporter, timeline
 from tickets.errors import TicketNotFound
+from tickets.lifecycle import can_view
 from tickets.model import Actor, Ticket
+from tickets.outgoing import Button
 from ui import texts
+from ui.callback_data import WEB_LOGIN
 from ui.cards import category_label, esc, local_time
 from ui.mask import mask_for_group
 
@@ -53,7 +56,10 @@ async def start(services: Services, inc: Incoming, actor: Actor, args: list[str]
 
 @command()
 async def help_command(services: Services, inc: Incoming, actor: Actor, args: list[str]) -> None:
-    await reply(services, inc, help_text(actor))
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if actor.is_staff and services.console_url and not is_group(inc.chat):
+        buttons = ((Button(texts.WEB_BUTTON, WEB_LOGIN),),)  # a login link to the console
+    await reply(services, inc, help_text(actor), buttons=buttons)
 
 
 @command()
@@ -85,15 +91,6 @@ async def my_tickets(services: Services, inc: Incoming, actor: Actor, args: list
             state=texts.STATE_SHORT.get(ticket.state, ticket.state),
             date=local_time(ticket.created_at, services.tz)))
     await reply(services, inc, "\n".join(lines), html=True)
-
-
-def can_view(actor: Actor, ticket: Ticket) -> bool:
-    """Only the reporter, staff of the ticket's grid or category, and supervisors."""
-    return (
-        actor.is_reporter_of(ticket) or actor.is_supervisor or actor.is_assignee_of(ticket)
-        or actor.is_worker_of(ticket.grid) or actor.is_specialist_for(ticket.category)
-        or (actor.key is not None and actor.key in ticket.escalated_to)
-    )
 
 
 async def load_ticket(services: Services, inc: Incoming, args: list[str],

@@ -20,6 +20,7 @@ import signal
 import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -39,6 +40,9 @@ from runtime.stores import StorageDeliveryStore, StorageInboxStore
 from scheduler.jobs import GridScheduler
 from tickets.clock import Clock, SystemClock
 from ui.presenter import ChatPresenter
+
+if TYPE_CHECKING:
+    from web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,9 @@ class BotOptions:
     # Pause between getUpdates calls: under load each call then fetches a batch instead of
     # one or two updates (fewer requests and inbox commits), at ≤ this much latency.
     poll_interval: float = 0.05
+    web: str | None = None  # serve the staff console on HOST:PORT (None: no console)
+    web_url: str | None = None  # its public base URL (default http://<web>)
+
 
 
 class GridBot:
@@ -91,6 +98,7 @@ class GridBot:
         self.application = self._build_application(token)
         self.services: Services | None = None
         self.scheduler: GridScheduler | None = None
+        self.console: ConsoleServer | None = None
 
     def _build_application(self, token: str) -> GridApplication:
         base_url, base_file_url = bot_api_urls(self.options.api_url)
@@ -192,6 +200,7 @@ class GridBot:
         services.bot_username = self.bot.username or ""
         await handlers.publish_command_menus(self.application.bot, self.config)
         await sync_staff_menus(self.application.bot, db, self.config)
+        await self._start_console(services)
         dispatcher.start()
         if self.options.scheduler_tick > 0:
             self.scheduler = GridScheduler(services, tick_seconds=self.options.scheduler_tick)
@@ -250,6 +259,28 @@ class GridBot:
             log.info("stop requested while waiting for the Bot API; not started")
             raise StartupAborted
 
+    async def _start_console(self, services: Services) -> None:
+        """The staff console on this process's event loop (``--web``)."""
+        if self.options.web is None:
+            return
+        from handlers.web_commands import publish_console_menu
+        from web.server import ConsoleServer, default_url, deps_for_services, parse_address
+
+        host, port = parse_address(self.options.web)
+        public = self.options.web_url
+        deps = deps_for_services(services, base_url=public or default_url(self.options.web),
+                                 bot=self.bot, bot_token=self.bot.token)
+        try:
+            self.console = await ConsoleServer(deps, host, port).start()
+        except OSError as error:
+            # The bot matters more than the console: it keeps serving the groups; /web
+            # then says the console is off.
+            log.error("网格工作台无法监听 %s (%s);机器人照常运行,工作台未开启", self.options.web,
+                      error)
+            return
+        services.console_url = (public or self.console.url).rstrip("/")
+        await publish_console_menu(self.bot, self.config, services.console_url)
+
     async def until_idle(self, within: float = 10.0) -> None:
         """Wait until every received update is handled and nothing due is left to send
         (for tests, the demo and benchmarks). Raises TimeoutError."""
@@ -281,6 +312,9 @@ class GridBot:
         if app.running:
             await app.stop()
         services = self.services
+        if self.console is not None:
+            await self.console.stop()
+            self.console = None
         if services is not None:
             if self.scheduler is not None:
                 await self.scheduler.stop()
@@ -309,7 +343,8 @@ async def serve(bot: GridBot, stop: asyncio.Event) -> None:
 
 
 def run_bot(
-    *, config: CommunityConfig, token: str, db_path: str, api_url: str | None = None
+    *, config: CommunityConfig, token: str, db_path: str, api_url: str | None = None,
+    web: str | None = None, web_url: str | None = None,
 ) -> None:
     """``gridbot run``: the real bot until SIGINT/SIGTERM."""
     import os
@@ -330,7 +365,8 @@ def run_bot(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        bot = GridBot(config, token, db_path, options=BotOptions(api_url=api_url))
+        bot = GridBot(config, token, db_path,
+                      options=BotOptions(api_url=api_url, web=web, web_url=web_url))
         await serve(bot, stop)
 
     asyncio.run(main())

@@ -47,6 +47,10 @@ class DemoClock:
     def advance(self, delta: timedelta) -> None:
         self._base += delta
 
+    def real_time(self) -> None:
+        """From now on run at real speed (the console after the demo: links last 10 min)."""
+        self._base, self._real_start, self._speed = self.now(), time.monotonic(), 1.0
+
 
 @dataclass
 class Cast:
@@ -272,7 +276,30 @@ async def _conversations(server: LocalBotApi, bot: GridBot, t: Transcript, cast:
     t.flush()
 
 
-async def _run(speed: float, keep_db: str | None, quiet: bool, out: TextIO) -> int:
+async def _serve_console(bot: GridBot, clock: DemoClock, cast: Cast, out: TextIO) -> None:
+    """``--web``: keep the bot and its console running on the demo's data until SIGINT or
+    SIGTERM, after printing a login link for the demo's secretary."""
+    import signal
+
+    from services.console_access import issue_login_link
+
+    assert bot.services is not None and bot.console is not None
+    clock.real_time()
+    token = await issue_login_link(bot.services.db, bot.services.clock, cast.secretary)
+    print(f"console: {bot.console.url}/login/{token}", file=out, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _run(speed: float, keep_db: str | None, quiet: bool, out: TextIO,
+               web: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     cast = Cast()
@@ -296,14 +323,18 @@ async def _run(speed: float, keep_db: str | None, quiet: bool, out: TextIO) -> i
         # and the limiter's real seconds would hold back messages the story sends hours
         # apart (a group's allowance, and combined acknowledgements, are not shown here).
         options = BotOptions(api_url=server.base_url, poll_timeout=1, outbox_idle_poll=0.05,
-                             scheduler_tick=0.2, rate_limit=False)
+                             scheduler_tick=0.2, rate_limit=False, web=web)
         bot = GridBot(_demo_config(), server.token, str(db_path), clock=clock, options=options)
         await bot.start()
         try:
             figures = await play(server, bot, clock, transcript, cast)
+            if web is not None:
+                _summary(out, figures, server)
+                await _serve_console(bot, clock, cast, out)
         finally:
             await bot.stop()
-    _summary(out, figures, server)
+    if web is None:
+        _summary(out, figures, server)
     if keep_db:
         shutil.copyfile(db_path, keep_db)
         print(f"\n演示数据库已保存到 {keep_db}", file=out)
@@ -325,6 +356,7 @@ def _summary(out: TextIO, figures: dict[str, Any], server: LocalBotApi) -> None:
 
 
 def run_demo(*, speed: float = 600.0, keep_db: str | None = None, quiet: bool = False,
-             out: TextIO | None = None) -> int:
-    """Entry point of ``gridbot demo``; returns the exit code."""
-    return asyncio.run(_run(speed, keep_db, quiet, out or sys.stdout))
+             out: TextIO | None = None, web: str | None = None) -> int:
+    """Entry point of ``gridbot demo``; returns the exit code. ``web`` (HOST:PORT) keeps
+    the staff console open on the demo's data afterwards, until interrupted."""
+    return asyncio.run(_run(speed, keep_db, quiet, out or sys.stdout, web))

@@ -32,6 +32,7 @@ from datetime import date, datetime, time, timedelta
 from scheduler.deps import SchedulerDeps
 from services.retention import (
     SidePurge,
+    compact_search_index,
     prune_inbox,
     purge_other_personal_data,
     purge_personal_data,
@@ -79,6 +80,8 @@ class RetentionRunner:
                 return report
         report.tickets_purged = await purge_personal_data(
             services.db, services.config, services.clock)
+        if report.tickets_purged:
+            await compact_search_index(services.db)
         report.side = side = await purge_other_personal_data(services.db, services.config,
                                                              services.clock)
         # The day's midnight is the occurrence; a second claim the same day is refused.

@@ -277,6 +277,8 @@ async def split_supporter(db: Database, config: CommunityConfig, clock: Clock,
     return result.ticket
 
 
+
+
 def _require_staff(config: CommunityConfig, key: str) -> None:
     person = config.person(key)
     if person is None or not (person.roles & {Role.WORKER, Role.SPECIALIST, Role.SUPERVISOR,

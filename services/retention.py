@@ -47,6 +47,13 @@ class SidePurge:
     request_keys: int = 0
 
 
+async def compact_search_index(db: Database) -> None:
+    """After tickets were purged: rewrite the search index without their words (run only
+    then: it rewrites the whole index)."""
+    async with db.transaction() as uow:
+        await uow.retention.compact_search_index()
+
+
 async def purge_other_personal_data(db: Database, config: CommunityConfig,
                                     clock: Clock) -> SidePurge:
     """Everything besides the tickets, in one transaction (run after

@@ -21,8 +21,12 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from storage import search_index
+from storage.console_repo import ConsoleRepository
 from storage.conversations_repo import ConversationRepository
+from storage.dashboard_repo import DashboardRepository
 from storage.events_repo import EventRepository
+from storage.export_tokens import ExportTokenRepository
 from storage.feedback_repo import CorrectionRepository, RatingRepository, SupporterRepository
 from storage.inbox_repo import IdempotencyRepository, InboxRepository
 from storage.learning_repo import LearningRepository
@@ -35,6 +39,7 @@ from storage.schedules_repo import JobRunRepository, ScheduleRepository
 from storage.schema import inspect, migrate
 from storage.tickets_repo import TicketRepository
 from storage.voices_repo import VoiceRepository
+from storage.web_auth_repo import WebAuthRepository
 from tickets.clock import Clock
 
 _PRAGMAS = (
@@ -69,6 +74,10 @@ class UnitOfWork:
         self.learning = LearningRepository(conn, clock)
         self.conversations = ConversationRepository(conn, clock)
         self.voices = VoiceRepository(conn, clock)
+        self.console = ConsoleRepository(conn, clock)
+        self.dashboard = DashboardRepository(conn, clock)
+        self.export_tokens = ExportTokenRepository(conn, clock)
+        self.web_auth = WebAuthRepository(conn, clock)  # staff console sign-in
 
 
 class Database:
@@ -163,6 +172,7 @@ async def open_database(
         for pragma in _PRAGMAS:
             await writer.execute(pragma)
         version = await migrate(writer, version, target_version)
+        await search_index.backfill(writer)  # texts not indexed yet (after an upgrade)
         reader = await _connect(path)
         for pragma in (*_PRAGMAS, "PRAGMA query_only = ON"):
             await reader.execute(pragma)

@@ -57,6 +57,11 @@ class RetentionRepository(Repository):
             "DELETE FROM learning_examples WHERE source IN ('correction', 'confirmed') AND at < ?",
             (to_db(made_before),))
 
+    async def compact_search_index(self) -> None:
+        """Merge the search index's segments: FTS5 keeps a deleted row's words in its old
+        segments until they merge, so a purged report's text would linger in the file."""
+        await self._exec("INSERT INTO ticket_search (ticket_search) VALUES ('optimize')")
+
     async def purge_rating_comments(self, rated_before: datetime) -> int:
         """Ratings keep their score (statistics); the free-text comment goes."""
         return await self._exec(

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from storage import search_index
 from storage.base import Repository
 from storage.timefmt import from_db, req, to_db
 from tickets.clock import Clock
@@ -130,6 +131,7 @@ class TicketRepository(Repository):
         )
         assert row is not None
         ticket.id, ticket.number, ticket.version = row[0], row[1], 1
+        await search_index.put(self._conn, ticket.id, ticket.text)
         return ticket
 
     async def sources_seen(
@@ -159,6 +161,7 @@ class TicketRepository(Repository):
         if changed != 1:
             raise StaleTicket(ticket.id, ticket.version)
         ticket.version += 1
+        await search_index.flush(self._conn, {ticket.id: ticket.text})  # an edited text
         return ticket
 
     async def get(self, ticket_id: int) -> Ticket | None:

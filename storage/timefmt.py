@@ -20,7 +20,9 @@ def from_db(text: str | None) -> datetime | None:
     """Inverse of :func:`to_db`."""
     if text is None:
         return None
-    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+    # fromisoformat reads exactly this layout and is far faster than strptime (exports
+    # turn hundreds of thousands of these into datetimes).
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def req(text: str) -> datetime:

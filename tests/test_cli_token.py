@@ -83,7 +83,7 @@ async def gridbot_run(tmp_path: Path, api_url: str, token: str = TOKEN,
            "PYTHONUNBUFFERED": "1"}
     env.pop("TELEGRAM_API_URL", None)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config), "--db", str(db),
+        sys.executable, str(ROOT / "bot.py"), "run", "--no-web", "--config", str(config), "--db", str(db),
         "--api-url", api_url, *extra, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     cli = Cli(process, db)
@@ -191,7 +191,7 @@ async def test_an_unexpected_traceback_is_redacted(tmp_path: Path) -> None:
     assert main(["init", str(config)]) == 0
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, "run", "--config", str(config), "--db",
+        sys.executable, "-c", script, "run", "--no-web", "--config", str(config), "--db",
         str(tmp_path / "gridbot.db"), cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(process.communicate(), 60)

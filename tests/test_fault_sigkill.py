@@ -38,7 +38,7 @@ def report_text(index: int) -> str:
 async def start_bot(server: LocalBotApi, config: Path, db: Path, log: Path) -> asyncio.subprocess.Process:
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=server.token, PYTHONPATH=str(ROOT))
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config), "--db", str(db),
+        sys.executable, str(ROOT / "bot.py"), "run", "--no-web", "--config", str(config), "--db", str(db),
         "--api-url", server.base_url, env=env, cwd=str(ROOT),
         stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
     )

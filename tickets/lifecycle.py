@@ -156,6 +156,14 @@ def may_handle(actor: Actor, ticket: Ticket) -> bool:
     return bool(relations(actor, ticket) & _HANDLERS)
 
 
+def can_view(actor: Actor, ticket: Ticket) -> bool:
+    """Who may see a ticket's details (``/ticket N``, the staff console): the reporter,
+    the assignee and escalation targets, the grid's workers, specialists of its category,
+    and supervisors."""
+    return bool(relations(actor, ticket) & {Who.REPORTER, Who.OWNER, Who.GRID_WORKER,
+                                            Who.SPECIALIST, Who.SUPERVISOR})
+
+
 def check(action: Action, ticket: Ticket, actor: Actor) -> Rule:
     """Return the rule when ``actor`` may do ``action`` now; else raise TransitionRefused.
 

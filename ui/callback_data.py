@@ -8,6 +8,7 @@ Telegram allows 64 bytes of callback data. A payload is ``<kind>:<verb>:<id>``:
 - ``x:<person key>:<ticket id>``  transfer to a configured person (picked from a list)
 - ``c:<category slug>:<ticket id>``  改分类: the category picked from the community's list
 - ``v:<reg|no|c.category>:<voice id>``  a worker's answer about a resident's voice message
+- ``w:login:1``               staff: send me a login link to the console (网格工作台)
 
 Anything else, or forged numbers, parse to ``None``; the handler then refuses politely.
 """
@@ -74,8 +75,14 @@ class VoiceButton:
     category: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WebButton:
+    """The 工作台 button under the staff help: send a console login link."""
+
+
 CallbackPayload = (TicketButton | RatingButton | PromptButton | TransferButton | CategoryButton
-                   | VoiceButton)
+                   | VoiceButton | WebButton)
+WEB_LOGIN = "w:login:1"
 
 
 def ticket_button(action: TicketAction, ticket_id: int) -> str:
@@ -136,6 +143,8 @@ def parse_callback(data: str | None) -> CallbackPayload | None:
         return PromptButton(verb == "yes", ident)
     if kind == "c" and _SLUG.fullmatch(verb):
         return CategoryButton(verb, ident)
+    if kind == "w" and verb == "login" and ident == 1:
+        return WebButton()
     if kind == "x" and verb.strip():
         return TransferButton(verb, ident)
     if kind == "v":

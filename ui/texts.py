@@ -69,7 +69,8 @@ WORKER_HELP = (
     "/mine — 我的待办  /open — 本网格未办结工单  /stats — 统计\n"
     "/accept 编号 — 接单  /progress 编号 说明 — 反馈进展\n"
     "/done 编号 说明 — 办结  /transfer 编号 @某人 — 转派\n"
-    "/escalate 编号 原因 — 升级督办  /reject 编号 原因 — 退回(不是诉求)"
+    "/escalate 编号 原因 — 升级督办  /reject 编号 原因 — 退回(不是诉求)\n"
+    "/web — 网格工作台(网页,私聊发送登录链接)  /web logout — 退出工作台"
 )
 SUPERVISOR_HELP = (
     "书记/管理员命令:\n"
@@ -268,3 +269,14 @@ _FOLD_CARD_LINE = re.compile(
 def fold_card_numbers(text: str) -> list[str]:
     """Ticket numbers whose card line is in a combined message (for benches and tests)."""
     return _FOLD_CARD_LINE.findall(text)
+
+# -- staff console (/web) ----------------------------------------------------------------------
+WEB_STAFF_ONLY = "网格工作台只对社区工作人员开放。有问题请直接在群里说,网格员会处理。"
+WEB_PRIVATE_ONLY = "请私聊我发送 /web 获取工作台登录链接(链接只发给你本人)。"
+WEB_OFF = "这个部署没有开启网格工作台,请联系管理员。"
+WEB_LINK = ("🖥 网格工作台登录链接(10 分钟内有效,只能用一次,请勿转发):\n{url}\n\n"
+            "打开后点“进入工作台”。用完可发送 /web logout 退出所有设备。")
+WEB_LOGGED_OUT = "已退出网格工作台(结束了 {count} 个登录)。"
+WEB_BUTTON = "🖥 工作台"
+WEB_LINK_SENT = "登录链接已私聊发给你。"
+WEB_LINK_NOT_SENT = "请先私聊我发送 /start,再点工作台。"
