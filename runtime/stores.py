@@ -65,10 +65,10 @@ class StorageDeliveryStore:
                           thread_id: int | None) -> PendingSend | None:
         async with self.db.transaction() as uow:
             ids = [line.row_id for line in composed.lines]
+            still = {row.id: row for row in await uow.outbox.pending_by_ids(ids)}
             # A card edit's status line only while the edit waits and was not announced.
-            still = {row.id for row in await uow.outbox.pending_by_ids(ids)
-                     if row.status_folded_into is None or row.message.card_ticket_id is None}
-            kept = [line for line in composed.lines if line.row_id in still]
+            kept = [line for line in composed.lines if line.row_id in still and not (
+                line.status and still[line.row_id].status_folded_into is not None)]
             if not kept:
                 return None
             lines = [(line.row_id, line.ticket_id, line.line) for line in kept]
