@@ -80,6 +80,27 @@ def foldable(row: PendingSend) -> bool:
                 and not message.photo_file_id and not is_edit(row))
 
 
+def announceable(row: PendingSend) -> bool:
+    """The row edits a ticket's own card and its status line may go in a combined message
+    (once: the row stays pending and edits the card when the allowance returns)."""
+    message = row.message
+    return bool(is_edit(row) and message.status_line and message.chat_id < 0
+                and not row.status_announced)
+
+
+def _status_rows(waiting: Sequence[PendingSend]) -> list[PendingSend]:
+    """Announceable card edits, one per ticket: the newest (a later update supersedes an
+    earlier one; a ticket whose newest edit was announced gets no line)."""
+    newest: dict[int, PendingSend] = {}
+    for row in waiting:
+        ticket = row.message.card_ticket_id
+        if is_edit(row) and ticket is not None and (
+                ticket not in newest or row.row_id > newest[ticket].row_id):
+            newest[ticket] = row
+    return [row for row in waiting if newest.get(row.message.card_ticket_id or 0) is row
+            and announceable(row)]
+
+
 @dataclass(frozen=True, slots=True)
 class SendOne:
     row: PendingSend
@@ -103,16 +124,17 @@ def choose(waiting: Sequence[PendingSend], allowance_now: int) -> Plan:
     (priority, then age) and ``allowance_now`` what :func:`allowance` grants.
 
     No pressure (everything waiting fits the allowance): the first row, on its own.
-    Pressure: every foldable row in one combined message (emergencies first); else the
-    first row that is not a card edit; card edits only while another slot stays free,
-    so an acknowledgement arriving next is not held back by a supporter count."""
+    Pressure: every foldable row in one combined message (emergencies first), followed
+    by a status line for each card edit not yet announced (the edit itself still waits);
+    else the first row that is not a card edit; card edits only while another slot stays
+    free, so an acknowledgement arriving next is not held back by a supporter count."""
     if not waiting:
         return Wait(1)
     if allowance_now <= 0:
         return Wait(1)
     if len(waiting) <= allowance_now:
         return SendOne(waiting[0])
-    folds = tuple(row for row in waiting if foldable(row))
+    folds = (*(row for row in waiting if foldable(row)), *_status_rows(waiting))
     if len(folds) >= 2:
         return Fold(folds)
     for row in waiting:
@@ -133,6 +155,7 @@ class FoldLine:
     row_id: int
     ticket_id: int | None
     line: str
+    status: bool = False  # a card edit's status line: the row stays pending for the edit
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,17 +181,20 @@ def compose(rows: Sequence[PendingSend], *, max_chars: int = MAX_FOLD_CHARS,
     size = len(texts.FOLD_FOOTER) + 40  # the header is short
     for row in rows:
         message = row.message
-        if message.thread_id != thread or not message.fold_line:
+        status = is_edit(row)
+        line = message.status_line if status else message.fold_line
+        if message.thread_id != thread or not line:
             continue
-        line = message.fold_line
         if chosen and (size + len(line) + 1 > max_chars or len(chosen) >= max_lines):
             break
         size += len(line) + 1
-        card = message.card_ticket_id if message.kind == "card" else None
-        chosen.append(FoldLine(row.row_id, card, line))
+        card = message.card_ticket_id if message.kind == "card" and not status else None
+        chosen.append(FoldLine(row.row_id, card, line, status))
     new = sum(1 for line in chosen if line.ticket_id is not None)
+    updates = sum(1 for line in chosen if line.status)
     taken = {line.row_id for line in chosen}
     supports = sum(1 for row in rows
                    if row.row_id in taken and row.message.kind in ("support", "merge"))
-    header = texts.fold_header(new, supports, len(chosen) - new - supports)
+    header = texts.fold_header(new, supports, len(chosen) - new - supports - updates,
+                               updates)
     return Composed(header, tuple(chosen))

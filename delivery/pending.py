@@ -21,3 +21,5 @@ class PendingSend:
     #: An earlier attempt may have arrived unseen (on the wire at a crash, or timed out):
     #: after this send, look for that stale copy (``OutboxDispatcher._sweep_stale``).
     suspect_since: datetime | None = None
+    #: A card edit whose status line already went out in a combined message.
+    status_announced: bool = False

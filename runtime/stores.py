@@ -65,15 +65,19 @@ class StorageDeliveryStore:
                           thread_id: int | None) -> PendingSend | None:
         async with self.db.transaction() as uow:
             ids = [line.row_id for line in composed.lines]
-            still = {row.id for row in await uow.outbox.pending_by_ids(ids)}
-            lines = [(line.row_id, line.ticket_id, line.line) for line in composed.lines
-                     if line.row_id in still]
-            if not lines:
+            still = {row.id: row for row in await uow.outbox.pending_by_ids(ids)}
+            # A card edit's status line only while the edit waits and was not announced.
+            kept = [line for line in composed.lines if line.row_id in still and not (
+                line.status and still[line.row_id].status_folded_into is not None)]
+            if not kept:
                 return None
+            lines = [(line.row_id, line.ticket_id, line.line) for line in kept]
             message = OutgoingMessage(
                 chat_id=chat_id, text=composed.text, thread_id=thread_id, parse_mode="HTML",
                 kind="fold", priority=priority)
-            fold_id = await uow.outbox.add_fold(message, lines, composed.header)
+            fold_id = await uow.outbox.add_fold(
+                message, lines, composed.header,
+                status_rows=[line.row_id for line in kept if line.status])
             return PendingSend(fold_id, message, 0)
 
     async def mark_in_flight(self, row_id: int) -> None:
@@ -156,7 +160,8 @@ async def _pending_sends(uow: UnitOfWork, rows: Sequence[OutboxRow]) -> list[Pen
             fold_id = await uow.outbox.fold_holding(ticket_id, card_chat, card_message)
             if fold_id is not None:
                 message = await _fold_edit(uow, fold_id, row)
-        result.append(PendingSend(row.id, message, row.attempts, card_chat, card_message))
+        result.append(PendingSend(row.id, message, row.attempts, card_chat, card_message,
+                                  status_announced=row.status_folded_into is not None))
     return result
 
 
@@ -178,4 +183,4 @@ async def _fold_edit(uow: UnitOfWork, fold_id: int, row: OutboxRow) -> OutgoingM
     await uow.outbox.cover(covered, row.id)
     lines = await uow.outbox.fold_lines(fold_id)
     return replace(row.message, text=join_fold(lines[0], lines[1:]), buttons=(),
-                   parse_mode="HTML")
+                   parse_mode="HTML", status_line=None)  # its line shows the status

@@ -16,15 +16,16 @@ from tickets.outgoing import Button, OutgoingMessage
 _INSERT = (
     "INSERT INTO outbox (chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, "
     "card_ticket_id, fallback_chat_id, fallback_text, dedupe_key, kind, created_at, "
-    "next_attempt_at, photo_file_id, priority, fold_line, copy_from_chat_id, copy_message_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "next_attempt_at, photo_file_id, priority, fold_line, copy_from_chat_id, copy_message_id, "
+    "status_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (dedupe_key) DO NOTHING"
 )
 _COLUMNS = (
     "id, chat_id, text, reply_to_message_id, thread_id, buttons, parse_mode, card_ticket_id, "
     "fallback_chat_id, fallback_text, dedupe_key, kind, status, attempts, created_at, "
     "next_attempt_at, sent_at, telegram_message_id, last_error, photo_file_id, priority, "
-    "fold_line, suspect_since, copy_from_chat_id, copy_message_id"
+    "fold_line, suspect_since, copy_from_chat_id, copy_message_id, status_line, "
+    "status_folded_into"
 )
 
 
@@ -42,6 +43,7 @@ class OutboxRow:
     telegram_message_id: int | None
     last_error: str | None
     suspect_since: datetime | None = None  # an earlier attempt may have arrived unseen
+    status_folded_into: int | None = None  # the combined message that announced status_line
 
 
 def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
@@ -52,6 +54,7 @@ def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
         msg.fallback_chat_id, msg.fallback_text, msg.dedupe_key, msg.kind, to_db(now),
         to_db(max(now, msg.not_before) if msg.not_before else now), msg.photo_file_id,
         msg.priority, msg.fold_line, msg.copy_from_chat_id, msg.copy_message_id,
+        msg.status_line,
     )
 
 
@@ -65,10 +68,12 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         not_before=from_db(r["next_attempt_at"]), kind=r["kind"],
         photo_file_id=r["photo_file_id"], priority=r["priority"], fold_line=r["fold_line"],
         copy_from_chat_id=r["copy_from_chat_id"], copy_message_id=r["copy_message_id"],
+        status_line=r["status_line"],
     )
     return OutboxRow(r["id"], msg, r["status"], r["attempts"], req(r["created_at"]),
                      req(r["next_attempt_at"]), from_db(r["sent_at"]),
-                     r["telegram_message_id"], r["last_error"], from_db(r["suspect_since"]))
+                     r["telegram_message_id"], r["last_error"], from_db(r["suspect_since"]),
+                     r["status_folded_into"])
 
 
 class OutboxRepository(Repository):
@@ -136,18 +141,29 @@ class OutboxRepository(Repository):
     # -- combined messages (delivery.folding) -----------------------------------------------
 
     async def add_fold(self, msg: OutgoingMessage, lines: list[tuple[int, int | None, str]],
-                       header: str, now: datetime | None = None) -> int:
+                       header: str, now: datetime | None = None,
+                       status_rows: Iterable[int] = ()) -> int:
         """Queue a combined message replacing the rows of ``lines`` (row id, the ticket
         whose card the line is or None, the line). The rows are marked superseded, folded
-        into the new row, which goes out in their place (in the caller's transaction)."""
+        into the new row, which goes out in their place (in the caller's transaction).
+        Rows in ``status_rows`` (card edits whose status line is in the message) stay
+        pending, to edit their card later, marked as announced by it."""
         fold_id = await self._insert(_INSERT, _params(msg, self._now(now)))
         assert fold_id is not None
-        ids = [row_id for row_id, _, _ in lines]
-        await self._exec(
-            "UPDATE outbox SET status = 'superseded', folded_into = ?, in_flight_at = NULL "
-            f"WHERE id IN ({', '.join('?' * len(ids))}) AND status IN ('pending', 'superseded')",
-            (fold_id, *ids),
-        )
+        announced = set(status_rows)
+        if announced:
+            await self._exec(
+                "UPDATE outbox SET status_folded_into = ? "
+                f"WHERE id IN ({', '.join('?' * len(announced))}) AND status = 'pending'",
+                (fold_id, *announced))
+        ids = [row_id for row_id, _, _ in lines if row_id not in announced]
+        if ids:
+            await self._exec(
+                "UPDATE outbox SET status = 'superseded', folded_into = ?, in_flight_at = NULL "
+                f"WHERE id IN ({', '.join('?' * len(ids))}) "
+                "AND status IN ('pending', 'superseded')",
+                (fold_id, *ids),
+            )
         await self._many(
             "INSERT INTO outbox_fold_lines (fold_id, position, ticket_id, line) "
             "VALUES (?, ?, ?, ?)",
@@ -175,7 +191,10 @@ class OutboxRepository(Repository):
         return changed
 
     async def unfold(self, fold_id: int) -> int:
-        """The combined message was refused for good: its rows go out one by one."""
+        """The combined message was refused for good: its rows go out one by one (and card
+        edits whose status line it carried may be announced again)."""
+        await self._exec("UPDATE outbox SET status_folded_into = NULL "
+                         "WHERE status_folded_into = ?", (fold_id,))
         return await self._exec(
             "UPDATE outbox SET status = 'pending', folded_into = NULL, fold_line = NULL "
             "WHERE folded_into = ? AND status = 'superseded'", (fold_id,))

@@ -84,3 +84,50 @@ def test_a_combined_message_stays_within_telegrams_length_limit() -> None:
     assert len(composed.text) <= 1000 + 60
     assert 5 < len(composed.lines) < 199  # the rest waits for the next message
     assert [line.row_id for line in composed.lines] == list(range(1, len(composed.lines) + 1))
+
+
+def update(row_id: int, ticket: int, state: str, *, announced: bool = False) -> PendingSend:
+    """A card edit of ticket ``ticket`` (whose own card exists) moving it to ``state``."""
+    message = OutgoingMessage(chat_id=GROUP, text=f"📋 工单 #{ticket:04d} {state}",
+                              card_ticket_id=ticket, kind="card",
+                              fold_line=f"🆕#{ticket:04d} 漏水 8号楼 张阿姨 · {state}",
+                              status_line=f"🔄 #{ticket:04d} 漏水 8号楼 → {state}(王芳)")
+    return PendingSend(row_id, message, 0, GROUP, 70 + ticket, status_announced=announced)
+
+
+def test_under_pressure_a_card_update_rides_in_the_combined_message_as_a_status_line() -> None:
+    waiting = [card(5, "0005"), update(3, 1, "已接单"), support(6, "0002")]
+    plan = choose(waiting, 1)
+    assert isinstance(plan, Fold)
+    assert [row.row_id for row in plan.rows] == [5, 6, 3]  # acknowledgements first
+    composed = compose(plan.rows)
+    lines = composed.text.split("\n")
+    assert lines[0] == "📮 已受理 1 件,附议 1 件,进展 1 件:"
+    assert lines[3] == "🔄 #0001 漏水 8号楼 → 已接单(王芳)"
+    # The status line is no card of the fold (the ticket keeps its own card) and its row
+    # stays pending to edit that card later.
+    assert [(line.ticket_id, line.status) for line in composed.lines] == [
+        (5, False), (None, False), (None, True)]
+    assert fold_card_numbers(composed.text) == ["0005"]
+
+
+def test_a_card_update_is_announced_once_and_only_its_latest_state() -> None:
+    older, newer = update(3, 1, "已接单"), update(8, 1, "处理中")
+    plan = choose([card(5, "0005"), older, newer], 1)
+    assert isinstance(plan, Fold)
+    assert [row.row_id for row in plan.rows] == [5, 8]  # a later update supersedes
+    announced = update(8, 1, "处理中", announced=True)
+    # Announced: the edit waits for the allowance like any card edit, never folded again.
+    assert choose([announced, card(5, "0005")], 1) == SendOne(card(5, "0005"))
+    assert choose([older, announced, card(5, "0005")], 1) == SendOne(card(5, "0005"))
+    assert choose([announced, update(9, 2, "已办结")], 1) == Wait(2)
+    assert choose([announced], 1) == SendOne(announced)  # no pressure: the card is edited
+
+
+def test_card_updates_without_a_status_line_are_not_folded() -> None:
+    quiet = card(1, "0001", carded=True)  # a supporter count: no status line
+    assert choose([quiet, card(5, "0005")], 1) == SendOne(card(5, "0005"))
+    two = [update(3, 1, "已接单"), update(4, 2, "处理中")]
+    plan = choose(two, 1)  # two updates waiting: one combined notice instead of a minute
+    assert isinstance(plan, Fold) and [row.row_id for row in plan.rows] == [3, 4]
+    assert compose(plan.rows).header == "📮 进展 2 件:"

@@ -215,3 +215,56 @@ async def test_a_card_whose_first_send_arrived_unseen_leaves_no_stale_copy(
     # The resident's report was probed at most, never changed.
     original = server.message(GROUP_1, report.message_id)
     assert original is not None and not original.deleted and "楼道灯" in (original.text or "")
+
+
+def pending_card_edit(db_path: str, ticket_id: int) -> bool:
+    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT count(*) FROM outbox WHERE card_ticket_id = ? AND status = "
+                          "'pending' AND status_line IS NOT NULL", (ticket_id,)).fetchone()[0] > 0
+
+
+async def test_a_card_update_under_pressure_is_announced_combined_and_the_card_edited_later(
+        server: LocalBotApi, community: CommunityConfig, clock: FakeClock, db_path: str) -> None:
+    await server.start_private(WORKER_1)
+    bot = await start_limited_bot(server, community, clock, db_path)
+    try:
+        [first] = await post_burst(server, 1)
+        await server.wait_for(lambda: first in acknowledgements(server, db_path), timeout=60)
+        [card] = acknowledgements(server, db_path)[first]
+        assert card.params["reply_parameters"]["message_id"] == first  # its own card
+        number = next(n for n, (_, m) in tickets_by_number(db_path).items() if m == first)
+        ticket_id = tickets_by_number(db_path)[number][0]
+
+        busy = await post_burst(server, 12, first=1)  # the allowance is spent
+        await server.wait_for(
+            lambda: set(busy) <= set(acknowledgements(server, db_path)), timeout=120)
+        more = await post_burst(server, 3, first=13)
+        await server.command(WORKER_1, WORKER_1, f"/accept {number}")
+        await server.wait_for(lambda: pending_card_edit(db_path, ticket_id), timeout=60)
+        more += await post_burst(server, 3, first=16)
+
+        status = f"🔄 #{number} "
+        announced = await server.wait_for(lambda: [
+            r for r in server.sent(chat_id=GROUP_1, method="sendMessage")
+            if status in text_of(r)], timeout=120)
+        edited = await server.wait_for(lambda: [
+            r for r in server.sent(chat_id=GROUP_1, method="editMessageText")
+            if r.params["message_id"] == message_id_of(card) and "已接单" in text_of(r)],
+            timeout=120)
+        await server.wait_for(
+            lambda: set(more) <= set(acknowledgements(server, db_path)), timeout=120)
+        acks = acknowledgements(server, db_path)
+        sends = server.sent(chat_id=GROUP_1)
+    finally:
+        await bot.stop()
+    [notice] = announced  # announced once
+    line = next(x for x in text_of(notice).split("\n") if x.startswith(status))
+    assert "已接单" in line and "王芳" in line
+    assert fold_card_numbers(text_of(notice))  # a combined message with acknowledgements
+    assert sends.index(notice) < sends.index(edited[0])  # the card follows, later
+    # The card keeps the status; no second card was posted for the ticket.
+    live = server.message(GROUP_1, message_id_of(card))
+    assert live is not None and "已接单" in (live.text or "")
+    assert len(acks[first]) == 1
+    assert all(len(acks[report]) == 1 for report in busy + more)
+    assert not server.faults.served_429

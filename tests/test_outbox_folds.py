@@ -81,3 +81,38 @@ async def test_rows_on_the_wire_at_a_crash_count_as_recent_sends(tmp_path: Path)
         assert again.suspect_since == clock.now()  # its resend looks for a stale copy
     finally:
         await db.close()
+
+
+async def test_a_card_update_in_a_fold_stays_pending_to_edit_its_card(tmp_path: Path) -> None:
+    clock = FakeClock(TUESDAY_MORNING)
+    db = await open_database(tmp_path / "g.db", clock=clock)
+    try:
+        async with db.transaction() as uow:
+            ack = await uow.outbox.add(OutgoingMessage(chat_id=-1, text="a", fold_line=line(1)))
+            edit = await uow.outbox.add(OutgoingMessage(
+                chat_id=-1, text="card", kind="card", fold_line="🆕#0007",
+                status_line="🔄 #0007 → 已接单"))
+            assert ack and edit
+            fold = await uow.outbox.add_fold(
+                OutgoingMessage(chat_id=-1, text="combined", kind="fold"),
+                [(ack, None, line(1)), (edit, None, "🔄 #0007 → 已接单")], "header",
+                status_rows=[edit])
+            due = await uow.outbox.due(10)
+            assert sorted(r.id for r in due) == [edit, fold]  # the edit still waits
+            row = await uow.outbox.get(edit)
+            assert row is not None and row.status_folded_into == fold
+            assert row.message.status_line == "🔄 #0007 → 已接单"
+            await uow.outbox.mark_sent(fold, 99)
+            assert await uow.outbox.fold_delivered(fold, 99, -1) == 1  # the ack only
+            row = await uow.outbox.get(edit)
+            assert row is not None and row.status == "pending"
+            # A refused fold lets the update be announced again.
+            other = await uow.outbox.add_fold(
+                OutgoingMessage(chat_id=-1, text="combined 2", kind="fold"),
+                [(edit, None, "🔄 #0007 → 已接单")], "header", status_rows=[edit])
+            await uow.outbox.mark_failed(other, "400")
+            await uow.outbox.unfold(other)
+            row = await uow.outbox.get(edit)
+        assert row is not None and row.status == "pending" and row.status_folded_into is None
+    finally:
+        await db.close()

@@ -25,6 +25,8 @@ class OutgoingMessage:
     ``not_before`` delays the first attempt. ``photo_file_id`` sends a photo (already on
     Telegram's servers) with ``text`` as its caption. ``fold_line`` (see
     ``delivery.folding``) is the message's line in a combined acknowledgement.
+    ``status_line`` is a card row's status notice for a combined message (the card itself
+    is still edited later).
     ``copy_from_chat_id`` and ``copy_message_id`` copy that message (copyMessage) with
     ``text`` as its caption.
     """
@@ -50,3 +52,5 @@ class OutgoingMessage:
     # then its new caption.
     copy_from_chat_id: int | None = None
     copy_message_id: int | None = None
+    #: A card update as one status line of a combined message (see ``delivery.folding``).
+    status_line: str | None = None

@@ -137,6 +137,22 @@ class CardRenderer:
         return (f"{mark}#{esc(ticket.number)} {esc(category_label(ticket.category, self.config))}"
                 f" {esc(place)} {who} · {state}")
 
+    def status_line(self, ticket: Ticket) -> str:
+        """A card update as one line of a combined message: number, what, where, the new
+        state and who handles it. Mentions nobody (the ticket's own card is edited too)."""
+        state = texts.STATE_LABELS.get(ticket.state, ticket.state)
+        if ticket.escalation_level > 0 and ticket.is_open:
+            state += "·已督办"
+        assignee = self.config.person(ticket.assignee) if ticket.assignee else None
+        if assignee is not None and not ticket.is_final:
+            state += f"({esc(assignee.key)})"
+        if is_private(ticket):
+            return texts.FOLD_STATUS.format(number=esc(ticket.number), what="私下处理",
+                                            state=state)
+        what = (f"{esc(category_label(ticket.category, self.config))} "
+                f"{esc(ticket_location(ticket, for_group=True))}")
+        return texts.FOLD_STATUS.format(number=esc(ticket.number), what=what, state=state)
+
     def brief(self, ticket: Ticket, *, title: str, reporter_line: bool = True) -> str:
         """The full private message for a worker or supervisor (nothing masked)."""
         lines = [f"{title} #{esc(ticket.number)}"

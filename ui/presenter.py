@@ -63,8 +63,10 @@ class ChatPresenter:
         return grid.chats[0] if grid is not None and grid.chats else None
 
     def card(self, ticket: Ticket, ctx: RenderContext, *, note: str | None = None,
-             ) -> list[OutgoingMessage]:
-        """The group card (created on first send, edited afterwards)."""
+             status: bool = True) -> list[OutgoingMessage]:
+        """The group card (created on first send, edited afterwards). ``status``: an edit
+        may be announced as a status line of a combined message (not for a supporter
+        count or a merge, which have notices of their own)."""
         if ticket.id is None:
             return []
         if not self._in_group(ticket):
@@ -78,6 +80,7 @@ class ChatPresenter:
             card_ticket_id=ticket.id,
             kind="card",
             fold_line=self.cards.fold_line(ticket),
+            status_line=self.cards.status_line(ticket) if status else None,
         )]
 
     def to_reporter_privately(self, ticket: Ticket, text: str, *, key: str,
@@ -152,7 +155,7 @@ class ChatPresenter:
 
     def _on_SupporterJoined(self, event: ev.SupporterJoined, ticket: Ticket,
                             ctx: RenderContext) -> list[OutgoingMessage]:
-        out = self.card(ticket, ctx)
+        out = self.card(ticket, ctx, status=False)
         if event.supporters_count == 1 or event.source_chat_id > 0:
             text = (f"这个问题已登记为工单 #{esc(ticket.number)},已为您附议(共 "
                     f"{event.supporters_count} 人),处理进展会在工单消息里更新。")
@@ -239,7 +242,7 @@ class ChatPresenter:
 
     def _on_Merged(self, event: ev.Merged, ticket: Ticket, ctx: RenderContext,
                    ) -> list[OutgoingMessage]:
-        out = self.card(ticket, ctx)
+        out = self.card(ticket, ctx, status=False)
         if ctx.master is not None and self._in_group(ticket):
             out.append(OutgoingMessage(
                 chat_id=ticket.source_chat_id,

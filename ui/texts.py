@@ -244,19 +244,23 @@ FIX_DONE = "#{number} 的位置已更正为 {place}。"
 FOLD_CARD_MARKS = ("🆕", "🚨", "⚠️", "📋")
 FOLD_SUPPORT = "👥 #{number} 已为您附议(共 {count} 人) {who}"
 FOLD_MERGE = "🔗 #{number} 与工单 #{master} 是同一件事,已合并并为您附议 {who}"
+#: A card update (the ticket's own card is edited when the allowance returns).
+FOLD_STATUS = "🔄 #{number} {what} → {state}"
 FOLD_PRIVATE = "📋#{number} 已收到,网格员会私下联系您 {who} · {state}"
 #: What a copy sent twice (a restart or a lost answer from Telegram) says until it is deleted.
 STALE_COPY = "(此条因网络中断重复发送,已作废,请以下方最新消息为准)"
 FOLD_FOOTER = "(消息较多,合并回复;各工单进展会在本消息中更新)"
 
 
-def fold_header(new: int, supports: int, others: int) -> str:
+def fold_header(new: int, supports: int, others: int, updates: int = 0) -> str:
     """"已受理 7 件,附议 2 件:" — the first line of a combined message."""
     parts = []
     if new:
         parts.append(f"已受理 {new} 件")
     if supports:
         parts.append(f"附议 {supports} 件")
+    if updates:
+        parts.append(f"进展 {updates} 件")
     if others or not parts:
         parts.append(f"通知 {others} 条")
     return "📮 " + ",".join(parts) + ":"
