@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tickets.model import Ticket, TicketState
+
 URGENCY_WEIGHT: dict[str, int] = {"emergency": 1000, "urgent": 300, "normal": 100}
 SUPPORTER_WEIGHT = 10  # each 附议 adds this much …
 SUPPORTER_CAP = 30  # … up to this many supporters, so a burst cannot swamp urgency
@@ -43,3 +45,13 @@ def is_overdue(
     if not accepted and accept_due is not None and accept_due < now:
         return True
     return not resolved and resolve_due is not None and resolve_due < now
+
+
+def ticket_overdue(ticket: Ticket, now: datetime) -> bool:
+    """An open ticket past its accept deadline while still waiting to be accepted, or past
+    its resolve deadline (the console's list, detail page and exports agree on this)."""
+    if not ticket.is_open:
+        return False
+    waiting = ticket.state in (TicketState.NEW, TicketState.ASSIGNED)
+    return is_overdue(now, accepted=not waiting, resolved=False,
+                      accept_due=ticket.accept_due, resolve_due=ticket.resolve_due)

@@ -24,7 +24,8 @@ from services.xlsx_stream import StreamingSheet
 from storage import Database
 from storage.console_repo import Scope, Sort, TicketFilter
 from storage.tickets_repo import row_to_ticket
-from tickets.model import OPEN_STATES, RATING_LABELS, Ticket
+from tickets.model import RATING_LABELS, Ticket
+from tickets.priority import ticket_overdue
 from ui.cards import category_label
 from ui.mask import mask_for_group
 
@@ -49,14 +50,6 @@ def _local(when: datetime | None, tz: ZoneInfo) -> datetime | None:
     return when.astimezone(tz).replace(tzinfo=None) if when is not None else None
 
 
-def overdue_now(ticket: Ticket, now: datetime) -> bool:
-    if ticket.state not in OPEN_STATES:
-        return False
-    if ticket.resolve_due is not None and ticket.resolve_due < now:
-        return True
-    return (ticket.state in ("new", "assigned") and ticket.accept_due is not None
-            and ticket.accept_due < now)
-
 
 def ticket_row(ticket: Ticket, personal: bool, config: CommunityConfig, tz: ZoneInfo,
                now: datetime) -> list[Any]:
@@ -70,7 +63,7 @@ def ticket_row(ticket: Ticket, personal: bool, config: CommunityConfig, tz: Zone
         ticket.grid or "", ticket.compound or "", ticket.building or "", ticket.unit or "",
         room, text, ticket.reporter_name, ticket.assignee or "",
         _local(ticket.accepted_at, tz), _local(ticket.resolved_at, tz),
-        _local(ticket.resolve_due, tz), "是" if overdue_now(ticket, now) else "",
+        _local(ticket.resolve_due, tz), "是" if ticket_overdue(ticket, now) else "",
         ticket.supporters_count, RATING_LABELS.get(ticket.rating or 0, ""), ticket.reopen_count,
     ]
 

@@ -17,7 +17,7 @@ from services.corrections import category_choices
 from tickets import lifecycle
 from tickets.errors import NotPermitted, TicketNotFound, TransitionRefused
 from tickets.model import Ticket
-from tickets.priority import is_overdue
+from tickets.priority import ticket_overdue
 from ui import texts
 from ui.cards import category_label
 from ui.mask import mask_for_group
@@ -136,9 +136,7 @@ async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = Non
         supporters=supporters, photos=photos, personal=personal, show=shown,
         allowed=allowed_actions(viewer, ticket), actions=ACTIONS, people=people, grids=grids,
         flash=flash, refused=refused, master=master, max_note=MAX_NOTE, categories=categories,
-        overdue=ticket.is_open and is_overdue(
-            now, accepted=ticket.accepted_at is not None, resolved=False,
-            accept_due=ticket.accept_due, resolve_due=ticket.resolve_due),
+        overdue=ticket_overdue(ticket, now),
         rating_label=texts.RATING_WORDS.get(ticket.rating or 0, ""),
         event_detail=lambda e: event_detail(
             e.action, e.data, lambda slug: category_label(slug, request["config"])),

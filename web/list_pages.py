@@ -15,7 +15,8 @@ from aiohttp import web
 
 from community.model import CommunityConfig, Role
 from storage.console_repo import SORTS, CursorError, Scope
-from tickets.model import OPEN_STATES, Ticket
+from tickets.model import Ticket
+from tickets.priority import ticket_overdue
 from ui.cards import category_label
 from ui.mask import mask_for_group
 from web.deps import deps_of
@@ -55,14 +56,6 @@ def list_query(request: web.Request, config: CommunityConfig) -> ListQuery:
         raise web.HTTPBadRequest(text=str(exc)) from None
 
 
-def is_overdue(ticket: Ticket, now: datetime) -> bool:
-    if ticket.state not in OPEN_STATES:
-        return False
-    if ticket.resolve_due is not None and ticket.resolve_due < now:
-        return True
-    return (ticket.state in ("new", "assigned") and ticket.accept_due is not None
-            and ticket.accept_due < now)
-
 
 def row_of(ticket: Ticket, viewer: Viewer, config: CommunityConfig, now: datetime,
            tz: ZoneInfo) -> dict[str, Any]:
@@ -90,7 +83,7 @@ def row_of(ticket: Ticket, viewer: Viewer, config: CommunityConfig, now: datetim
         "supporters": ticket.supporters_count,
         "due": (ticket.resolve_due.astimezone(tz).strftime("%m-%d %H:%M")
                 if ticket.resolve_due else ""),
-        "overdue": is_overdue(ticket, now),
+        "overdue": ticket_overdue(ticket, now),
     }
 
 
