@@ -18,7 +18,7 @@ from storage.console_repo import (
     encode_cursor,
 )
 from storage.search_index import index_text, match_expression
-from tests.console_data import T0, FakeViewer, add_tickets, hours, make_ticket
+from tests.support.console_data import T0, FakeViewer, add_tickets, hours, make_ticket
 from tickets.clock import FakeClock
 from tickets.model import Ticket, TicketState
 

@@ -23,8 +23,8 @@ from services.dashboard import (
 )
 from storage import Database, open_database
 from storage.console_repo import Scope
-from tests.console_data import T0, FakeViewer, add_rating, add_reopen, add_tickets, hours
-from tests.console_data import make_ticket as mk
+from tests.support.console_data import T0, FakeViewer, add_rating, add_reopen, add_tickets, hours
+from tests.support.console_data import make_ticket as mk
 from tickets.clock import FakeClock
 from tickets.model import Ticket, TicketState
 

@@ -14,7 +14,7 @@ import pytest
 from services.dashboard import build_monthly_report, month_period
 from storage import Database, open_database
 from storage.console_repo import SORTS, Scope, TicketFilter
-from tests.console_data import T0, add_rating, add_tickets, hours, make_ticket
+from tests.support.console_data import T0, add_rating, add_tickets, hours, make_ticket
 from tests.support.e2e import example_community
 from tickets.clock import FakeClock
 from tickets.model import TicketState

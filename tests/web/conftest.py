@@ -12,12 +12,19 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
 from community import CommunityConfig
 from localapi import LocalBotApi
 from runtime.app import GridBot
-from tests.support.e2e import fast_options
+from services import TicketService
+from storage import open_database
+from tests.support.console_http import NOW, Console
+from tests.support.e2e import example_community, fast_options
+from tests.support.tickets import RecordingPresenter
 from tickets.clock import FakeClock
+from web.app import create_console_app
+from web.deps import ConsoleDeps
 
 LINK_RE = re.compile(r"(https?://\S+/login/(\S+))")
 CSRF_RE = re.compile(r'name="_csrf" value="([^"]+)"')
@@ -133,3 +140,22 @@ def screenshot_dir(tmp_path: Path) -> Path:
     target = Path(os.environ.get("GRIDBOT_SCREENSHOTS") or tmp_path / "screenshots")
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+@pytest.fixture
+async def console(tmp_path: Path) -> AsyncIterator[Console]:
+    clock = FakeClock(NOW)
+    config = example_community()
+    db = await open_database(tmp_path / "console.db", clock=clock)
+    service = TicketService(db, config, clock, RecordingPresenter())
+    app = create_console_app(ConsoleDeps(db=db, config=config, clock=clock, service=service))
+    server = TestServer(app)
+    await server.start_server()
+    c = Console(db, config, clock, server)
+    try:
+        yield c
+    finally:
+        for client in c._clients:
+            await client.close()
+        await server.close()
+        await db.close()

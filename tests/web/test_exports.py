@@ -11,12 +11,11 @@ import openpyxl
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.console_data import T0, add_tickets, hours, make_ticket
-from tests.web.console_http import (  # noqa: F401 (a fixture)
+from tests.support.console_data import T0, add_tickets, hours, make_ticket
+from tests.support.console_http import (
     SECRETARY,
     WORKER_1,
     Console,
-    console_fixture,
 )
 
 ROW_LINK = re.compile(r'<td data-label="编号"><a href="/tickets/([^"]+)">')

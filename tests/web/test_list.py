@@ -7,13 +7,12 @@ import re
 
 import pytest
 
-from tests.console_data import T0, add_tickets, hours, make_ticket
-from tests.web.console_http import (  # noqa: F401 (a fixture)
+from tests.support.console_data import T0, add_tickets, hours, make_ticket
+from tests.support.console_http import (
     POLICE,
     SECRETARY,
     WORKER_1,
     Console,
-    console_fixture,
 )
 from tickets.model import Ticket, TicketState
 

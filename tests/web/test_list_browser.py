@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.console_data import T0, add_tickets, hours, make_ticket
-from tests.web.console_http import (  # noqa: F401 (a fixture)
+from tests.support.console_data import T0, add_tickets, hours, make_ticket
+from tests.support.console_http import (
     WORKER_1,
     Console,
-    console_fixture,
 )
 from tickets.model import TicketState
 from web import list_pages

@@ -1,28 +1,20 @@
 """A console app over a real database and real HTTP (aiohttp's test server), with
-sessions started directly (the link flow has its own tests): the fixtures of the list,
-dashboard and export tests."""
+sessions started directly (the link flow has its own tests): what the list, dashboard and
+export tests share. The ``console`` fixture itself is in ``tests/web/conftest.py``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from community import CommunityConfig
-from services import TicketService
 from services.console_access import start_session
-from storage import Database, open_database
-from tests.console_data import T0
-from tests.support.e2e import example_community
-from tests.support.tickets import RecordingPresenter
+from storage import Database
+from tests.support.console_data import T0
 from tickets.clock import FakeClock
-from web.app import create_console_app
 from web.auth import COOKIE
-from web.deps import ConsoleDeps
 
 # People of community/example.toml.
 SECRETARY, WORKER_1, WORKER_2, POLICE = 1000, 1001, 1002, 1003
@@ -49,22 +41,3 @@ class Console:
 
     def __post_init__(self) -> None:
         self._clients: list[TestClient] = []
-
-
-@pytest.fixture(name="console")
-async def console_fixture(tmp_path: Path) -> AsyncIterator[Console]:
-    clock = FakeClock(NOW)
-    config = example_community()
-    db = await open_database(tmp_path / "console.db", clock=clock)
-    service = TicketService(db, config, clock, RecordingPresenter())
-    app = create_console_app(ConsoleDeps(db=db, config=config, clock=clock, service=service))
-    server = TestServer(app)
-    await server.start_server()
-    c = Console(db, config, clock, server)
-    try:
-        yield c
-    finally:
-        for client in c._clients:
-            await client.close()
-        await server.close()
-        await db.close()
