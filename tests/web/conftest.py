@@ -4,9 +4,7 @@ HTTP clients with their own cookie jars, sign-in through /web, and a real Chromi
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +18,12 @@ from runtime.app import GridBot
 from services import TicketService
 from storage import open_database
 from tests.support.console_http import NOW, Console
+from tests.support.console_web import Browser
 from tests.support.e2e import example_community, fast_options
 from tests.support.tickets import RecordingPresenter
 from tickets.clock import FakeClock
 from web.app import create_console_app
 from web.deps import ConsoleDeps
-
-LINK_RE = re.compile(r"(https?://\S+/login/(\S+))")
-CSRF_RE = re.compile(r'name="_csrf" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -43,53 +39,6 @@ async def console_bot(server: LocalBotApi, community: CommunityConfig, clock: Fa
         await bot.stop()
 
 
-def console_url(bot: GridBot) -> str:
-    assert bot.console is not None
-    return bot.console.url
-
-
-async def login_link(server: LocalBotApi, bot: GridBot, user_id: int) -> str:
-    """Send /web in the user's private chat and return the link the bot sent back."""
-    before = len(server.sent(chat_id=user_id, method="sendMessage"))
-    await server.command(user_id, user_id, "/web")
-    await server.wait_consumed()
-    await bot.until_idle()
-    sent = server.sent(chat_id=user_id, method="sendMessage")[before:]
-    for request in reversed(sent):
-        match = LINK_RE.search(request.text or "")
-        if match:
-            return match.group(1)
-    raise AssertionError(f"no login link in {[r.text for r in sent]}")
-
-
-@dataclass
-class Browser:
-    """A real HTTP client with its own cookies (one per simulated person)."""
-
-    session: aiohttp.ClientSession
-    base: str
-    csrf: str = ""
-
-    async def get(self, path: str, **kwargs: Any) -> tuple[int, str]:
-        async with self.session.get(self.base + path, **kwargs) as response:
-            text = await response.text()
-            if match := CSRF_RE.search(text):
-                self.csrf = match.group(1)
-            return response.status, text
-
-    async def post(self, path: str, data: dict[str, str] | None = None, *,
-                   csrf: str | None = None, **kwargs: Any) -> tuple[int, str]:
-        form = dict(data or {})
-        token = self.csrf if csrf is None else csrf
-        if token:
-            form["_csrf"] = token
-        async with self.session.post(self.base + path, data=form, **kwargs) as response:
-            text = await response.text()
-            if match := CSRF_RE.search(text):
-                self.csrf = match.group(1)
-            return response.status, text
-
-
 @pytest.fixture
 async def browsers() -> AsyncIterator[Any]:
     """``await browsers(base_url)`` → a fresh :class:`Browser`; all closed at the end."""
@@ -102,18 +51,6 @@ async def browsers() -> AsyncIterator[Any]:
     yield make
     for session in opened:
         await session.close()
-
-
-async def signed_in(server: LocalBotApi, bot: GridBot, make: Any, user_id: int) -> Browser:
-    """A browser signed in as ``user_id`` through the real link flow."""
-    link = await login_link(server, bot, user_id)
-    browser: Browser = await make(console_url(bot))
-    path = link[link.index("/login/"):]
-    status, page = await browser.get(path)
-    assert status == 200 and "进入工作台" in page, page
-    status, page = await browser.post(path)
-    assert status == 200, page
-    return browser
 
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

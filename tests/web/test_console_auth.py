@@ -5,8 +5,6 @@ expired, reused, forged, another user's), the POST confirm, sessions (idle expir
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import json
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -16,8 +14,8 @@ import pytest
 from localapi import LocalBotApi
 from runtime.app import GridBot
 from services import console_access
+from tests.support.console_web import console_url, init_data, login_link, signed_in
 from tests.support.e2e import RESIDENT, SUPERVISOR, WORKER_1, WORKER_2
-from tests.web.conftest import console_url, login_link, signed_in
 from tickets.clock import FakeClock
 
 SIGN_IN_HINT = "/web"
@@ -189,17 +187,6 @@ async def test_post_without_or_with_wrong_csrf_token_is_refused(
     assert (await browser.get("/agenda"))[0] == 401
 
 
-def _init_data(token: str, user_id: int, auth_date: int | str, **extra: str) -> str:
-    """Init data signed as Telegram signs it (the test's own implementation)."""
-    fields = {"auth_date": str(auth_date), "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-              "user": json.dumps({"id": user_id, "first_name": "王芳"}, ensure_ascii=False),
-              **extra}
-    check = "\n".join(f"{k}={fields[k]}" for k in sorted(fields))
-    key = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    fields["hash"] = hmac.new(key, check.encode(), hashlib.sha256).hexdigest()
-    return urlencode(fields)
-
-
 async def test_mini_app_init_data_good_bad_and_stale(
     server: LocalBotApi, console_bot: GridBot, clock: FakeClock, browsers
 ) -> None:
@@ -209,20 +196,20 @@ async def test_mini_app_init_data_good_bad_and_stale(
     status, page = await good.get("/miniapp")
     assert status == 200 and "miniapp.js" in page
     status, page = await good.post("/miniapp/login",
-                                   {"init_data": _init_data(server.token, WORKER_1, now)})
+                                   {"init_data": init_data(server.token, WORKER_1, now)})
     assert status == 200 and "王芳" in page
     assert (await good.get("/agenda"))[0] == 200
 
     cases = {
-        "wrong bot token": _init_data("123:other", WORKER_1, now),
-        "stale": _init_data(server.token, WORKER_1, now - 2 * 3600),
-        "tampered": _init_data(server.token, WORKER_1, now).replace(
+        "wrong bot token": init_data("123:other", WORKER_1, now),
+        "stale": init_data(server.token, WORKER_1, now - 2 * 3600),
+        "tampered": init_data(server.token, WORKER_1, now).replace(
             str(WORKER_1), str(SUPERVISOR)),
         "no hash": urlencode({"auth_date": now, "user": json.dumps({"id": WORKER_1})}),
         "junk": "%%%===&&&",
-        "superscript date": _init_data(server.token, WORKER_1, "²"),
-        "huge date": _init_data(server.token, WORKER_1, "9" * 40),
-        "resident": _init_data(server.token, RESIDENT, now),
+        "superscript date": init_data(server.token, WORKER_1, "²"),
+        "huge date": init_data(server.token, WORKER_1, "9" * 40),
+        "resident": init_data(server.token, RESIDENT, now),
     }
     for name, data in cases.items():
         bad = await browsers(base)
@@ -237,7 +224,7 @@ def test_init_data_check_matches_telegrams_algorithm() -> None:
     from datetime import UTC, datetime
 
     now = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
-    data = _init_data("42:secret", 1001, int(now.timestamp()) - 60, chat_type="private")
+    data = init_data("42:secret", 1001, int(now.timestamp()) - 60, chat_type="private")
     assert console_access.check_init_data(data, "42:secret", now) == 1001
     assert console_access.check_init_data(
         data, "42:secret", now + timedelta(minutes=30)) == 1001

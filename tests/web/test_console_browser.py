@@ -9,8 +9,8 @@ from typing import Any
 
 from localapi import LocalBotApi
 from runtime.app import GridBot
+from tests.support.console_web import console_url, init_data, login_link
 from tests.support.e2e import GROUP_1, GROUP_2, RESIDENT, RESIDENT_2, SUPERVISOR, WORKER_1, file_report
-from tests.web.conftest import console_url, login_link
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -122,14 +122,13 @@ async def test_dashboard_screenshots_at_phone_and_desktop_width(
     await context.close()
 
 
-async def test_mini_app_page_signs_in_from_telegrams_init_data(
+async def test_mini_app_page_signs_in_from_telegramsinit_data(
     server: LocalBotApi, console_bot: GridBot, chromium: Any, clock: Any
 ) -> None:
     from urllib.parse import quote
 
-    from tests.web.test_console_auth import _init_data
 
-    init = _init_data(server.token, WORKER_1, int(clock.now().timestamp()))
+    init = init_data(server.token, WORKER_1, int(clock.now().timestamp()))
     context = await chromium.new_context(viewport=PHONE, locale="zh-CN")
     page = await context.new_page()
     # Telegram opens the Mini App with the signed data in the URL fragment.

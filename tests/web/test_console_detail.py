@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from localapi import LocalBotApi
 from runtime.app import GridBot
+from tests.support.console_web import signed_in
 from tests.support.e2e import GROUP_1, GROUP_2, POLICE, RESIDENT, SUPERVISOR, WORKER_1, WORKER_2, file_report
-from tests.web.conftest import signed_in
 from web.detail import ACTIONS
 
 LEAK = "3号楼楼道灯坏了好几天了 晚上看不见 电话13812345678"
