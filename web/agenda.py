@@ -19,6 +19,7 @@ from tickets.model import Ticket
 from ui.cards import category_label, ticket_location
 from ui.reminders import AgendaItem, duration
 from web.deps import deps_of
+from web.keys import CONFIG, VIEWER
 from web.render import URGENCY_LABELS, render
 from web.viewer import Viewer
 
@@ -36,8 +37,8 @@ class Agenda:
 async def build_agenda(request: web.Request) -> Agenda:
     """The agenda the viewer asked for (``?grid=``), or a 4xx."""
     deps = deps_of(request)
-    config = request["config"]
-    viewer: Viewer = request["viewer"]
+    config = request[CONFIG]
+    viewer: Viewer = request[VIEWER]
     grid_names = [g.name for g in config.grids]
     wanted = request.query.get("grid", "")
     if len(wanted) > 64:
@@ -85,7 +86,7 @@ async def agenda_csv(request: web.Request) -> web.StreamResponse:
     """The agenda as CSV (UTF-8 with BOM, so Excel opens the Chinese correctly): the same
     rows, in the same order, as the page."""
     a = await build_agenda(request)
-    config = request["config"]
+    config = request[CONFIG]
     tz = ZoneInfo(config.timezone)
     out = io.StringIO()
     writer = csv.writer(out)

@@ -23,7 +23,7 @@ from web.render import STATIC, error_page
 
 log = logging.getLogger("gridbot.console")
 
-# Pages read request["viewer"], request["session"] and request["config"] (set by the
+# Pages read request[VIEWER], request[SESSION] and request[CONFIG] (set by the
 # session middleware) by name; aiohttp's advice to use typed RequestKeys instead would
 # only add noise to the logs here.
 warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"web(\.|$)")

@@ -22,6 +22,7 @@ from services import console_access as access
 from services.console_access import InitDataRefused, LinkRefused
 from storage.web_auth_repo import SessionRecord
 from web.deps import ConsoleDeps, deps_of
+from web.keys import CONFIG, SESSION, VIEWER
 from web.render import render
 from web.viewer import Viewer, viewer_for
 
@@ -68,10 +69,10 @@ async def _viewer_of(deps: ConsoleDeps, user_id: int) -> Viewer | None:
 
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Sets ``request["session"]``, ``request["viewer"]`` and ``request["config"]``; the
+    """Sets ``request[SESSION]``, ``request[VIEWER]`` and ``request[CONFIG]``; the
     viewer is rebuilt from the current config each time."""
     deps = deps_of(request)
-    request["config"] = deps.current_config()
+    request[CONFIG] = deps.current_config()
     cookie = request.cookies.get(COOKIE, "")
     record: SessionRecord | None = None
     if cookie:
@@ -85,9 +86,9 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             if not _is_public(request):
                 raise web.HTTPForbidden(text=NOT_STAFF)
         else:
-            request["session"] = record
-            request["viewer"] = viewer
-    if "viewer" not in request and not _is_public(request):
+            request[SESSION] = record
+            request[VIEWER] = viewer
+    if VIEWER not in request and not _is_public(request):
         raise web.HTTPUnauthorized(text=NOT_SIGNED_IN)
     return await handler(request)
 
@@ -110,7 +111,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     carry their own proof instead."""
     if request.method in ("GET", "HEAD", "OPTIONS") or _is_public(request):
         return await handler(request)
-    session: SessionRecord | None = request.get("session")
+    session: SessionRecord | None = request.get(SESSION)
     given = request.headers.get("X-CSRF-Token", "")
     if not given and request.content_type in ("application/x-www-form-urlencoded",
                                                "multipart/form-data"):

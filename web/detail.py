@@ -23,6 +23,7 @@ from ui.cards import category_label
 from ui.mask import mask_for_group
 from web.auth import read_form
 from web.deps import deps_of
+from web.keys import CONFIG, VIEWER
 from web.photos import MAX_PHOTO, PhotoCache, sniff_type
 from web.render import render
 from web.viewer import Viewer
@@ -92,7 +93,7 @@ async def visible_ticket(request: web.Request) -> Ticket:
         ticket = await r.tickets.get_by_number(number)
     if ticket is None:
         raise web.HTTPNotFound(text=NOT_FOUND.format(number=number))
-    viewer: Viewer = request["viewer"]
+    viewer: Viewer = request[VIEWER]
     if not viewer.can_see(ticket):
         log.warning("console: %s tried to open ticket %s outside their scope",
                     viewer.person_key, number)
@@ -118,7 +119,7 @@ def _transfer_targets(config: CommunityConfig) -> tuple[list[Person], list[str]]
 async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = None,
                 refused: str | None = None, status: int = 200) -> web.Response:
     deps = deps_of(request)
-    viewer: Viewer = request["viewer"]
+    viewer: Viewer = request[VIEWER]
     personal = viewer.may_see_personal(ticket)
     async with deps.db.read() as r:  # one snapshot for the whole page
         events = await r.events.for_ticket(ticket.id or 0)
@@ -126,9 +127,9 @@ async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = Non
         photo_rows = await r.web_auth.ticket_photos(ticket.id or 0)
         master = await r.tickets.get(ticket.merged_into) if ticket.merged_into else None
     photos = [Photo(i, by == ticket.reporter_id) for i, (_, by) in enumerate(photo_rows)]
-    people, grids = _transfer_targets(request["config"])
-    categories = [(slug, category_label(slug, request["config"]))
-                  for slug in category_choices(request["config"])]
+    people, grids = _transfer_targets(request[CONFIG])
+    categories = [(slug, category_label(slug, request[CONFIG]))
+                  for slug in category_choices(request[CONFIG])]
     shown = (lambda s: s or "") if personal else (lambda s: mask_for_group(s or ""))
     now = deps.clock.now()
     return render(
@@ -139,7 +140,7 @@ async def _page(request: web.Request, ticket: Ticket, *, flash: str | None = Non
         overdue=ticket_overdue(ticket, now),
         rating_label=texts.RATING_WORDS.get(ticket.rating or 0, ""),
         event_detail=lambda e: event_detail(
-            e.action, e.data, lambda slug: category_label(slug, request["config"])),
+            e.action, e.data, lambda slug: category_label(slug, request[CONFIG])),
         room=(ticket.room if personal else ("**" if ticket.room else None)),
         photos_available=deps.fetch_file is not None,
     )
@@ -169,12 +170,12 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="没有这个操作。")
     ticket = await visible_ticket(request)
     deps = deps_of(request)
-    viewer: Viewer = request["viewer"]
+    viewer: Viewer = request[VIEWER]
     actor = viewer.actor
     form = await read_form(request)
     service = deps.service
-    if service.config is not request["config"]:
-        service = type(service)(service.db, request["config"], service.clock, service.presenter)
+    if service.config is not request[CONFIG]:
+        service = type(service)(service.db, request[CONFIG], service.clock, service.presenter)
     number = ticket.number or ""
     note = _text_field(form, "note", ACTIONS[name][2])
     try:
@@ -201,7 +202,7 @@ async def ticket_action(request: web.Request) -> web.StreamResponse:
             category = _text_field(form, "category", False)
             if category is None or category == ticket.category:
                 raise web.HTTPBadRequest(text="请选择一个新的分类。")
-            if category not in category_choices(request["config"]):
+            if category not in category_choices(request[CONFIG]):
                 raise web.HTTPBadRequest(text="没有这个分类。")
             await service.change_category(number, actor, category)
     except (TransitionRefused, NotPermitted) as error:

@@ -20,6 +20,7 @@ from tickets.priority import ticket_overdue
 from ui.cards import category_label
 from ui.mask import mask_for_group
 from web.deps import deps_of
+from web.keys import CONFIG, VIEWER
 from web.list_params import (
     FILTER_KEYS,
     NO_GRID,
@@ -38,11 +39,11 @@ TEXT_PREVIEW = 60
 
 
 def config_of(request: web.Request) -> CommunityConfig:
-    return request.get("config") or deps_of(request).current_config()
+    return request.get(CONFIG) or deps_of(request).current_config()
 
 
 def viewer_of(request: web.Request) -> Viewer:
-    viewer = request.get("viewer")
+    viewer = request.get(VIEWER)
     if viewer is None:
         raise web.HTTPForbidden(text="请先登录工作台。")
     return viewer

@@ -19,6 +19,7 @@ from community.model import CommunityConfig
 from ui import texts
 from ui.cards import category_label
 from web.deps import deps_of
+from web.keys import CONFIG, SESSION, VIEWER
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -60,14 +61,14 @@ def _format_time(value: datetime | None, tz: ZoneInfo, fmt: str = "%m-%d %H:%M")
 def template_context(request: web.Request) -> dict[str, Any]:
     """What every page gets."""
     deps = deps_of(request)
-    config: CommunityConfig = request.get("config") or deps.current_config()
+    config: CommunityConfig = request.get(CONFIG) or deps.current_config()
     tz = ZoneInfo(config.timezone)
-    session = request.get("session")
+    session = request.get(SESSION)
     return {
-        "viewer": request.get("viewer"),
+        "viewer": request.get(VIEWER),
         "csrf_token": session.csrf_token if session is not None else "",
         "community": config.name,
-        "nav": nav_for(request.get("viewer")),
+        "nav": nav_for(request.get(VIEWER)),
         "path": request.path,
         "dt": lambda value, fmt="%m-%d %H:%M": _format_time(value, tz, fmt),
         "state_label": lambda state: STATE_LABELS.get(str(state), str(state)),
