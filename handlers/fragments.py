@@ -30,11 +30,6 @@ from ui import conversations as say
 FRAGMENT_RETENTION = timedelta(days=1)
 
 
-def location_of(parsed: nlp.ParseResult) -> Location:
-    loc = parsed.location
-    return Location(loc.compound, loc.building, loc.unit, loc.room, loc.floor, loc.street)
-
-
 def _location_dict(location: Location) -> dict[str, str | None]:
     return {f: getattr(location, f)
             for f in ("compound", "building", "unit", "room", "floor", "street")}
@@ -117,5 +112,5 @@ async def keep_fragment(services: Services, inc: Incoming, text: str,
     """A place-only message: part of a split report. False for anything else."""
     if not is_place_fragment(parsed):
         return False
-    return await take_place(services, inc, text, location_of(parsed),
+    return await take_place(services, inc, text, intake.location_of(parsed),
                             services.config.conversations.split_window)

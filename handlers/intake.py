@@ -47,15 +47,20 @@ PHOTO_FOLLOWUP = timedelta(minutes=5)  # a photo this soon after a report belong
 EDITABLE_STATES = (TicketState.NEW, TicketState.ASSIGNED)
 
 
+def location_of(parsed: nlp.ParseResult) -> Location:
+    """The parser's place as the ticket rules' Location."""
+    loc = parsed.location
+    return Location(loc.compound, loc.building, loc.unit, loc.room, loc.floor, loc.street)
+
+
 def report_input(text: str, parsed: nlp.ParseResult) -> ReportInput:
     """What the ticket rules need from a parse. A forced report (/report, "yes" to a
     question) may come with no category or urgency: then other/normal."""
-    loc = parsed.location
     return ReportInput(
         text=text,
         category=parsed.category or "other",
         urgency=parsed.urgency or "normal",
-        location=Location(loc.compound, loc.building, loc.unit, loc.room, loc.floor, loc.street),
+        location=location_of(parsed),
         keywords=parsed.keywords,
         duplicate_key=parsed.duplicate_key,
         parse_json=json.dumps(parsed.to_dict(), ensure_ascii=False),

@@ -18,6 +18,7 @@ import nlp
 from handlers import fragments
 from handlers.common import grid_of_chat, incoming, is_group, reply
 from handlers.context import GridContext, Services
+from handlers.intake import location_of
 from tickets.model import Location
 from ui import texts
 
@@ -30,9 +31,8 @@ def place_of_pin(services: Services, lat: float, lon: float,
     """The place a pin (or venue) points at; empty when nothing configured is near. A
     venue's title, then its address, is read first (a street number is no building)."""
     for index, text in enumerate(venue_texts):
-        loc = nlp.parse(text, services.lexicon).location
-        place = Location(loc.compound, loc.building, loc.unit, loc.room, loc.floor, loc.street)
-        if not place.is_empty and (index == 0 or loc.compound):
+        place = location_of(nlp.parse(text, services.lexicon))
+        if not place.is_empty and (index == 0 or place.compound):
             return place
     point = services.config.conversations.nearest_point(lat, lon)
     if point is None:
