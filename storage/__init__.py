@@ -10,6 +10,7 @@ from storage.queries import Counts, Digest, Overdue
 from storage.registry import ChatBinding, Registration
 from storage.schedules_repo import Schedule
 from storage.schema import (
+    INTEGRITY_ERRORS,
     LATEST_VERSION,
     DatabaseUnavailable,
     NotAGridbotDatabase,
@@ -19,6 +20,7 @@ from storage.schema import (
 from storage.tickets_repo import StaleTicket
 
 __all__ = [
+    "INTEGRITY_ERRORS",
     "LATEST_VERSION",
     "ChatBinding",
     "Correction",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import aiosqlite
+import asyncpg
 
 APPLICATION_ID = 0x47524442  # "GRDB"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -21,6 +22,12 @@ _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 class StorageError(Exception):
     """Base class of storage failures callers may want to handle."""
+
+
+#: What a broken constraint raises on either backend (a UNIQUE key, a CHECK, the
+#: append-only event log): ``except INTEGRITY_ERRORS`` / ``pytest.raises(INTEGRITY_ERRORS)``.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
 
 
 class DatabaseUnavailable(StorageError):
