@@ -12,6 +12,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
 import asyncpg
@@ -28,6 +29,21 @@ class StorageError(Exception):
 #: append-only event log): ``except INTEGRITY_ERRORS`` / ``pytest.raises(INTEGRITY_ERRORS)``.
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
     sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
+
+
+#: What opening or using a database may raise on either backend: ours, the file
+#: system's, the drivers' own (a failed statement, a lost connection).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    StorageError, OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def printable(target: str) -> str:
+    """A database target fit for messages and logs: a URL's password masked."""
+    parts = urlsplit(target)
+    if "://" not in target or parts.password is None:
+        return target
+    user, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
 
 
 class DatabaseUnavailable(StorageError):

@@ -7,9 +7,9 @@ import pytest
 
 from storage.connection import bind, to_dollar
 from storage.dialect import POSTGRES, SQLITE
-from storage.pg_database import masked
 from storage.pg_schema import check_schema_name, lock_key
 from storage.schema import DIALECTS, LATEST_VERSION, load_migrations
+from storage.schema import printable as masked
 from storage.search_index import match_expression
 
 
