@@ -152,7 +152,8 @@ class GridBot:
             ) from error
         except storage.NotAGridbotDatabase as error:
             raise StartupError(
-                f"{storage.printable(self.db_path)} 不是 GridBot 的数据库,已拒绝打开(未做修改)。请检查 --db 路径。"
+                f"{storage.printable(self.db_path)} 不是 GridBot 的数据库,已拒绝打开(未做修改)。"
+                "请检查 --db 路径。"
             ) from error
         except storage.DATABASE_ERRORS as error:
             raise StartupError(
