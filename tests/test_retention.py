@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 import scheduler.retention as retention
 from scheduler.retention import INBOX_KEEP, retention_key
+from tests.support.backends import rows
 from tests.support.scheduler import Harness, harness, local
 from tests.support.tickets import CONFIG, resident
 from tickets.model import Ticket
@@ -33,9 +33,9 @@ async def closed_ticket(h: Harness, building: str, text: str, *, reporter: int =
     return await h.services.tickets.cancel(ticket.id or 0, resident(reporter))
 
 
-def inbox_ids(h: Harness) -> list[int]:
-    with sqlite3.connect(h.services.db.path) as conn:
-        return [r[0] for r in conn.execute("SELECT update_id FROM inbox ORDER BY update_id")]
+async def inbox_ids(h: Harness) -> list[int]:
+    return [r[0] for r in await rows(h.services.db,
+                                     "SELECT update_id FROM inbox ORDER BY update_id")]
 
 
 async def test_an_old_closed_ticket_loses_its_personal_fields_a_recent_one_keeps_them(
@@ -109,7 +109,7 @@ async def test_handled_updates_leave_the_inbox_after_a_week(tmp_path: Path) -> N
 
         assert result.retention.updates_pruned == 2
         # The unhandled one stays for an operator; the recent ones stay for redeliveries.
-        assert inbox_ids(h) == [3, 4, 5]
+        assert await inbox_ids(h) == [3, 4, 5]
 
 
 async def test_the_newest_update_stays_so_polling_resumes_after_it(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ async def test_the_newest_update_stays_so_polling_resumes_after_it(tmp_path: Pat
             await uow.inbox.mark_processed(7)
             await uow.inbox.mark_processed(8)
         await h.tick(START + timedelta(days=30))
-        assert inbox_ids(h) == [8]
+        assert await inbox_ids(h) == [8]
         async with h.db.read() as r:
             assert await r.inbox.max_update_id() == 8
 

@@ -12,9 +12,12 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+
+from storage import Database
 
 _made: dict[tuple[str, str], str] = {}
 
@@ -47,3 +50,15 @@ async def _create(server: str, dbname: str) -> None:
         await conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE template0')
     finally:
         await conn.close()
+
+
+async def rows(db: Database, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """A test's look at the stored rows, on either backend (``?`` placeholders)."""
+    async with db.read() as uow:
+        return [tuple(r) for r in await uow.tickets._all(sql, params)]
+
+
+async def execute(db: Database, sql: str, *params: object) -> int:
+    """Run one statement in its own write transaction (for tests of what is refused)."""
+    async with db.transaction() as uow:
+        return await uow.tickets._exec(sql, params)
