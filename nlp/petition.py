@@ -129,8 +129,10 @@ EXPLICIT = (
         r"|私自[^,。]{0,8}改|公共区域[^,。]{0,10}(?:装|建|搭|围)"
         r"|违法违规|违规项目|施工许可|与[^,。]{0,12}(?:竣工图|规划|图纸)不符|违反[^,。]{0,6}规划"
         r"|(?:改变|更改)[^,。]{0,4}规划|搭建|加建|扩建|违规[^,。]{0,4}(?:建|装|安装)"), 3.5),
-    ("noise", _rx(r"扰民|噪音|噪声|吵得|(?:深夜|凌晨|通宵|半夜|夜间)[^,。]{0,6}施工"
-                  r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜)"), 2.5),
+    ("noise", _rx(r"扰民|噪音|噪声|杂音|隔音|吵得|吵闹|太吵|很吵|轰鸣|轰隆"
+                  r"|(?:深夜|凌晨|通宵|半夜|夜间|晚上|夜里)[^,。]{0,6}施工"
+                  r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜|晚上|夜里)"
+                  r"|(?:无法|没办法|不能)(?:正常)?(?:休息|入睡|睡觉)|睡不着|睡不好"), 2.5),
     ("utilities", _rx(r"停水|水压|断水|停电|断电|供水|来水|水改|用电|供电|水表"), 2.0),
     ("sanitation", _rx(r"油烟|垃圾|臭气|恶臭|粉尘|扬尘|脏乱差"), 2.0),
     ("parking", _rx(r"违停|乱停|停满|僵尸车|违章停车|违法停车|停车乱|占道停车|停在人行道"), 2.5),
@@ -168,6 +170,15 @@ def parking_sale(text: str) -> bool:
         r"违停|乱停|停满|占道停|僵尸车|占|停着|停进|停不进|地锁|外来车", text)
 
 
+# The property company as the party complained of: without one named, "不作为", "只收费不管理"
+# or a 管理员 is someone else's failure (a village committee, a night market, a school).
+PROPERTY_ACTOR = _rx(r"物业|物管|业委会|业主委员会|管理处|物管会|保安|门卫|保洁")
+
+
+def no_property_actor(text: str) -> bool:
+    return not PROPERTY_ACTOR.search(text)
+
+
 def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, float]:
     """Category scores of a petition after its topics, explicit problems and parking rule."""
     out = {slug: min(v * KEYWORD_FACTOR, KEYWORD_SCORE_CAP) for slug, v in scores.items()}
@@ -187,6 +198,8 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
         out["other"] = out.get("other", 0.0) + min(topics, OTHER_TOPIC_CAP)
     if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)):
         del out["parking"]
+    if "property" in out and no_property_actor(text):
+        out["other"] = out.get("other", 0.0) + out.pop("property")
     return out
 
 
