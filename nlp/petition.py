@@ -241,6 +241,25 @@ THANKS_DONE = _rx(r"已(?:经)?[^,。]{0,8}(?:解决|修|拆除|处理|收到|�
 POLICY_WISH = _rx(r"(?:希望|期望|请)[^,。]{0,16}(?:出台|实行|试行|政策|放宽|取消这|参照)")
 
 
+# The board's policy template ("在国家大力倡导…的大背景下…希望市委市政府加快…有何具体行动?"): a
+# call for a policy, labelled a suggestion even when it names problems on the way.
+POLICY_TEMPLATE = _rx(r"大背景下|希望市委市政府加快|有何具体(?:政策|行动|措施)")
+# Transport and roads: a wish for something new (a line, a stop, more buses, a light, a
+# footbridge) is a suggestion; a thing that fails (a light that never works, a line that
+# stopped, a stop occupied by parked cars, deaths at a crossing) is a report.
+TRANSIT = _rx(r"公交|地铁|城铁|轻轨|班次|站台|站牌|首末站|末班|收班|发车|红绿灯|天桥|斑马线"
+              r"|隔离(?:栏|护栏)|过街")
+NEW_THING = _rx(r"增加|增设|增开|加开|加建|开通|延长|延伸|南延|北延|新建|修建|设置|规划|改道|调整"
+                r"|拓宽|多开|加密|运行密度|考虑")
+FAILURE = _rx(r"坏了|不亮|不工作|没有工作过|失灵|故障|冲突|停运|又停|停了|没有使用|未启用|没启用"
+              r"|标注不全|没有标注|事故高发|事故频发|车祸|一死|死亡|受伤|停满|被占|乱停|违停|不按时"
+              r"|不准时|等不到|不来|子虚乌有|拒载|态度恶劣|乱收费|押金|不退|为什么不可以|不让")
+
+
+def transit_wish(text: str) -> bool:
+    return bool(TRANSIT.search(text) and NEW_THING.search(text)) and not FAILURE.search(text)
+
+
 def complaint_strength(text: str) -> int:
     return sum(1 for rx in COMPLAINT if rx.search(text))
 
@@ -255,6 +274,10 @@ def petition_report_shift(text: str) -> float:
     if strength <= 1 and (CONSULT_OPEN.search(head) or SUGGEST.search(text)
                           or POLICY_WISH.search(text)):
         return -8.0
+    if POLICY_TEMPLATE.search(text):
+        return -8.0
+    if transit_wish(text):
+        return -6.0
     asks = sum(1 for rx in QUESTIONS if rx.search(text))
     if asks >= 2 and asks >= strength + 2:
         return -5.0  # more questions than complaints: a consultation
