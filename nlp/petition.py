@@ -259,8 +259,8 @@ FAILURE = _rx(r"坏了|不亮|不工作|没有工作过|失灵|故障|冲突|停
 # Asking when a public project will open or start (a school, a park, a road to be opened
 # through, a line, a rebuild) is a consultation; asking when one's own due (a property
 # certificate, a gas connection, compensation) will come, or naming a hazard meanwhile, is not.
-AWAITED = _rx(r"(?:何时|什么时候|啥时候|何日|哪年)[^,。!?]{0,14}(?:开工|动工|开学|开园|招生|开业|开放|通车|打通"
-              r"|拉通|启动|建设|建成|开通运行|通公交|开盘)")
+AWAITED = _rx(r"(?:何时|什么时候|啥时候|何日|哪年)[^,。!?]{0,14}"
+              r"(?:开工|动工|开学|开园|招生|开业|开放|通车|打通|拉通|启动|建设|建成|开通运行|通公交|开盘)")
 OWN_DUE = _rx(r"房产证|不动产证|产权证|补偿|工资|天然气|燃气|停水|停电|我家|跌倒|摔|漆黑|事故|积水|漏水"
               r"|烂尾|破烂|杂草|野草")
 
