@@ -213,3 +213,68 @@ def test_weapons_out_is_an_emergency() -> None:
 def test_numbers_that_are_not_the_place(text: str) -> None:
     loc = parse(text).location
     assert (loc.building, loc.unit, loc.room) == (None, None, None)
+
+
+# --- tenth round ---------------------------------------------------------------------------
+# A petition's property complaint needs the property company: "不作为" alone is someone else's.
+def test_village_officials_doing_nothing_is_not_a_property_complaint() -> None:
+    r = parse("2016年至今我们村多次征地，历任村干部长期不作为，新官不理旧账，村民的征地补偿款至今"
+              "一分钱都没拿到，信访了也不给解决，恳请上级领导督促村委会把补偿款发到村民手中。")
+    assert r.is_report and r.category == "other"
+
+
+def test_the_property_company_doing_nothing_is_a_property_complaint() -> None:
+    r = parse("我们小区的物业公司长期不作为，只收物业费不管事，小区大门坏了半年没人修，垃圾堆在"
+              "楼道口没人清理，业主多次找物业都推说没钱，恳请相关部门督促物业公司履行职责。")
+    assert r.is_report and r.category == "property"
+
+
+@pytest.mark.parametrize("text", [
+    "尊敬的领导：从今年五月开始，我们小区旁边的工地每天晚上不停施工，已经连续一个多月了，打了"
+    "好多次电话都不了了之，家里老人孩子几乎没办法休息，请相关部门出面为我们解决一下，谢谢。",
+    "敬爱的领导，您好！最近我们小区北面新建的搅拌厂成日运作，杂音刺耳，离居民楼不到一百米，"
+    "大家都很不满，和厂方协商没有结果，请领导一定要彻查此事，还居民一个安静的环境。",
+])
+def test_noise_named_in_other_words_is_noise(text: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == "noise"
+
+
+@pytest.mark.parametrize("text", [
+    # the board's policy template
+    "在国家大力倡导全民健身的大背景下，我市的公共体育场馆还远远不够，很多小区周边连一个篮球场"
+    "都没有，周边城市早已建成多个全民健身中心，希望市委市政府加快体育设施建设步伐，刻不容缓，"
+    "有何具体行动？",
+    # a transport wish for something new
+    "我们小区有几千户居民，上班都要坐地铁，但是小区到最近的地铁站只有一趟公交车，高峰期非常拥挤，"
+    "希望公交公司能增开一条从小区到地铁站的线路，方便居民出行，谢谢！",
+    # when a public project opens
+    "我们小区对面的新学校已经建好两年了，原本说去年秋季开学，到现在还没有任何动静，想问一下"
+    "这所学校到底什么时候能开学招生，附近的家长都很关心。",
+    "光明小学旁边的公立幼儿园修好两年了，请问什么时候能招生开园？",
+    # the same, worded with complaint cues (迟迟, 一直没有, 拥挤, 迟到): the rules before the
+    # tenth round read these as reports
+    "在国家大力倡导公共场所控烟的大背景下，我市早已出台控烟条例，但具体实施还极为落后，各职能部门"
+    "分工不明确，处罚责任迟迟不见落地，商场饭店里照样有人抽烟，希望市委市政府加快控烟执法落地，"
+    "有何具体行动？",
+    "开学以后，沿线好几所中小学的学生都坐22路公交上学，早上7点多车上非常拥挤，到中途站时已经挤不"
+    "上车了，导致不少孩子开学第一周就迟到。请公交公司增加早班时间的车辆运行密度，大约五分钟一趟，"
+    "方便学生出行。",
+    "光明小学在政府的关心下已经建成两年了，同时修建的公立幼儿园却一直没有招生，请问什么时候幼儿园"
+    "能招生开园。",
+])
+def test_policy_template_transport_wishes_and_awaited_openings_are_not_reports(text: str) -> None:
+    assert not parse(text).is_report
+
+
+@pytest.mark.parametrize("text", [
+    # the same topics when something fails or is owed
+    "我们小区门口公交站旁边的红绿灯从来就没有工作过，过马路只能等车少的时候冲过去，老人小孩"
+    "特别危险，请交警部门尽快修好这个红绿灯。",
+    "小区门口的205路公交车经常不按时发车，等了四十分钟都等不到一趟，很多人上班迟到，"
+    "请公交公司按时刻表发车。",
+    "我们安置区的天然气主管道已经埋好两年了，到现在还没有通气入户，请问什么时候可以开通，"
+    "家家户户还在用煤气罐，很不方便也不安全。",
+])
+def test_failing_transport_and_owed_connections_are_reports(text: str) -> None:
+    assert parse(text).is_report

@@ -17,6 +17,8 @@ REAL = Path(__file__).parent / "data" / "real"
 DEV = REAL / "tipdm_dev.jsonl"
 BLIND = REAL / "tipdm_blind.jsonl"
 BLIND2 = REAL / "tipdm_blind2.jsonl"  # drawn at random after the first blind part was spent
+# drawn at random (bench/tipdm_split.py --draw 160 --seed 2027) after the second was spent
+BLIND3 = REAL / "tipdm_blind3.jsonl"
 
 
 def _raw(path: Path) -> list[dict]:
@@ -35,11 +37,11 @@ def test_labelled_sets_hold_ids_and_labels_but_no_text() -> None:
     dev, blind = _raw(DEV), _raw(BLIND)
     assert len(dev) + len(blind) >= 300
     assert 0.28 <= len(blind) / (len(dev) + len(blind)) <= 0.40  # a third kept blind
-    blind2 = _raw(BLIND2)
-    assert len(blind2) >= 100
-    ids = [r["msg_id"] for r in dev + blind + blind2]
+    blind2, blind3 = _raw(BLIND2), _raw(BLIND3)
+    assert len(blind2) >= 100 and len(blind3) >= 150
+    ids = [r["msg_id"] for r in dev + blind + blind2 + blind3]
     assert len(ids) == len(set(ids))
-    for rec in dev + blind + blind2:
+    for rec in dev + blind + blind2 + blind3:
         assert "text" not in rec and "title" not in rec  # never the citizens' words
         assert rec["source"] == "fj3_messages_votes.csv"
         assert isinstance(rec["is_report"], bool)
@@ -51,7 +53,7 @@ def test_labelled_sets_hold_ids_and_labels_but_no_text() -> None:
 
 
 def test_join_fills_every_text() -> None:
-    for path in (DEV, BLIND, BLIND2):
+    for path in (DEV, BLIND, BLIND2, BLIND3):
         records = load_corpus(str(path))
         assert all(isinstance(r["text"], str) and r["text"] for r in records)
 
@@ -65,8 +67,9 @@ def test_missing_data_fails_with_a_clear_message(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("path", "f1", "first", "lenient"), [
-    (DEV, 0.92, 0.72, 0.85),
-    (BLIND, 0.91, 0.72, 0.82),  # scored blind once, then used for fixes (nlp/README.md)
+    (DEV, 0.93, 0.72, 0.85),
+    (BLIND, 0.91, 0.72, 0.83),  # scored blind once, then used for fixes (nlp/README.md)
+    (BLIND2, 0.85, 0.66, 0.76),  # scored blind once (ninth round), tuned on in the tenth
 ])
 def test_real_tuned_set_floors(path: Path, f1: float, first: float, lenient: float) -> None:
     """Floors a little below the measured figures of the sets the rules were fitted to.
