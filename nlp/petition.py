@@ -21,8 +21,15 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+# (tenth round) A shorter message in the board's register: addressed to the authorities.
+ADDRESSED_MIN_LEN = 60
+ADDRESSED = _rx(r"领导|书记|市长|县长|区长|政府|有关部门|相关部门|职能部门|主管部门|市民热线|12345")
+
+
 def is_petition(text: str) -> bool:
-    return len(text) >= PETITION_MIN_LEN
+    n = len(text)
+    return n >= PETITION_MIN_LEN or (n >= ADDRESSED_MIN_LEN and bool(ADDRESSED.search(text))
+                                     and not text.startswith(("【", "[")))
 
 
 # --- Category words inside proper names -------------------------------------------------
