@@ -8,7 +8,9 @@ split. Prints the eval-history report; the last line is `accuracy=… macro_f1=�
 
 `--draw N` instead prints N message ids of fj3_messages_votes.csv drawn at random (seeded) from
 those no labelled real set (tests/data/real/*.jsonl) holds yet, 20–450 characters long, in file
-order: how a new blind part is drawn (blind3: `--draw 160 --seed 2027`).
+order: how a new blind part is drawn (blind3: `--draw 160 --seed 2027`; the eleventh round's
+random development sample tipdm_random_dev: `--draw 200 --seed 2028`, then, with that file in
+place, tipdm_blind4: `--draw 120 --seed 2029`).
 """
 
 from __future__ import annotations
