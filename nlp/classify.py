@@ -139,6 +139,11 @@ def score_categories(hits: list[Hit], lexicon: Lexicon, text: str) -> dict[str, 
     return scores
 
 
+# Below this length the character model's "other" stands against a named problem: short
+# group-chat messages name 垃圾 / 化粪池 / 草坪 beside an accident or a request for help.
+NAMED_MIN_LEN = 50
+
+
 def best_category(scores: dict[str, float], lexicon: Lexicon) -> tuple[str, float]:
     if not scores:
         return OTHER, 0.0
@@ -222,6 +227,11 @@ def _decide(text: str, lexicon: Lexicon, head: formal.FormalHead | None,
             combined) > 1:
         combined.pop("property", None)  # the model's pick from 不作为 / 收费 / 管理 alone
     slug, _ = best_category(combined, lexicon)
+    if slug == OTHER and len(text) >= NAMED_MIN_LEN and scores.get(OTHER, 0.0) <= 0.0 and (
+            named := petition.named_problem(text, scores)):
+        # "other" from the model alone (no word of ours for it) against a problem the message
+        # names outright (噪音, 停水, 漏水, 赌博 …): the named problem.
+        slug = named
     if (learned is not None and urgency == "emergency"
             and learned.emergency_logit < EMERGENCY_MODEL_VETO):
         urgency = "urgent"

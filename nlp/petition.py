@@ -141,7 +141,7 @@ EXPLICIT = (
                   r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜|晚上|夜里)"
                   r"|(?:无法|没办法|不能)(?:正常)?(?:休息|入睡|睡觉)|睡不着|睡不好"), 2.5),
     ("utilities", _rx(r"停水|水压|断水|停电|断电|供水|来水|水改|用电|供电|水表"), 2.0),
-    ("sanitation", _rx(r"油烟|垃圾|臭气|恶臭|粉尘|扬尘|脏乱差"), 2.0),
+    ("sanitation", _rx(r"油烟|垃圾|臭气|恶臭|粉尘|扬尘|脏乱差|废气|刺鼻|偷排|空气污染|难闻"), 2.0),
     ("parking", _rx(r"违停|乱停|停满|僵尸车|违章停车|违法停车|停车乱|占道停车|停在人行道"), 2.5),
     ("public_space", _rx(r"占道经营|摆摊|摊贩|菜贩|店外经营|马路市场|占用[^,。]{0,6}(?:通道|楼道|人行道)"
                          r"|摆在(?:马)?路上|占道"),
@@ -184,6 +184,19 @@ PROPERTY_ACTOR = _rx(r"物业|物管|业委会|业主委员会|管理处|物管�
 
 def no_property_actor(text: str) -> bool:
     return not PROPERTY_ACTOR.search(text)
+
+
+def named_problem(text: str, scores: dict[str, float]) -> str | None:
+    """The grid category of the first explicit problem the message names (EXPLICIT) that its
+    keywords also found, if any: a model's "other" pick must not overrule it."""
+    best: tuple[int, str] | None = None
+    for slug, rx, _ in EXPLICIT:
+        if slug == "property" or scores.get(slug, 0.0) <= 0:
+            continue
+        m = rx.search(text)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), slug)
+    return best[1] if best else None
 
 
 def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, float]:

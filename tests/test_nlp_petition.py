@@ -278,3 +278,39 @@ def test_policy_template_transport_wishes_and_awaited_openings_are_not_reports(t
 ])
 def test_failing_transport_and_owed_connections_are_reports(text: str) -> None:
     assert parse(text).is_report
+
+
+# --- Eleventh round: a named problem against the model's "other"; fumes in a petition -------
+
+@pytest.mark.parametrize(("text", "slug"), [
+    # a message of 50 characters or more that names its problem outright (噪音, 吵得, 赌博):
+    # the character model's "other" (搅拌站, 开发商, 超市) no longer overrules it
+    ("城西新村社区（城西新村小区）旁边的搅拌站灰尘和噪音污染严重，危害附近小区居民的身心健康，"
+     "已经有不少居民出现了各种皮肤症状。", "noise"),
+    ("开发商在城西新村小区旁边不到百米处建了一个搅拌站，运渣车吵得人精神崩溃，灰尘满天飞，"
+     "我们到底该怎么办？", "noise"),
+    ("物流园小区7栋东头的超市后街公然摆放游戏赌博机，请严肃处理，并且告知店老板不能再给别人"
+     "提供场所，防止黄赌毒滋生。", "public_order"),
+    # fumes, waste gas, an acrid smell from a factory are sanitation in a petition
+    ("尊敬的领导：东湖工业园附近一家化工厂经常在晚上偷排废气，气味刺鼻，周边居民晚上门窗都不敢开，"
+     "多次反映都没有结果，恳请有关部门查处。", "sanitation"),
+    ("尊敬的领导：城东路一家铝材厂经常排放刺鼻的气体，熏得附近居民快要晕过去了，反映给环保热线，"
+     "回复却是让居民自己搬走，老百姓的利益何以得到保障？", "sanitation"),
+])
+def test_a_named_problem_and_fumes_take_their_category(text: str, slug: str) -> None:
+    res = parse(text)
+    assert res.is_report and res.category == slug
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    # short group-chat messages keep the model's "other": the garbage station, the septic tank
+    # or the lawn is where an accident or a request for help happens, not the problem
+    ("环卫师傅在太阳底下晕倒了 叫他没反应 身上烫得吓人 就在东门垃圾站旁边", "other"),
+    ("两个工人下化粪池清理 下去就没上来 在上面喊也没反应", "other"),
+    # an acrid smell of gas stays a gas danger
+    ("尊敬的领导：幸福里小区3栋楼道里燃气管道漏气，刺鼻的煤气味已经好几天了，物业一直说会来修"
+     "却没人来，恳请有关部门尽快处理这个安全隐患。", "fire_gas_safety"),
+])
+def test_accidents_beside_a_named_place_and_gas_smells_keep_their_category(
+        text: str, slug: str) -> None:
+    assert parse(text).category == slug
