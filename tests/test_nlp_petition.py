@@ -296,6 +296,10 @@ def test_failing_transport_and_owed_connections_are_reports(text: str) -> None:
      "多次反映都没有结果，恳请有关部门查处。", "sanitation"),
     ("尊敬的领导：城东路一家铝材厂经常排放刺鼻的气体，熏得附近居民快要晕过去了，反映给环保热线，"
      "回复却是让居民自己搬走，老百姓的利益何以得到保障？", "sanitation"),
+    # an investment platform's lenders (出借人, 网贷, P2P, 非吸) are fraud victims: public order,
+    # as the labelled sets read fraud
+    ("市长您好！我是某某贷平台的出借人，平台出事已经四个月了，区派出所说审计还在审批中，至今没有任何"
+     "进展，几万出借人的血汗钱不知去向，恳请领导督促办案，早日追赃挽损。", "public_order"),
 ])
 def test_a_named_problem_and_fumes_take_their_category(text: str, slug: str) -> None:
     res = parse(text)
@@ -310,6 +314,9 @@ def test_a_named_problem_and_fumes_take_their_category(text: str, slug: str) -> 
     # an acrid smell of gas stays a gas danger
     ("尊敬的领导：幸福里小区3栋楼道里燃气管道漏气，刺鼻的煤气味已经好几天了，物业一直说会来修"
      "却没人来，恳请有关部门尽快处理这个安全隐患。", "fire_gas_safety"),
+    # a 集资房 (a work unit's housing) is no fund-raising fraud
+    ("尊敬的领导：我是城南机械厂的老职工，1998年单位分配的集资房至今没有办下房产证，我们多次找厂里"
+     "和有关部门反映都没有结果，恳请政府帮我们解决办证问题。", "other"),
 ])
 def test_accidents_beside_a_named_place_and_gas_smells_keep_their_category(
         text: str, slug: str) -> None:
