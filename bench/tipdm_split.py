@@ -5,12 +5,19 @@ labels of 附件2, title + text, rows with conflicting labels dropped, a seeded 
 split. Prints the eval-history report; the last line is `accuracy=… macro_f1=… n=…`.
 
     .venv/bin/python bench/tipdm_split.py [--seed 0] [--data DIR] [--keep DIR]
+
+`--draw N` instead prints N message ids of fj3_messages_votes.csv drawn at random (seeded) from
+those no labelled real set (tests/data/real/*.jsonl) holds yet, 20–450 characters long, in file
+order: how a new blind part is drawn (blind3: `--draw 160 --seed 2027`; the eleventh round's
+random development sample tipdm_random_dev: `--draw 200 --seed 2028`, then, with that file in
+place, tipdm_blind4: `--draw 120 --seed 2029`).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import random
 import sys
 import tempfile
@@ -47,12 +54,32 @@ def split(data: Path, out: Path, seed: int) -> tuple[Path, Path, int, int]:
     return paths[0], paths[1], cut, len(rows) - cut
 
 
+def draw_unread(data: Path, n: int, seed: int) -> list[str]:
+    """n ids of fj3 messages (20–450 characters) not in any labelled real set, in file order."""
+    taken = {
+        str(json.loads(line)["msg_id"])
+        for path in sorted((ROOT / "tests" / "data" / "real").glob("*.jsonl"))
+        for line in path.read_text("utf-8").splitlines() if line.strip()
+    }
+    csv.field_size_limit(1 << 24)
+    with (data / "fj3_messages_votes.csv").open(encoding="utf-8", newline="") as fh:
+        pool = [r["msg_id"] for r in csv.DictReader(fh)
+                if r["msg_id"] not in taken and 20 <= len(r["detail"].strip()) <= 450]
+    chosen = set(random.Random(seed).sample(pool, n))
+    return [i for i in pool if i in chosen]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data")
     ap.add_argument("--keep", help="write the split files here instead of a temp dir")
+    ap.add_argument("--draw", type=int, metavar="N",
+                    help="print N unread message ids drawn at random (a new blind part)")
     args = ap.parse_args()
+    if args.draw:
+        print("\n".join(draw_unread(find_data(args.data), args.draw, args.seed)))
+        return 0
     sys.path.insert(0, str(ROOT))
     import bot
 

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from nlp import charmodel, petition, segment
+from nlp import charmodel, formal, petition, segment
 from nlp import patterns as P
 from nlp.clauses import crossed, is_elsewhere, is_negated, is_resolved, not_happening
 from nlp.lexicon import Lexicon
@@ -139,6 +139,11 @@ def score_categories(hits: list[Hit], lexicon: Lexicon, text: str) -> dict[str, 
     return scores
 
 
+# Below this length the character model's "other" stands against a named problem: short
+# group-chat messages name 垃圾 / 化粪池 / 草坪 beside an accident or a request for help.
+NAMED_MIN_LEN = 50
+
+
 def best_category(scores: dict[str, float], lexicon: Lexicon) -> tuple[str, float]:
     if not scores:
         return OTHER, 0.0
@@ -162,12 +167,24 @@ def _framed(text: str) -> bool:
 
 def decide(text: str, lexicon: Lexicon) -> Decision:
     """Category and urgency (rules, then the model), then the report decision: the message's
-    :class:`ReportFeatures` scored by :func:`report_score`, then its kind."""
+    :class:`ReportFeatures` scored by :func:`report_score`, then its kind. A petition's report
+    decision is then the formal head's (nlp.formal, data/formal_head.json) when it is shipped."""
+    return _decide(text, lexicon, formal.default_head())[0]
+
+
+def formal_inputs(text: str, lexicon: Lexicon) -> formal.FormalInputs | None:
+    """What the formal head reads from a petition (None for a shorter message): for
+    nlp.formal_training, which fits the head to labelled real messages."""
+    return _decide(text, lexicon, None)[1]
+
+
+def _decide(text: str, lexicon: Lexicon, head: formal.FormalHead | None,
+            ) -> tuple[Decision, formal.FormalInputs | None]:
     spans = segment.token_spans(text) if text else []
     hits = petition.outside_names(find_keywords(text, lexicon, spans), text)
-    formal = petition.is_petition(text)
+    is_formal = petition.is_petition(text)
     # A long petition repeats its words (物业 five times); each keyword counts once there.
-    scores = score_categories(_first_of_each(hits) if formal else hits, lexicon, text)
+    scores = score_categories(_first_of_each(hits) if is_formal else hits, lexicon, text)
     if petition.gas_supply_only(text):
         # 开通天然气, 供气, 燃气费: the supply, not a gas danger.
         scores.pop("fire_gas_safety", None)
@@ -194,7 +211,8 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
                 context is None or context.search(text)):
             scores[cue_slug] = scores.get(cue_slug, 0.0) + bonus
     _, cat_score = best_category(scores, lexicon)  # the rules' own evidence, for the report score
-    if formal:
+    raw_scores = dict(scores)
+    if is_formal:
         # (after cat_score: a petition's topics and explicit problems choose among categories;
         # whether it reports anything is weighed by petition.petition_report_shift)
         scores = {slug: v for slug, v in petition.adjust_petition_scores(text, scores).items()
@@ -202,16 +220,24 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     model = charmodel.default_model() if text else None
     learned = model.score(petition.mask_names(text)) if model is not None else None
     combined = _with_model(scores, learned, lexicon,
-                           PETITION_MODEL_WEIGHT if formal else CATEGORY_MODEL_WEIGHT)
-    if (formal or petition.parking_sale(text)) and "parking" not in scores and len(combined) > 1:
+                           PETITION_MODEL_WEIGHT if is_formal else CATEGORY_MODEL_WEIGHT)
+    if (is_formal or petition.parking_sale(text)) and "parking" not in scores and len(combined) > 1:
         combined.pop("parking", None)  # the model's pick from road words alone
+    if is_formal and "property" not in scores and petition.no_property_actor(text) and len(
+            combined) > 1:
+        combined.pop("property", None)  # the model's pick from 不作为 / 收费 / 管理 alone
     slug, _ = best_category(combined, lexicon)
+    if slug == OTHER and len(text) >= NAMED_MIN_LEN and scores.get(OTHER, 0.0) <= 0.0 and (
+            named := petition.named_problem(text, scores)):
+        # "other" from the model alone (no word of ours for it) against a problem the message
+        # names outright (噪音, 停水, 漏水, 赌博 …): the named problem.
+        slug = named
     if (learned is not None and urgency == "emergency"
             and learned.emergency_logit < EMERGENCY_MODEL_VETO):
         urgency = "urgent"
 
     features = read_features(text, urgency, guard, cat_score,
-                             learned.report_logit if learned is not None else None, formal)
+                             learned.report_logit if learned is not None else None, is_formal)
     # Recall booster: the model may add an emergency the rules missed, never remove one, and
     # only when no guard fires and the message is not one of the non-report kinds.
     if (learned is not None and features.urgency != "emergency"
@@ -227,7 +253,15 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         features = replace(features, urgency="emergency")
     urgency = features.urgency
 
-    p = _sigmoid(report_score(features))
+    rule_score = report_score(features)
+    inputs = (_formal_inputs(text, hits, lexicon, raw_scores, scores, combined, learned,
+                             rule_score, urgency) if is_formal else None)
+    p = _sigmoid(rule_score)
+    if inputs is not None and head is not None and urgency != "emergency":
+        # A petition: the head weighs the rules' readings into the report decision (an
+        # emergency keeps the rules'); the category stays the rules' (nlp/README.md, Eleventh
+        # round: a learned category choice gained nothing held out).
+        p = _sigmoid(head.report_logit(inputs))
     is_report = p >= 0.5
     confidence = p if is_report else 1.0 - p
     has_signal = cat_score > 0 or features.problem > 0 or urgency != "normal"
@@ -238,7 +272,7 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
     if is_report:
         kind = _report_kind(text, slug, urgency)
         category = slug if (cat_score > 0 or learned is not None) else OTHER
-        return Decision(True, kind, category, urgency, confidence, keywords, has_signal)
+        return Decision(True, kind, category, urgency, confidence, keywords, has_signal), inputs
     f = features
     if f.praise or (f.thanks and (f.resolved or not f.inquiry)):
         kind = "praise" if (f.praise or f.resolved) else "chat"
@@ -246,7 +280,32 @@ def decide(text: str, lexicon: Lexicon) -> Decision:
         kind = "inquiry"
     else:
         kind = "chat"
-    return Decision(False, kind, None, None, confidence, keywords, has_signal)
+    return Decision(False, kind, None, None, confidence, keywords, has_signal), inputs
+
+
+def _formal_inputs(text: str, hits: list[Hit], lexicon: Lexicon, raw_scores: dict[str, float],
+                   scores: dict[str, float], combined: dict[str, float],
+                   learned: charmodel.ModelScores | None, rule_score: float,
+                   urgency: str) -> formal.FormalInputs:
+    first_hit: dict[str, int] = {}
+    words: dict[str, set[str]] = {}
+    for hit in hits:
+        for slug, _ in lexicon.keyword_index[hit.word]:
+            first_hit.setdefault(slug, hit.start)
+            words.setdefault(slug, set()).add(hit.word)
+    return formal.FormalInputs(
+        text=text,
+        raw_scores=raw_scores,
+        scores=scores,
+        combined=combined,
+        first_hit=first_hit,
+        hit_count={slug: len(w) for slug, w in words.items()},
+        margins=learned.category_margin if learned is not None else {},
+        model_best=learned.best_category if learned is not None else None,
+        model_report=learned.report_logit if learned is not None else 0.0,
+        rule_report=rule_score,
+        urgency=urgency,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +350,7 @@ class ReportFeatures:
     # (inquiry, question, thanks, notice are False for it) give way to petition_report_shift.
     is_petition: bool
     petition_report_shift: float  # nlp.petition.petition_report_shift (0.0 unless a petition)
+    awaited_opening: bool  # asks when a public project opens (nlp.petition.awaited_opening)
 
     @property
     def non_report_kind(self) -> bool:
@@ -363,6 +423,7 @@ def read_features(text: str, urgency: str, guard: str | None, cat_score: float,
         and not P.HARD_PROBLEM.search(re.sub("我们家|我家|俺家", "", text)),
         is_petition=formal,
         petition_report_shift=petition.petition_report_shift(text) if formal else 0.0,
+        awaited_opening=not formal and petition.awaited_opening(text),
     )
 
 
@@ -458,6 +519,10 @@ def report_score(f: ReportFeatures) -> float:
         score -= 1.5
     if f.is_petition and urgency != "emergency":
         score += f.petition_report_shift
+    # Tenth round: "美联幼儿园什么时候能招生开园" asks when a public project opens (real board
+    # messages; a petition gets the same reading from petition_report_shift).
+    if f.awaited_opening and urgency == "normal" and problem < 1.5:
+        score -= 5.0
     return score
 
 

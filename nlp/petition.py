@@ -21,8 +21,15 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+# (tenth round) A shorter message in the board's register: addressed to the authorities.
+ADDRESSED_MIN_LEN = 60
+ADDRESSED = _rx(r"领导|书记|市长|县长|区长|政府|有关部门|相关部门|职能部门|主管部门|市民热线|12345")
+
+
 def is_petition(text: str) -> bool:
-    return len(text) >= PETITION_MIN_LEN
+    n = len(text)
+    return n >= PETITION_MIN_LEN or (n >= ADDRESSED_MIN_LEN and bool(ADDRESSED.search(text))
+                                     and not text.startswith(("【", "[")))
 
 
 # --- Category words inside proper names -------------------------------------------------
@@ -129,10 +136,12 @@ EXPLICIT = (
         r"|私自[^,。]{0,8}改|公共区域[^,。]{0,10}(?:装|建|搭|围)"
         r"|违法违规|违规项目|施工许可|与[^,。]{0,12}(?:竣工图|规划|图纸)不符|违反[^,。]{0,6}规划"
         r"|(?:改变|更改)[^,。]{0,4}规划|搭建|加建|扩建|违规[^,。]{0,4}(?:建|装|安装)"), 3.5),
-    ("noise", _rx(r"扰民|噪音|噪声|吵得|(?:深夜|凌晨|通宵|半夜|夜间)[^,。]{0,6}施工"
-                  r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜)"), 2.5),
+    ("noise", _rx(r"扰民|噪音|噪声|杂音|隔音|吵得|吵闹|太吵|很吵|轰鸣|轰隆"
+                  r"|(?:深夜|凌晨|通宵|半夜|夜间|晚上|夜里)[^,。]{0,6}施工"
+                  r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜|晚上|夜里)"
+                  r"|(?:无法|没办法|不能)(?:正常)?(?:休息|入睡|睡觉)|睡不着|睡不好"), 2.5),
     ("utilities", _rx(r"停水|水压|断水|停电|断电|供水|来水|水改|用电|供电|水表"), 2.0),
-    ("sanitation", _rx(r"油烟|垃圾|臭气|恶臭|粉尘|扬尘|脏乱差"), 2.0),
+    ("sanitation", _rx(r"油烟|垃圾|臭气|恶臭|粉尘|扬尘|脏乱差|废气|刺鼻|偷排|空气污染|难闻"), 2.0),
     ("parking", _rx(r"违停|乱停|停满|僵尸车|违章停车|违法停车|停车乱|占道停车|停在人行道"), 2.5),
     ("public_space", _rx(r"占道经营|摆摊|摊贩|菜贩|店外经营|马路市场|占用[^,。]{0,6}(?:通道|楼道|人行道)"
                          r"|摆在(?:马)?路上|占道"),
@@ -143,7 +152,8 @@ EXPLICIT = (
      2.0),
     ("elevator", _rx(r"电梯[^,。]{0,6}(?:故障|坏|困人|关人|停运|掉落|下滑|掉层)|困在电梯|被困电梯"),
      2.0),
-    ("public_order", _rx(r"卖淫|涉黄|赌博|诈骗|传销|非法融资|非法集资|黑恶"), 3.0),
+    ("public_order", _rx(r"卖淫|涉黄|赌博|诈骗|传销|非法融资|非法集资|非法吸收|非吸|黑恶|出借人|网贷"
+                         r"|[Pp]2[Pp]"), 3.0),
     ("greenery", _rx(r"毁绿|树木|草坪|绿地|飞絮|一枝黄花|杂草"), 1.5),
     ("drainage", _rx(r"污水|排水|下水道|化粪池|粪水|反臭"), 2.0),
 )
@@ -168,6 +178,28 @@ def parking_sale(text: str) -> bool:
         r"违停|乱停|停满|占道停|僵尸车|占|停着|停进|停不进|地锁|外来车", text)
 
 
+# The property company as the party complained of: without one named, "不作为", "只收费不管理"
+# or a 管理员 is someone else's failure (a village committee, a night market, a school).
+PROPERTY_ACTOR = _rx(r"物业|物管|业委会|业主委员会|管理处|物管会|保安|门卫|保洁")
+
+
+def no_property_actor(text: str) -> bool:
+    return not PROPERTY_ACTOR.search(text)
+
+
+def named_problem(text: str, scores: dict[str, float]) -> str | None:
+    """The grid category of the first explicit problem the message names (EXPLICIT) that its
+    keywords also found, if any: a model's "other" pick must not overrule it."""
+    best: tuple[int, str] | None = None
+    for slug, rx, _ in EXPLICIT:
+        if slug == "property" or scores.get(slug, 0.0) <= 0:
+            continue
+        m = rx.search(text)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), slug)
+    return best[1] if best else None
+
+
 def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, float]:
     """Category scores of a petition after its topics, explicit problems and parking rule."""
     out = {slug: min(v * KEYWORD_FACTOR, KEYWORD_SCORE_CAP) for slug, v in scores.items()}
@@ -187,6 +219,8 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
         out["other"] = out.get("other", 0.0) + min(topics, OTHER_TOPIC_CAP)
     if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)):
         del out["parking"]
+    if "property" in out and no_property_actor(text):
+        out["other"] = out.get("other", 0.0) + out.pop("property")
     return out
 
 
@@ -204,12 +238,15 @@ COMPLAINT = tuple(_rx(p) for p in (
     r"不公平|不合理|虚假|欺压|坑了|无良|黑心|困扰|不便|不方便|危险|涉黄|无学可上|烂尾|拖欠|没拿到"
     r"|要不回|骗|失职|黑漆漆|一片漆黑",
     r"重视|督促|督办|整治|管一管|管管|查一查|严查|彻查",
-    r"从来没有|从没|一直没|一直不|始终没",
+    r"从来(?:就|都)?没|从没|一直没|一直不|始终没",
     r"能不能请|能否请|请[^,。]{0,6}(?:牵头|公开|公布|出面)",
     # (after the first blind part: complaints worded without the cues above)
     r"恶劣|垄断|公理|不讲理|担心|害怕|难道|吃亏|不愿|拒绝|拒不|不给|不予|推辞|不承认|无下文|没有结果"
     r"|没结果|迟迟|至今|石沉大海|忽悠|敷衍|刁难",
     r"(?:希望|请|恳请|呈请|望)[^,。]{0,12}(?:加强|协调|落实|办理|帮|尽快|早日)",
+    # (tenth round: a thing that fails, bad quality, a night made sleepless)
+    r"不工作|坏了|不亮|失灵|故障|太差|很差|极差|质量差|通宵|(?:深夜|半夜|凌晨)[^,。]{0,4}施工|睡不着"
+    r"|无法休息|没办法休息|好好睡觉",
 ))
 # A question asked anywhere in the petition (not only at its head).
 CONSULT_ANY = _rx(r"请问|咨询|想问|想了解|想知道|不知|是否|能否|何时|什么时候|有没有|为啥|为什么|吗[?]|呢[?]")
@@ -228,6 +265,38 @@ THANKS_DONE = _rx(r"已(?:经)?[^,。]{0,8}(?:解决|修|拆除|处理|收到|�
 POLICY_WISH = _rx(r"(?:希望|期望|请)[^,。]{0,16}(?:出台|实行|试行|政策|放宽|取消这|参照)")
 
 
+# The board's policy template ("在国家大力倡导…的大背景下…希望市委市政府加快…有何具体行动?"): a
+# call for a policy, labelled a suggestion even when it names problems on the way.
+POLICY_TEMPLATE = _rx(r"大背景下|希望市委市政府加快|有何具体(?:政策|行动|措施)")
+# Transport and roads: a wish for something new (a line, a stop, more buses, a light, a
+# footbridge) is a suggestion; a thing that fails (a light that never works, a line that
+# stopped, a stop occupied by parked cars, deaths at a crossing) is a report.
+TRANSIT = _rx(r"公交|地铁|城铁|轻轨|班次|站台|站牌|首末站|末班|收班|发车|红绿灯|天桥|斑马线"
+              r"|隔离(?:栏|护栏)|过街")
+NEW_THING = _rx(r"增加|增设|增开|加开|加建|开通|延长|延伸|南延|北延|新建|修建|设置|规划|改道|调整"
+                r"|拓宽|多开|加密|运行密度|考虑")
+FAILURE = _rx(r"坏了|不亮|不工作|没有工作过|失灵|故障|冲突|停运|又停|停了|没有使用|未启用|没启用"
+              r"|标注不全|没有标注|事故高发|事故频发|车祸|一死|死亡|受伤|停满|被占|乱停|违停|不按时"
+              r"|不准时|等不到|不来|子虚乌有|拒载|态度恶劣|乱收费|押金|不退|为什么不可以|不让")
+
+
+# Asking when a public project will open or start (a school, a park, a road to be opened
+# through, a line, a rebuild) is a consultation; asking when one's own due (a property
+# certificate, a gas connection, compensation) will come, or naming a hazard meanwhile, is not.
+AWAITED = _rx(r"(?:何时|什么时候|啥时候|何日|哪年)[^,。!?]{0,14}"
+              r"(?:开工|动工|开学|开园|招生|开业|开放|通车|打通|拉通|启动|建设|建成|开通运行|通公交|开盘)")
+OWN_DUE = _rx(r"房产证|不动产证|产权证|补偿|工资|天然气|燃气|停水|停电|我家|跌倒|摔|漆黑|事故|积水|漏水"
+              r"|烂尾|破烂|杂草|野草")
+
+
+def awaited_opening(text: str) -> bool:
+    return bool(AWAITED.search(text)) and not OWN_DUE.search(text)
+
+
+def transit_wish(text: str) -> bool:
+    return bool(TRANSIT.search(text) and NEW_THING.search(text)) and not FAILURE.search(text)
+
+
 def complaint_strength(text: str) -> int:
     return sum(1 for rx in COMPLAINT if rx.search(text))
 
@@ -242,6 +311,10 @@ def petition_report_shift(text: str) -> float:
     if strength <= 1 and (CONSULT_OPEN.search(head) or SUGGEST.search(text)
                           or POLICY_WISH.search(text)):
         return -8.0
+    if POLICY_TEMPLATE.search(text):
+        return -8.0
+    if transit_wish(text) or awaited_opening(text):
+        return -6.0
     asks = sum(1 for rx in QUESTIONS if rx.search(text))
     if asks >= 2 and asks >= strength + 2:
         return -5.0  # more questions than complaints: a consultation

@@ -17,6 +17,12 @@ REAL = Path(__file__).parent / "data" / "real"
 DEV = REAL / "tipdm_dev.jsonl"
 BLIND = REAL / "tipdm_blind.jsonl"
 BLIND2 = REAL / "tipdm_blind2.jsonl"  # drawn at random after the first blind part was spent
+# drawn at random (bench/tipdm_split.py --draw 160 --seed 2027) after the second was spent
+BLIND3 = REAL / "tipdm_blind3.jsonl"
+# eleventh round, drawn at random (--draw 200 --seed 2028, then --draw 120 --seed 2029): a random
+# development sample (the formal head's training data with blind2 and blind3) and a blind part
+RANDOM_DEV = REAL / "tipdm_random_dev.jsonl"
+BLIND4 = REAL / "tipdm_blind4.jsonl"
 
 
 def _raw(path: Path) -> list[dict]:
@@ -35,11 +41,14 @@ def test_labelled_sets_hold_ids_and_labels_but_no_text() -> None:
     dev, blind = _raw(DEV), _raw(BLIND)
     assert len(dev) + len(blind) >= 300
     assert 0.28 <= len(blind) / (len(dev) + len(blind)) <= 0.40  # a third kept blind
-    blind2 = _raw(BLIND2)
-    assert len(blind2) >= 100
-    ids = [r["msg_id"] for r in dev + blind + blind2]
+    blind2, blind3 = _raw(BLIND2), _raw(BLIND3)
+    assert len(blind2) >= 100 and len(blind3) >= 150
+    random_dev, blind4 = _raw(RANDOM_DEV), _raw(BLIND4)
+    assert len(random_dev) >= 200 and len(blind4) >= 120
+    every = dev + blind + blind2 + blind3 + random_dev + blind4
+    ids = [r["msg_id"] for r in every]
     assert len(ids) == len(set(ids))
-    for rec in dev + blind + blind2:
+    for rec in every:
         assert "text" not in rec and "title" not in rec  # never the citizens' words
         assert rec["source"] == "fj3_messages_votes.csv"
         assert isinstance(rec["is_report"], bool)
@@ -51,7 +60,7 @@ def test_labelled_sets_hold_ids_and_labels_but_no_text() -> None:
 
 
 def test_join_fills_every_text() -> None:
-    for path in (DEV, BLIND, BLIND2):
+    for path in (DEV, BLIND, BLIND2, BLIND3, RANDOM_DEV, BLIND4):
         records = load_corpus(str(path))
         assert all(isinstance(r["text"], str) and r["text"] for r in records)
 
@@ -64,11 +73,16 @@ def test_missing_data_fails_with_a_clear_message(tmp_path: Path) -> None:
         join_texts(_raw(DEV)[:1], tmp_path)
 
 
-@pytest.mark.parametrize(("path", "f1", "first", "lenient"), [
-    (DEV, 0.92, 0.72, 0.85),
-    (BLIND, 0.91, 0.72, 0.82),  # scored blind once, then used for fixes (nlp/README.md)
+@pytest.mark.parametrize(("path", "f1", "first", "lenient", "room"), [
+    (DEV, 0.93, 0.72, 0.85, 0.97),
+    (BLIND, 0.91, 0.72, 0.83, 0.97),  # scored blind once, then used for fixes (nlp/README.md)
+    (BLIND2, 0.86, 0.69, 0.79, 0.97),  # scored blind once (ninth round), tuned on in the tenth
+    # labelled for the eleventh round's fitting (before it: F1 0.922, first-choice 0.674,
+    # lenient 0.792)
+    (RANDOM_DEV, 0.93, 0.72, 0.83, 0.94),
 ])
-def test_real_tuned_set_floors(path: Path, f1: float, first: float, lenient: float) -> None:
+def test_real_tuned_set_floors(path: Path, f1: float, first: float, lenient: float,
+                               room: float) -> None:
     """Floors a little below the measured figures of the sets the rules were fitted to.
     Before the ninth round, dev: F1 0.905, first-choice category 0.550, lenient 0.718,
     building 0.865."""
@@ -77,8 +91,36 @@ def test_real_tuned_set_floors(path: Path, f1: float, first: float, lenient: flo
     assert m.category_accuracy >= first
     assert m.category_lenient >= lenient
     assert m.field_accuracy("building") >= 0.94
-    assert m.field_accuracy("room") >= 0.97
+    assert m.field_accuracy("room") >= room
     assert m.false_alarm_rate <= 0.01
+
+
+def test_real_blind3_floors() -> None:
+    """blind3, a random sample labelled before the tenth round's changes and scored twice (the
+    code before them: F1 0.826, first-choice 0.634, lenient 0.768; the final code: 0.855, 0.652,
+    0.777). Since the eleventh round it is training data of the formal head (0.880, 0.696,
+    0.821). Floors a little below the current figures."""
+    m = evaluate(load_corpus(str(BLIND3)))
+    assert m.report_f1 >= 0.86
+    assert m.category_accuracy >= 0.67
+    assert m.category_lenient >= 0.80
+    assert m.field_accuracy("building") >= 0.95
+    assert m.field_accuracy("room") >= 0.95
+    assert m.false_alarm_rate <= 0.01
+
+
+def test_real_blind4_floors() -> None:
+    """blind4, a random sample labelled before the eleventh round's changes and scored twice,
+    its misses unread until the end (the code before: F1 0.893, first-choice 0.678, lenient
+    0.770; the final code: 0.926, 0.747, 0.839; one false alarm of 87 reports both times).
+    Floors a little below the final figures; the set is never fitted or tuned on."""
+    m = evaluate(load_corpus(str(BLIND4)))
+    assert m.report_f1 >= 0.91
+    assert m.category_accuracy >= 0.73
+    assert m.category_lenient >= 0.82
+    assert m.field_accuracy("building") >= 0.95
+    assert m.field_accuracy("room") >= 0.97
+    assert m.false_alarm_rate <= 0.012  # 1 of 87: children's nosebleeds read as an emergency
 
 
 def test_eval_cli_prints_first_choice_and_lenient_category() -> None:
