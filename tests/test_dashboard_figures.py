@@ -6,7 +6,6 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,8 +33,8 @@ D = timedelta(days=1)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "dash.db", clock=FakeClock(NOW))
+async def db(db_target: str) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=FakeClock(NOW))
     yield database
     await database.close()
 

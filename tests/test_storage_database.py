@@ -1,5 +1,6 @@
-"""Storage on a real SQLite file: migrations, refusals, pragmas, append-only log,
-optimistic versions, outbox, inbox, idempotency, job runs, prompts, chats."""
+"""Storage on a real database (each test on SQLite and PostgreSQL unless it is about SQLite's
+files): migrations, refusals, pragmas, append-only log, optimistic versions, outbox, inbox,
+idempotency, job runs, prompts, chats."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from storage import (
     StaleTicket,
     open_database,
 )
+from tests.support.backends import constraint_errors, integrity_errors, sqlite_only
 from tests.support.tickets import T0
 from tickets.clock import FakeClock
 from tickets.model import Ticket, TicketState
@@ -32,8 +34,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "g.db", clock=clock)
+async def db(db_target: str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 
@@ -51,10 +53,11 @@ async def pragma(db_path: Path, name: str) -> object:
         return rows[0][0]
 
 
+@sqlite_only("PRAGMAs, WAL and user_version are SQLite's")
 async def test_fresh_database_is_created_migrated_and_configured(
-    tmp_path: Path, db: Database
+    db_target: str, db: Database
 ) -> None:
-    path = tmp_path / "g.db"
+    path = Path(db_target)
     assert db.schema_version == LATEST_VERSION >= 2
     assert await pragma(path, "user_version") == LATEST_VERSION
     assert await pragma(path, "journal_mode") == "wal"
@@ -65,8 +68,8 @@ async def test_fresh_database_is_created_migrated_and_configured(
     assert (fk, timeout, sync) == (1, 5000, 1)
 
 
-async def test_reopening_keeps_data(tmp_path: Path, clock: FakeClock) -> None:
-    path = tmp_path / "g.db"
+async def test_reopening_keeps_data(db_target: str, clock: FakeClock) -> None:
+    path = db_target
     db = await open_database(path, clock=clock)
     async with db.transaction() as uow:
         await uow.tickets.add(a_ticket())
@@ -128,7 +131,7 @@ async def test_ticket_round_trip_and_source_key_unique(db: Database) -> None:
         t = await uow.tickets.add(a_ticket())
     async with db.read() as r:
         assert await r.tickets.get(t.id or 0) == t
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_errors()):
         async with db.transaction() as uow:
             await uow.tickets.add(a_ticket())
 
@@ -159,7 +162,7 @@ async def test_event_log_is_append_only(db: Database) -> None:
             at=T0, actor_id=1, actor_key=None, from_state=TicketState.NEW,
             to_state=TicketState.CANCELLED))
     for sql in ("UPDATE ticket_events SET note = 'x'", "DELETE FROM ticket_events"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(constraint_errors(), match="append-only"):
             async with db.transaction() as uow:
                 await uow.events._exec(sql)
 

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Coroutine
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -253,3 +253,21 @@ class _Admin:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+
+def prepare_template(server: PgServer) -> None:
+    """Create and migrate the template every test database is copied from (once a session)."""
+    from datetime import UTC, datetime
+
+    from storage import open_database
+    from tickets.clock import FakeClock
+
+    server.execute(f"CREATE DATABASE {TEMPLATE}")
+
+    async def migrate() -> None:
+        db = await open_database(server.url(TEMPLATE), clock=FakeClock(datetime(2026, 1, 1, tzinfo=UTC)))
+        await db.close()
+
+    # In a thread: the caller may be inside a running event loop (an async fixture).
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, migrate()).result()

@@ -1,0 +1,82 @@
+"""The two storage backends the storage, services and end-to-end tests run against.
+
+A test that asks for the ``backend`` fixture (directly or through ``db_target``,
+``db_path`` or a ``db`` fixture) is collected twice, ``[sqlite]`` and ``[postgres]``
+(``tests/conftest.py``'s ``pytest_generate_tests``). A test about SQLite alone (file
+corruption, WAL, PRAGMAs, a foreign file) says so with ``@sqlite_only("why")`` and is
+collected once, ``[sqlite]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+if TYPE_CHECKING:
+    from storage import Database
+
+SQLITE, POSTGRES = "sqlite", "postgres"
+BACKENDS = (SQLITE, POSTGRES)
+SQLITE_ONLY = "sqlite_only"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def sqlite_only(reason: str) -> Callable[[F], F]:
+    """Mark a test that is about SQLite itself: it runs on the SQLite backend only."""
+    if not reason:
+        raise ValueError("say why the test is about SQLite only")
+    mark: Callable[[F], F] = getattr(pytest.mark, SQLITE_ONLY)(reason=reason)
+    return mark
+
+
+def backends_for(marks: list[pytest.Mark]) -> list[str]:
+    """The backends a test with these marks runs on."""
+    return [SQLITE] if any(m.name == SQLITE_ONLY for m in marks) else list(BACKENDS)
+
+
+def integrity_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a constraint violation raises on either backend."""
+    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency of GridBot
+        return tuple(errors)
+    errors.append(asyncpg.IntegrityConstraintViolationError)
+    return tuple(errors)
+
+
+def is_postgres(target: str) -> bool:
+    """Whether a database target is a PostgreSQL URL (else a SQLite file path)."""
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def constraint_errors() -> tuple[type[BaseException], ...]:
+    """What a refused write raises on either backend: a constraint, or a trigger that
+    refuses it (SQLite's RAISE(ABORT) is an IntegrityError; PostgreSQL's RAISE EXCEPTION)."""
+    import asyncpg
+
+    return (*integrity_errors(), asyncpg.RaiseError)
+
+
+async def sql(db: Database, query: str, *params: object) -> list[tuple[Any, ...]]:
+    """Run one raw statement on ``db``'s database outside GridBot's connections (a second
+    client, as an administrator or an attacker would) and return its rows. ``?`` marks
+    parameters on both backends."""
+    if db.backend == SQLITE:
+        with contextlib.closing(sqlite3.connect(db.target)) as conn, conn:
+            return [tuple(row) for row in conn.execute(query, params)]
+    import asyncpg
+
+    numbered = iter(range(1, query.count("?") + 1))
+    text = re.sub(r"\?", lambda _m: f"${next(numbered)}", query)
+    conn = await asyncpg.connect(db.target, server_settings={"search_path": db.schema or "public"})
+    try:
+        return [tuple(row) for row in await conn.fetch(text, *params)]
+    finally:
+        await conn.close()
