@@ -3,9 +3,9 @@ one grid or all groups; the stale rule across downtime; restarts never repeat on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -132,7 +132,8 @@ async def test_stale_occurrence_is_skipped_and_the_next_one_still_fires(
         assert len(await h.rows("broadcast")) == 1
 
 
-async def test_one_off_missed_during_downtime(db_target: str, tmp_path: Path) -> None:
+async def test_one_off_missed_during_downtime(db_target: str,
+                                              db_targets: Callable[[], str]) -> None:
     config = with_broadcasts(Broadcast("2026-09-02 09:00", "疫苗接种通知", (GRID_C,)))
     async with harness(db_target, config, T0) as h:
         await h.tick()
@@ -142,8 +143,7 @@ async def test_one_off_missed_during_downtime(db_target: str, tmp_path: Path) ->
         await h.tick(local(2026, 9, 3, 9))
         assert len(await h.rows("broadcast")) == 1
     config = with_broadcasts(Broadcast("2026-09-02 09:00", "疫苗接种通知", (GRID_C,)))
-    (tmp_path / "b").mkdir()
-    async with harness(tmp_path / "b", config, T0) as h:
+    async with harness(db_targets(), config, T0) as h:
         await h.tick()
         await h.tick(local(2026, 9, 2, 21, 1))  # 12 hours and a minute: stale
         assert await h.rows("broadcast") == []
