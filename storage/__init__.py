@@ -9,7 +9,13 @@ from storage.prompts_repo import Prompt
 from storage.queries import Counts, Digest, Overdue
 from storage.registry import ChatBinding, Registration
 from storage.schedules_repo import Schedule
-from storage.schema import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
+from storage.schema import (
+    LATEST_VERSION,
+    DatabaseUnavailable,
+    NotAGridbotDatabase,
+    SchemaTooNew,
+    StorageError,
+)
 from storage.tickets_repo import StaleTicket
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "Correction",
     "Counts",
     "Database",
+    "DatabaseUnavailable",
     "Digest",
     "EventRecord",
     "InboxUpdate",

@@ -12,7 +12,6 @@ import base64
 import binascii
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 
 from storage import search_index
 from storage.base import Repository
+from storage.connection import Row
 from storage.tickets_repo import COLUMNS, OPEN_SQL, row_to_ticket
 from storage.timefmt import to_db
 from tickets.model import OPEN_STATES, Ticket, TicketState
@@ -287,7 +287,7 @@ class ConsoleRepository(Repository):
 
     async def chunk(self, flt: TicketFilter, scope: Scope, sort: Sort,
                     after: Sequence[Any] | None, size: int
-                    ) -> tuple[list[sqlite3.Row], list[Any] | None]:
+                    ) -> tuple[list[Row], list[Any] | None]:
         """Up to ``size`` rows (map with :func:`row_to_ticket`) after the raw key values
         ``after``, and the keys of the last one (None when this was the last chunk).
         Exports loop over this, one read snapshot per chunk, so a long export never

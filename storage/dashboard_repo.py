@@ -173,7 +173,7 @@ class DashboardRepository(Repository):
             named[f"p{i}"] = value
         sql = _positional_to_named(sql, len(wp))
         out: dict[str, Snapshot] = {}
-        for k, n, overdue, due, emergencies in await self._all(sql, named):  # type: ignore[arg-type]
+        for k, n, overdue, due, emergencies in await self._all(sql, named):
             out[k] = Snapshot(n, overdue or 0, due or 0, emergencies or 0)
         return out
 

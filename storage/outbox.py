@@ -4,12 +4,12 @@ delivered later by the sender (at least once; ``dedupe_key`` guards repeats)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from storage.base import Repository
+from storage.connection import Row
 from storage.timefmt import from_db, req, to_db
 from tickets.outgoing import Button, OutgoingMessage
 
@@ -58,7 +58,7 @@ def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
     )
 
 
-def _row(r: sqlite3.Row) -> OutboxRow:
+def _row(r: Row) -> OutboxRow:
     buttons = tuple(tuple(Button(t, d) for t, d in row) for row in json.loads(r["buttons"]))
     msg = OutgoingMessage(
         chat_id=r["chat_id"], text=r["text"], reply_to_message_id=r["reply_to_message_id"],

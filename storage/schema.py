@@ -1,7 +1,9 @@
-"""Versioned schema migrations: ``storage/migrations/NNNN_name.sql`` applied in order.
+"""Versioned schema migrations: ``storage/migrations/<dialect>/NNNN_name.sql`` in order.
 
-The schema version lives in ``PRAGMA user_version``; ``PRAGMA application_id`` marks the
-file as a GridBot database so a stray SQLite file is never "upgraded".
+Both dialects ship the same numbers and names (``load_migrations`` refuses otherwise).
+On SQLite the schema version lives in ``PRAGMA user_version`` and ``PRAGMA
+application_id`` marks the file as a GridBot database, so a stray SQLite file is never
+"upgraded"; PostgreSQL keeps both in a ``gridbot_schema`` table (storage/pg_schema.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 class StorageError(Exception):
     """Base class of storage failures callers may want to handle."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database server cannot be reached or refused the connection."""
+
+    def __init__(self, target: str, why: str) -> None:
+        super().__init__(f"cannot connect to the database {target} ({why}).")
 
 
 class SchemaTooNew(StorageError):
@@ -46,10 +55,13 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
-    """All migrations shipped in ``storage/migrations``, by version (must be 1..N)."""
+DIALECTS = ("sqlite", "postgres")
+
+
+def load_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """The migrations shipped in ``storage/migrations/<dialect>``, by version (1..N)."""
     found: list[Migration] = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
+    for entry in resources.files("storage").joinpath("migrations", dialect).iterdir():
         m = _NAME.match(entry.name)
         if m:
             found.append(Migration(int(m.group(1)), entry.name, entry.read_text("utf-8")))
@@ -59,7 +71,14 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-LATEST_VERSION = len(load_migrations())
+def _latest() -> int:
+    names = {d: [m.name for m in load_migrations(d)] for d in DIALECTS}
+    if names["sqlite"] != names["postgres"]:
+        raise RuntimeError(f"sqlite and postgres migrations differ: {names}")
+    return len(names["sqlite"])
+
+
+LATEST_VERSION = _latest()
 
 
 async def inspect(conn: aiosqlite.Connection, path: str) -> int:

@@ -9,11 +9,17 @@ collected once, ``[sqlite]``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import re
 import sqlite3
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -78,5 +84,43 @@ async def sql(db: Database, query: str, *params: object) -> list[tuple[Any, ...]
     conn = await asyncpg.connect(db.target, server_settings={"search_path": db.schema or "public"})
     try:
         return [tuple(row) for row in await conn.fetch(text, *params)]
+    finally:
+        await conn.close()
+
+
+# --- A database for one test outside the backend fixture (pg-storage's hook): a SQLite file in
+# tmp_path, or with GRIDBOT_TEST_DB=postgresql://… a fresh database on that server.
+
+_made: dict[tuple[str, str], str] = {}
+
+
+def postgres_server() -> str | None:
+    """The PostgreSQL server URL the tests run against, or None for SQLite."""
+    url = os.environ.get("GRIDBOT_TEST_DB", "").strip()
+    return url if url.startswith(("postgresql://", "postgres://")) else None
+
+
+def database_target(tmp_path: Path, name: str = "gridbot.db") -> str:
+    """The target to pass to ``open_database`` for this test (same arguments, same
+    database: a test that reopens its database gets it back)."""
+    server = postgres_server()
+    if server is None:
+        return str(tmp_path / name)
+    key = (str(tmp_path), name)
+    if key not in _made:
+        prefix = os.environ.get("GRIDBOT_TEST_DB_PREFIX", "gridbot_test")
+        dbname = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with ThreadPoolExecutor(1) as pool:  # its own event loop: callers may be async
+            pool.submit(asyncio.run, _create(server, dbname)).result()
+        _made[key] = urlunsplit(urlsplit(server)._replace(path="/" + dbname))
+    return _made[key]
+
+
+async def _create(server: str, dbname: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE template0')
     finally:
         await conn.close()
