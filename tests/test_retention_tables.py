@@ -73,21 +73,21 @@ async def run_retention(h: Harness) -> None:
 async def test_each_table_is_purged_on_the_schedule(db_target: str) -> None:
     async with harness(db_target, CFG, START) as h:
         ids = await seed(h)
-        outbox_before = await sql(h, "SELECT count(*) FROM outbox WHERE status = 'sent'")[0][0]
+        [(outbox_before,)] = await sql(h, "SELECT count(*) FROM outbox WHERE status = 'sent'")
         actions_before = await sql(h, "SELECT id, action, at, actor_key, from_state, to_state "
-                                "FROM ticket_events ORDER BY id")
+                                      "FROM ticket_events ORDER BY id")
         await run_retention(h)
 
         # outbox: sent bodies gone, what is still to send stays
         assert outbox_before and await sql(h, "SELECT count(*) FROM outbox WHERE status != "
-                                        "'pending'") == [(0,)]
+                                              "'pending'") == [(0,)]
         assert await sql(h, "SELECT count(*) > 0 FROM outbox WHERE status = 'pending'") == [(1,)]
         # event log: every fact kept, personal text gone from purged tickets' events
         assert await sql(h, "SELECT id, action, at, actor_key, from_state, to_state "
-                      "FROM ticket_events WHERE id <= ? ORDER BY id",
-                   actions_before[-1][0]) == actions_before
+                            "FROM ticket_events WHERE id <= ? ORDER BY id",
+                         actions_before[-1][0]) == actions_before
         lived = await sql(h, "SELECT action, note, data, purged_at FROM ticket_events "
-                       "WHERE ticket_id = ?", ids["lived"])
+                             "WHERE ticket_id = ?", ids["lived"])
         assert {a for a, *_ in lived} >= {"create", "edit", "accept", "progress", "escalate",
                                           "resolve", "rate", "support"}
         for action, note, data, purged_at in lived:
@@ -97,12 +97,12 @@ async def test_each_table_is_purged_on_the_schedule(db_target: str) -> None:
                 assert "reason" not in json.loads(str(data))
                 assert json.loads(str(data))["escalated_to"]  # the fact stays
         open_notes = await sql(h, "SELECT purged_at FROM ticket_events WHERE ticket_id = ?",
-                         ids["open"])
+                               ids["open"])
         assert open_notes and all(p is None for (p,) in open_notes)
         # prompts, corrections, rating comments, residents
         assert await sql(h, "SELECT count(*) FROM prompts") == [(0,)]
         [(text, note, category)] = await sql(h, "SELECT text, note, predicted_category "
-                                          "FROM corrections")
+                                                "FROM corrections")
         assert PHONE not in str(text) and note is None and category
         assert await sql(h, "SELECT score, comment FROM ratings") == [(1, None)]
         people = {r[0] for r in await sql(h, "SELECT user_id FROM people")}
