@@ -105,7 +105,7 @@ def db_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     server: pg.PgServer = request.getfixturevalue("pg_server")
     name = server.new_database()
     yield server.url(name)
-    server.drop_database(name)
+    server.release(name)
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def db_targets(backend: str, tmp_path: Path,
     yield make
     for name in made:
         assert server is not None
-        server.drop_database(name)
+        server.release(name)
 
 
 @pytest.fixture
