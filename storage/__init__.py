@@ -10,15 +10,20 @@ from storage.queries import Counts, Digest, Overdue
 from storage.registry import ChatBinding, Registration
 from storage.schedules_repo import Schedule
 from storage.schema import (
+    DATABASE_ERRORS,
+    INTEGRITY_ERRORS,
     LATEST_VERSION,
     DatabaseUnavailable,
     NotAGridbotDatabase,
     SchemaTooNew,
     StorageError,
+    printable,
 )
 from storage.tickets_repo import StaleTicket
 
 __all__ = [
+    "DATABASE_ERRORS",
+    "INTEGRITY_ERRORS",
     "LATEST_VERSION",
     "ChatBinding",
     "Correction",
@@ -40,4 +45,5 @@ __all__ = [
     "Supporter",
     "UnitOfWork",
     "open_database",
+    "printable",
 ]

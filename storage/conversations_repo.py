@@ -42,7 +42,8 @@ class ConversationRepository(Repository):
         if row is not None:
             return int(row[0])
         key = await self._scalar(
-            "SELECT coalesce(dedupe_key, '') || '|' || coalesce(card_ticket_id, '') FROM outbox "
+            "SELECT coalesce(dedupe_key, '') || '|' || coalesce(CAST(card_ticket_id AS TEXT), '') "
+            "FROM outbox "
             "WHERE chat_id = ? AND telegram_message_id = ? ORDER BY id DESC LIMIT 1",
             (chat_id, message_id))
         if not key:

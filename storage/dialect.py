@@ -33,7 +33,8 @@ class Dialect:
     def json_array_contains(self, column: str, placeholder: str = "?") -> str:
         """True when the JSON array of strings in ``column`` holds the parameter."""
         if self.is_postgres:
-            return f"({column}::jsonb ? {placeholder}::text)"
+            # (not the jsonb ? operator: ? is a placeholder here)
+            return f"({column}::jsonb @> jsonb_build_array({placeholder}::text))"
         return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = {placeholder})"
 
     def json_remove(self, column: str, *keys: str) -> str:

@@ -111,7 +111,7 @@ class OutboxRepository(Repository):
             f"WHERE status = 'pending' AND next_attempt_at <= ? {skip}"
         )
         rows = await self._all(
-            f"SELECT {_COLUMNS} FROM ({ranked}) WHERE place <= ? "
+            f"SELECT {_COLUMNS} FROM ({ranked}) AS ranked WHERE place <= ? "
             "ORDER BY priority DESC, id LIMIT ?",
             (to_db(self._now(now)), *excluded, per_chat or limit, limit),
         )
@@ -264,10 +264,11 @@ class OutboxRepository(Repository):
         low = max(int(last_known or 0), below - 200)
         if below - low <= 1:
             return []
+        message_id = self._sql.json_int("payload", "message", "message_id")
         rows = await self._all(
-            "SELECT json_extract(payload, '$.message.message_id') FROM inbox "
-            "WHERE json_extract(payload, '$.message.chat.id') = ? "
-            "AND json_extract(payload, '$.message.message_id') BETWEEN ? AND ?",
+            f"SELECT {message_id} FROM inbox "
+            f"WHERE {self._sql.json_int('payload', 'message', 'chat', 'id')} = ? "
+            f"AND {message_id} BETWEEN ? AND ?",
             (chat_id, low + 1, below - 1))
         seen = {r[0] for r in rows}
         unknown = [i for i in range(low + 1, below) if i not in seen]

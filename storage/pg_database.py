@@ -15,7 +15,6 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -24,20 +23,11 @@ from storage import pg_schema, search_index
 from storage.connection import PostgresConnection
 from storage.database import Database, UnitOfWork
 from storage.schema import DatabaseUnavailable
+from storage.schema import printable as masked
 from tickets.clock import Clock
 
 DEFAULT_SCHEMA = "gridbot"
 POOL_MIN, POOL_MAX = 1, 10
-
-
-def masked(url: str) -> str:
-    """The URL without its password (for logs and messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
 def _numeric(text: str) -> int | float:

@@ -12,8 +12,10 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
+import asyncpg
 
 APPLICATION_ID = 0x47524442  # "GRDB"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -21,6 +23,27 @@ _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 class StorageError(Exception):
     """Base class of storage failures callers may want to handle."""
+
+
+#: What a broken constraint raises on either backend (a UNIQUE key, a CHECK, the
+#: append-only event log): ``except INTEGRITY_ERRORS`` / ``pytest.raises(INTEGRITY_ERRORS)``.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
+
+
+#: What opening or using a database may raise on either backend: ours, the file
+#: system's, the drivers' own (a failed statement, a lost connection).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    StorageError, OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def printable(target: str) -> str:
+    """A database target fit for messages and logs: a URL's password masked."""
+    parts = urlsplit(target)
+    if "://" not in target or parts.password is None:
+        return target
+    user, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
 
 
 class DatabaseUnavailable(StorageError):

@@ -145,7 +145,8 @@ class TicketRepository(Repository):
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
-        values = ", ".join("(?, ?)" for _ in keys)
+        # Typed: PostgreSQL reads an untyped VALUES parameter as text.
+        values = ", ".join("(CAST(? AS BIGINT), CAST(? AS BIGINT))" for _ in keys)
         flat = [v for k in keys for v in k]
         rows = await self._all(
             "SELECT source_chat_id, source_message_id, 'ticket', id FROM tickets "

@@ -66,7 +66,7 @@ class VoiceRepository(Repository):
 
     async def waiting_in(self, grid: str | None) -> list[Voice]:
         rows = await self._all(
-            f"SELECT {_COLS} FROM voices WHERE state = 'waiting' AND grid IS ? ORDER BY id",
+            f"SELECT {_COLS} FROM voices WHERE state = 'waiting' AND grid IS NOT DISTINCT FROM ? ORDER BY id",
             (grid,))
         return [_voice(r) for r in rows]
 
@@ -74,7 +74,8 @@ class VoiceRepository(Repository):
         """Waiting voices whose sender filed a report (or joined one) in the same chat
         after the voice: they said it in writing, nobody needs to listen."""
         return await self._exec(
-            "UPDATE voices SET state = 'skipped' WHERE state = 'waiting' AND grid IS ? AND ("
+            "UPDATE voices SET state = 'skipped' WHERE state = 'waiting' AND grid IS NOT DISTINCT FROM ? "
+            "AND ("
             "EXISTS (SELECT 1 FROM tickets t WHERE t.reporter_id = voices.user_id "
             "AND t.source_chat_id = voices.chat_id AND t.created_at >= voices.at) OR "
             "EXISTS (SELECT 1 FROM supporters s WHERE s.user_id = voices.user_id "

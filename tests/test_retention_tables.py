@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from storage import INTEGRITY_ERRORS
 from tests.support import backends
 from tests.support.backends import sqlite_only
 from tests.support.scheduler import Harness, harness, local
@@ -164,5 +165,5 @@ async def test_the_event_log_stays_append_only_for_everything_else(db_target: st
              "WHERE id = ?", (live,)),  # nor drop anything but personal text
         ]
         for statement, params in refused:
-            with pytest.raises(backends.constraint_errors(), match="append-only"):
+            with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
                 await sql(h, statement, *params)

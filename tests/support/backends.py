@@ -46,28 +46,9 @@ def backends_for(marks: list[pytest.Mark]) -> list[str]:
     return [SQLITE] if any(m.name == SQLITE_ONLY for m in marks) else list(BACKENDS)
 
 
-def integrity_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions a constraint violation raises on either backend."""
-    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency of GridBot
-        return tuple(errors)
-    errors.append(asyncpg.IntegrityConstraintViolationError)
-    return tuple(errors)
-
-
 def is_postgres(target: str) -> bool:
     """Whether a database target is a PostgreSQL URL (else a SQLite file path)."""
     return target.startswith(("postgresql://", "postgres://"))
-
-
-def constraint_errors() -> tuple[type[BaseException], ...]:
-    """What a refused write raises on either backend: a constraint, or a trigger that
-    refuses it (SQLite's RAISE(ABORT) is an IntegrityError; PostgreSQL's RAISE EXCEPTION)."""
-    import asyncpg
-
-    return (*integrity_errors(), asyncpg.RaiseError)
 
 
 async def sql(db: Database, query: str, *params: object) -> list[tuple[Any, ...]]:

@@ -168,7 +168,7 @@ BEGIN
     THEN
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION 'ticket_events is append-only';
+    RAISE EXCEPTION 'ticket_events is append-only' USING ERRCODE = 'integrity_constraint_violation';
 END $$;
 CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
     FOR EACH ROW EXECUTE FUNCTION ticket_events_append_only();
