@@ -14,7 +14,7 @@ import pytest
 
 import scheduler.retention as retention
 from scheduler.retention import INBOX_KEEP, retention_key
-from tests.support.backends import sql
+from tests.support.backends import rows
 from tests.support.scheduler import Harness, harness, local
 from tests.support.tickets import CONFIG, resident
 from tickets.model import Ticket
@@ -33,7 +33,7 @@ async def closed_ticket(h: Harness, building: str, text: str, *, reporter: int =
 
 
 async def inbox_ids(h: Harness) -> list[int]:
-    return [r[0] for r in await sql(h.db, "SELECT update_id FROM inbox ORDER BY update_id")]
+    return [r[0] for r in await rows(h.db, "SELECT update_id FROM inbox ORDER BY update_id")]
 
 
 async def test_an_old_closed_ticket_loses_its_personal_fields_a_recent_one_keeps_them(

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage import INTEGRITY_ERRORS
-from tests.support import backends
-from tests.support.backends import sqlite_only
+from tests.support.backends import execute, rows, sqlite_only
 from tests.support.scheduler import Harness, harness, local
 from tests.support.tickets import CONFIG, person_actor, report, resident
 
@@ -28,7 +27,7 @@ WANG = person_actor("王芳")
 
 
 async def sql(h: Harness, query: str, *params: object) -> list[tuple[object, ...]]:
-    return await backends.sql(h.db, query, *params)
+    return await rows(h.db, query, *params)
 
 
 async def lived_ticket(h: Harness) -> int:
@@ -166,4 +165,4 @@ async def test_the_event_log_stays_append_only_for_everything_else(db_target: st
         ]
         for statement, params in refused:
             with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
-                await sql(h, statement, *params)
+                await execute(h.db, statement, *params)
