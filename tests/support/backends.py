@@ -10,12 +10,19 @@ collected once, ``[sqlite]``. The databases come from ``tests/conftest.py``'s ``
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
 
 from storage import Database
+from storage.connection import to_dollar
+from storage.database import is_postgres_url
+from storage.pg_database import DEFAULT_SCHEMA
 
 SQLITE, POSTGRES = "sqlite", "postgres"
 BACKENDS = (SQLITE, POSTGRES)
@@ -47,3 +54,27 @@ async def execute(db: Database, sql: str, *params: object) -> int:
     """Run one statement in its own write transaction (for tests of what is refused)."""
     async with db.transaction() as uow:
         return await uow.tickets._exec(sql, params)
+
+
+def query(target: str, sql: str, *params: object,
+          schema: str = DEFAULT_SCHEMA) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (``?`` placeholders) read from the database at ``target`` by a second,
+    read-only client, synchronously: for the predicates of ``server.wait_for`` and other
+    checks from outside the bot while it runs."""
+    if not is_postgres_url(target):
+        with contextlib.closing(sqlite3.connect(f"file:{target}?mode=ro", uri=True)) as conn:
+            return [tuple(r) for r in conn.execute(sql, params)]
+    text, _names = to_dollar(sql)
+    with ThreadPoolExecutor(1) as pool:  # its own event loop: the caller's may be running
+        return pool.submit(asyncio.run, _pg_query(target, schema, text, params)).result()
+
+
+async def _pg_query(url: str, schema: str, sql: str,
+                    params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, server_settings={"search_path": schema})
+    try:
+        return [tuple(r) for r in await conn.fetch(sql, *params)]
+    finally:
+        await conn.close()
