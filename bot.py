@@ -265,12 +265,13 @@ def _cmd_web(args: argparse.Namespace) -> int:
 
     config = _load_config(args.config)
     _check_web_address(args.web)
-    if not args.db.startswith(("postgresql://", "postgres://")) and not Path(args.db).exists():
+    import storage
+
+    if not storage.is_postgres_url(args.db) and not Path(args.db).exists():
         raise CliError(f"找不到数据库 {args.db}。工作台与机器人共用数据库,请先运行 `gridbot run`。")
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    import storage
     from runtime.console import serve_console
 
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() or None

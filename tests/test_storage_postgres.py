@@ -156,3 +156,29 @@ async def test_sums_come_back_as_numbers_like_on_sqlite(url: str, clock: FakeClo
         assert mean == 1.5 and isinstance(mean, float)
     finally:
         await db.close()
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_nothing_open(
+        url: str, clock: FakeClock) -> None:
+    first = await open_database(url, clock=clock)
+    second = await open_database(url, clock=clock)
+
+    async def blocked_write() -> None:
+        async with second.transaction() as uow:
+            await uow.idempotency.claim("never")
+
+    try:
+        async with first.transaction() as uow:
+            await uow.idempotency.claim("a")
+            task = asyncio.create_task(blocked_write())
+            await lock_waiter(url)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        async with second.transaction() as uow:
+            assert await uow.idempotency.claim("b")
+        assert await sql(url, "SELECT key FROM gridbot.idempotency ORDER BY key") == [
+            ("a",), ("b",)]
+    finally:
+        await first.close()
+        await second.close()
