@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from storage import is_postgres_url
 from storage.transfer import TransferRefused, TransferReport, copy_sqlite_to_postgres
 from tickets.clock import SystemClock
-
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class MigrateRefused(Exception):
@@ -24,9 +23,9 @@ class MigrateRefused(Exception):
 
 
 def check_arguments(source: str, target: str, schema: str | None) -> None:
-    if target.startswith(POSTGRES_SCHEMES) is False:
+    if not is_postgres_url(target):
         raise MigrateRefused("--to 需要 PostgreSQL 地址，例如 postgresql://user@host:5432/gridbot。")
-    if source.startswith(POSTGRES_SCHEMES):
+    if is_postgres_url(source):
         raise MigrateRefused("--from 需要 SQLite 数据库文件（如 gridbot.db），不是 PostgreSQL 地址。")
     if not Path(source).is_file():
         raise MigrateRefused(f"找不到 SQLite 数据库文件：{source}")
