@@ -82,12 +82,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[pg.PgServer]:
-    """The run's own PostgreSQL, started on first use, stopped at the end of the session.
-    If it cannot start, the run stops with the reason (never a silent skip)."""
+    """The run's own PostgreSQL (one per xdist worker), started on first use, stopped at the
+    end of the session. If it cannot start, every test that needs it fails with the reason
+    and what to install (started once: pytest keeps a session fixture's error); never skips."""
     try:
         server = pg.start()
     except pg.PgUnavailable as exc:
-        pytest.exit(f"cannot start the tests' PostgreSQL: {exc}", returncode=1)
+        pytest.fail(f"cannot start the tests' PostgreSQL: {exc}", pytrace=False)
     try:
         pg.prepare_template(server)
         yield server

@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_missing_binaries_fail_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GRIDBOT_PG_BINDIR", raising=False)
+    monkeypatch.setenv("GRIDBOT_PG_BINDIR", "/nonexistent")
+    with pytest.raises(pg.PgUnavailable, match="apt-get install postgresql"):
+        pg.start()
+    monkeypatch.delenv("GRIDBOT_PG_BINDIR")
     monkeypatch.setattr(pg.glob, "glob", lambda _pattern: [])
     monkeypatch.setattr(pg.shutil, "which", lambda _name: None)
     with pytest.raises(pg.PgUnavailable, match="apt-get install postgresql"):

@@ -67,20 +67,22 @@ class PgUnavailable(RuntimeError):
 
 def find_bindir() -> Path:
     """The newest Debian PostgreSQL server bin directory (holding initdb and pg_ctl)."""
-    env = os.environ.get("GRIDBOT_PG_BINDIR")
-    candidates = [Path(env)] if env else []
-    versions = glob.glob("/usr/lib/postgresql/*/bin")
-    candidates += sorted((Path(p) for p in versions), key=lambda p: _version(p.parent.name),
-                         reverse=True)
-    on_path = shutil.which("initdb")
-    if on_path:
-        candidates.append(Path(on_path).parent)
+    env = os.environ.get("GRIDBOT_PG_BINDIR")  # an explicit choice: only that directory
+    if env:
+        candidates = [Path(env)]
+    else:
+        versions = glob.glob("/usr/lib/postgresql/*/bin")
+        candidates = sorted((Path(p) for p in versions), key=lambda p: _version(p.parent.name),
+                            reverse=True)
+        on_path = shutil.which("initdb")
+        if on_path:
+            candidates.append(Path(on_path).parent)
     for bindir in candidates:
         if (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file():
             return bindir
     raise PgUnavailable(
-        "the tests need a PostgreSQL server but initdb/pg_ctl were not found "
-        f"(looked in /usr/lib/postgresql/*/bin and PATH): {INSTALL_HINT}")
+        "the tests need a PostgreSQL server but initdb/pg_ctl were not found (looked in "
+        f"{env or '/usr/lib/postgresql/*/bin and PATH'}): {INSTALL_HINT}")
 
 
 def _version(name: str) -> tuple[int, ...]:
