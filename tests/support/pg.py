@@ -14,9 +14,9 @@ PostgreSQL fail, they are never skipped.
 
 Each test gets a fresh database: a copy (``CREATE DATABASE … TEMPLATE``) of a template
 migrated once per session, so it starts on an up-to-date, empty GridBot schema without running
-the migrations again. Copying costs about 250 ms on this 2-core machine (as much as migrating
+the migrations again. Copying costs 250–700 ms on this 2-core machine (as much as migrating
 a new schema), so a database a test has finished with is emptied (every table's rows deleted,
-sequences restarted: about 1 ms) and handed to the next test, unless something is still
+sequences restarted: about 40 ms) and handed to the next test, unless something is still
 connected to it or the test added a schema; then it is dropped.
 """
 
