@@ -198,9 +198,13 @@ def start() -> PgServer:
         for path in (root, sockets):
             os.chown(path, user.pw_uid, user.pw_gid)
     stop_cmd = [*prefix, str(bindir / "pg_ctl")]
-    watchdog = subprocess.Popen(
-        [sys.executable, "-c", _WATCHDOG, str(data), str(root), *stop_cmd],
-        stdin=subprocess.PIPE, start_new_session=True)
+    try:
+        watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(data), str(root), *stop_cmd],
+            stdin=subprocess.PIPE, start_new_session=True)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
     try:
         _initdb(prefix, bindir, data)
         port = _start_server(prefix, bindir, data, sockets)
