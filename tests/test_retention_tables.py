@@ -6,6 +6,7 @@ database files (secure_delete + WAL checkpoint)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage import INTEGRITY_ERRORS
-from tests.support.backends import execute, rows
+from tests.support.backends import execute, rows, sqlite_only
 from tests.support.scheduler import Harness, harness, local
 from tests.support.tickets import CONFIG, person_actor, report, resident
 
@@ -26,7 +27,7 @@ WANG = person_actor("王芳")
 
 
 async def sql(h: Harness, query: str, *params: object) -> list[tuple[object, ...]]:
-    return await rows(h.services.db, query, *params)
+    return await rows(h.db, query, *params)
 
 
 async def lived_ticket(h: Harness) -> int:
@@ -69,8 +70,8 @@ async def run_retention(h: Harness) -> None:
     assert result.errors == [] and result.retention.ran
 
 
-async def test_each_table_is_purged_on_the_schedule(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+async def test_each_table_is_purged_on_the_schedule(db_target: str) -> None:
+    async with harness(db_target, CFG, START) as h:
         ids = await seed(h)
         [(outbox_before,)] = await sql(h, "SELECT count(*) FROM outbox WHERE status = 'sent'")
         actions_before = await sql(h, "SELECT id, action, at, actor_key, from_state, to_state "
@@ -115,10 +116,9 @@ def files_holding(folder: Path, needle: str) -> list[str]:
     return [p.name for p in files if needle.encode() in p.read_bytes()]
 
 
-async def test_purged_text_does_not_linger_in_the_files(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
-        if h.services.db.backend != "sqlite":
-            pytest.skip("SQLite's files and secure_delete (PostgreSQL's pages are vacuumed)")
+@sqlite_only("the bytes of the database files (main, WAL, shared memory) are SQLite's")
+async def test_purged_text_does_not_linger_in_the_files(db_target: str, tmp_path: Path) -> None:
+    async with harness(db_target, CFG, START) as h:
         await seed(h)
         assert files_holding(tmp_path, PHONE)
         await run_retention(h)
@@ -128,29 +128,28 @@ async def test_purged_text_does_not_linger_in_the_files(tmp_path: Path) -> None:
 
 
 async def test_corrections_keep_their_text_as_long_as_the_setting_allows(
-    tmp_path: Path,
+    db_target: str, db_targets: Callable[[], str],
 ) -> None:
     allowed = replace(CFG, retention_days=WINDOW + 10, correction_days=WINDOW + 5)
-    async with harness(tmp_path, allowed, START) as h:
+    async with harness(db_target, allowed, START) as h:
         await seed(h)
         await run_retention(h)  # 31 days: within the 35 allowed
         [(text,)] = await sql(h, "SELECT text FROM corrections")
         assert PHONE in str(text)
     capped = replace(CFG, correction_days=WINDOW + 5)  # never longer than retention_days
-    (tmp_path / "capped").mkdir()
-    async with harness(tmp_path / "capped", capped, START) as h:
+    async with harness(db_targets(), capped, START) as h:
         await seed(h)
         await run_retention(h)
         [(text,)] = await sql(h, "SELECT text FROM corrections")
         assert PHONE not in str(text)
 
 
-async def test_the_event_log_stays_append_only_for_everything_else(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+async def test_the_event_log_stays_append_only_for_everything_else(db_target: str) -> None:
+    async with harness(db_target, CFG, START) as h:
         ids = await seed(h)
         await run_retention(h)
         [(purged,)] = await sql(h, "SELECT id FROM ticket_events WHERE ticket_id = ? "
-                                   "AND action = 'progress'", ids["lived"])
+                                "AND action = 'progress'", ids["lived"])
         [(live,)] = await sql(h, "SELECT min(id) FROM ticket_events WHERE ticket_id = ?",
                               ids["open"])
         refused = [
@@ -166,4 +165,4 @@ async def test_the_event_log_stays_append_only_for_everything_else(tmp_path: Pat
         ]
         for statement, params in refused:
             with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
-                await execute(h.services.db, statement, *params)
+                await execute(h.db, statement, *params)
