@@ -20,7 +20,7 @@ import signal
 import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -90,9 +90,11 @@ class GridBot:
         *,
         clock: Clock | None = None,
         options: BotOptions | None = None,
+        schema: str | None = None,
     ) -> None:
         self.config = config
         self.db_path = db_path
+        self.schema = schema  # PostgreSQL: the community's schema (a deployment's key)
         self.clock = clock or SystemClock()
         self.options = options or BotOptions()
         self.application = self._build_application(token)
@@ -144,8 +146,9 @@ class GridBot:
         ``stop`` is set (then :class:`StartupAborted`); a rejected token raises
         :class:`StartupError` at once."""
         try:
+            where: dict[str, Any] = {"schema": self.schema} if self.schema else {}
             db = await storage.open_database(self.db_path, clock=self.clock,
-                                             timezone=self.config.timezone)
+                                             timezone=self.config.timezone, **where)
         except storage.SchemaTooNew as error:
             raise StartupError(
                 f"数据库 {self.db_path} 由更新版本的 GridBot 写入(结构版本 {error.found},"
