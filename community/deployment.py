@@ -135,19 +135,12 @@ class _Loader:
                 self.add(f"{where} 缺少姓名 name")
                 continue
             telegram_id = table.get("telegram_id")
-            if telegram_id is not None and (not isinstance(telegram_id, int)
-                                            or isinstance(telegram_id, bool) or telegram_id <= 0):
-                self.add(f"{where}: {name} 的 telegram_id 应为正整数")
-                telegram_id = None
-            username = table.get("username")
-            if username is not None and (not isinstance(username, str) or not username.strip()):
-                self.add(f"{where}: {name} 的 username 应为非空文字")
-                username = None
-            if telegram_id is None and username is None:
-                self.add(f"{where}: {name} 没有 telegram_id 也没有 username,无法认出此人")
+            if (not isinstance(telegram_id, int) or isinstance(telegram_id, bool)
+                    or telegram_id <= 0):
+                self.add(f"{where}: {name} 需要 telegram_id(正整数;街道人员只按 id 识别,"
+                         "用户名可被他人占用)")
                 continue
-            staff.append(StreetPerson(name.strip(), telegram_id,
-                                      username.strip().lstrip("@") if username else None))
+            staff.append(StreetPerson(name.strip(), telegram_id))
         return tuple(staff)
 
     def db_for(self, key: str, own: Any, default: str, where: str) -> str:

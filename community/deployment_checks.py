@@ -88,7 +88,7 @@ def _shared_people(deployment: Deployment) -> list[str]:
 
 def _street_staff(deployment: Deployment) -> list[str]:
     problems = []
-    ids = [p.telegram_id for p in deployment.street_staff if p.telegram_id is not None]
+    ids = [p.telegram_id for p in deployment.street_staff]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(f"{deployment.path}: street_staff 中 telegram_id {dup} 重复")
     names = [p.name for p in deployment.street_staff]

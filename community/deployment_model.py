@@ -20,15 +20,7 @@ class StreetPerson:
     """Someone of the street office: sees every community of the deployment in the console."""
 
     name: str
-    telegram_id: int | None = None
-    username: str | None = None  # without the leading "@"
-
-    def matches(self, telegram_id: int | None, username: str | None = None) -> bool:
-        """By id; by username only when configured without an id (as for community staff)."""
-        if self.telegram_id is not None:
-            return telegram_id == self.telegram_id
-        return bool(username and self.username
-                    and username.lstrip("@").lower() == self.username.lower())
+    telegram_id: int  # by id only: a username can be taken over, an id cannot
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +53,8 @@ class Deployment:
     def community(self, key: str) -> DeploymentCommunity | None:
         return next((c for c in self.communities if c.key == key), None)
 
-    def street_person(self, telegram_id: int | None,
-                      username: str | None = None) -> StreetPerson | None:
-        return next((p for p in self.street_staff if p.matches(telegram_id, username)), None)
+    def street_person(self, telegram_id: int | None) -> StreetPerson | None:
+        return next((p for p in self.street_staff if p.telegram_id == telegram_id), None)
 
     def token_groups(self, environ: Mapping[str, str]) -> list[tuple[str, list[DeploymentCommunity]]]:
         """Communities grouped by token *value* (two variables holding one token share

@@ -156,7 +156,7 @@ def test_street_staff_problems(tmp_path: Path) -> None:
     extra = '\n[[street_staff]]\nname = "钱科长"\n\n[[street_staff]]\nname = "孙科长"\ntelegram_id = 9001\n'
     problems = problems_of(write_deployment(tmp_path, extra))
     assert len(problems) == 2
-    assert any("钱科长 没有 telegram_id 也没有 username" in p for p in problems)
+    assert any("钱科长 需要 telegram_id" in p for p in problems)
     assert any("telegram_id 9001 重复" in p for p in problems)
 
 

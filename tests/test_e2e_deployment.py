@@ -11,19 +11,19 @@ import pytest
 
 from community.deployment import Deployment, load_deployment
 from localapi import LocalBotApi
-from localapi.testing import running_server
 from runtime.app import StartupError
 from runtime.deployment import DeploymentRuntime
 from tests.support.deployment import (
     ANLE_GROUP,
-    ANLE_SUPERVISOR,
     ANLE_WORKER,
     ENVIRON,
     TOKEN_A,
     TOKEN_B,
+    deployment_servers,
+    running_deployment,
     write_deployment,
 )
-from tests.support.e2e import GROUP_1, RESIDENT, SUPERVISOR, WORKER_1, WORKER_2, fast_options
+from tests.support.e2e import GROUP_1, RESIDENT, WORKER_1
 from tickets.clock import FakeClock
 
 
@@ -34,26 +34,15 @@ def deployment(tmp_path: Path) -> Deployment:
 
 @pytest.fixture
 async def servers() -> AsyncIterator[dict[str, LocalBotApi]]:
-    async with running_server(token=TOKEN_A) as a, running_server(token=TOKEN_B) as b:
-        for api, staff, group in ((a, (WORKER_1, WORKER_2, SUPERVISOR), GROUP_1),
-                                  (b, (ANLE_WORKER, ANLE_SUPERVISOR), ANLE_GROUP)):
-            for user in staff:
-                api.user(user, f"员工{user}", started=True)
-            api.user(RESIDENT, "张阿姨")
-            api.group(group, "网格群", admins=[staff[-1]], members=[*staff, RESIDENT])
-        yield {TOKEN_A: a, TOKEN_B: b}
+    async with deployment_servers() as running:
+        yield running
 
 
 @pytest.fixture
-async def runtime(deployment: Deployment, servers: dict[str, LocalBotApi],
+async def runtime(tmp_path: Path, servers: dict[str, LocalBotApi],
                   clock: FakeClock) -> AsyncIterator[DeploymentRuntime]:
-    running = DeploymentRuntime(deployment, ENVIRON, clock=clock,
-                                options_for=lambda token: fast_options(servers[token]))
-    await running.start()
-    try:
+    async with running_deployment(tmp_path, servers, clock) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 async def _tickets(runtime: DeploymentRuntime, key: str) -> list[str]:

@@ -3,9 +3,17 @@ community, included from its own file) and 安乐 (inline), each with its own bo
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from community import example_config_text
+from community.deployment import load_deployment
+from localapi import LocalBotApi
+from localapi.testing import running_server
+from runtime.app import BotOptions
+from runtime.deployment import DeploymentRuntime
+from tickets.clock import Clock
 
 TOKEN_A = "7000000011:AAFdeployment-test-token-xingfuli-00"
 TOKEN_B = "7000000022:AAFdeployment-test-token-anle-000000"
@@ -61,3 +69,36 @@ def write_deployment(root: Path, extra: str = "", *, anle: str = ANLE_INLINE) ->
     path = root / "deployment.toml"
     path.write_text(HEAD + anle + extra, encoding="utf-8")
     return path
+
+
+@asynccontextmanager
+async def deployment_servers() -> AsyncIterator[dict[str, LocalBotApi]]:
+    """One local Bot API server per token (each a different bot), keyed by token; staff
+    and the street chief opened their private chats with both bots."""
+    from tests.support.e2e import GROUP_1, RESIDENT, SUPERVISOR, WORKER_1, WORKER_2
+
+    async with running_server(token=TOKEN_A) as a, running_server(token=TOKEN_B) as b:
+        for api, staff, group in ((a, (WORKER_1, WORKER_2, SUPERVISOR), GROUP_1),
+                                  (b, (ANLE_WORKER, ANLE_SUPERVISOR), ANLE_GROUP)):
+            for user in (*staff, STREET_CHIEF):
+                api.user(user, f"员工{user}", started=True)
+            api.user(RESIDENT, "张阿姨")
+            api.group(group, "网格群", admins=[staff[-1]], members=[*staff, RESIDENT])
+        yield {TOKEN_A: a, TOKEN_B: b}
+
+
+@asynccontextmanager
+async def running_deployment(root: Path, servers: dict[str, LocalBotApi], clock: Clock,
+                             web: str | None = None) -> AsyncIterator[DeploymentRuntime]:
+    """The deployment under ``root`` running against ``servers`` (console on ``web``)."""
+    from tests.support.e2e import fast_options
+
+    deployment = load_deployment(write_deployment(root), environ=ENVIRON)
+    runtime = DeploymentRuntime(deployment, ENVIRON, clock=clock,
+                                options=BotOptions(web=web),
+                                options_for=lambda token: fast_options(servers[token]))
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
