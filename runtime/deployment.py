@@ -4,9 +4,9 @@ Each community keeps its own :class:`~runtime.app.GridBot` — its own Applicati
 (its SQLite file, or its schema in one PostgreSQL database), outbox sender and scheduler —
 so nothing a community does can reach another's data. Communities are grouped by token
 *value* (Telegram allows one poller per token): a token of its own gives the community a
-GridBot as ``gridbot run`` builds it. Several communities on one token are refused at start
-with a Chinese sentence (routing one poller's updates to several communities is not built
-yet; see README, "Many communities in one deployment").
+GridBot as ``gridbot run`` builds it; communities sharing a token get one
+:class:`~runtime.shared_token.TokenPoller` that routes each update to its community's
+GridBot (which then does not poll), and share the token's rate limiter.
 
 The staff console, when asked for, is one server for the whole deployment
 (:mod:`runtime.street_console`).
@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from community.deployment import Deployment, DeploymentCommunity, is_database_url
+from delivery import SlidingWindowRateLimiter
 from runtime.app import BotOptions, GridBot, StartupAborted, StartupError
+from runtime.shared_token import TokenPoller
 from tickets.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -50,25 +52,31 @@ class DeploymentRuntime:
         self.clock = clock or SystemClock()
         self.options = options or BotOptions()
         self.bots: dict[str, GridBot] = {}  # by community key, in the file's order
+        self.pollers: list[TokenPoller] = []  # one per shared token
         self.console: ConsoleServer | None = None
         for token, communities in deployment.token_groups(environ):
             if not token:
                 names = "、".join(c.key for c in communities)
                 raise StartupError(f"社区 {names} 的令牌环境变量未设置,请先运行 "
                                    f"`gridbot check --deployment {deployment.path}`。")
-            if len(communities) > 1:
-                names = "、".join(c.key for c in communities)
-                raise StartupError(f"社区 {names} 共用同一个机器人令牌:本版本还不支持共用令牌,"
-                                   "请为每个社区申请自己的机器人令牌。")
-            base = options_for(token) if options_for is not None else self.options
-            community = communities[0]
-            self.bots[community.key] = self._bot(community, token, replace(base, web=None))
+            base = replace(options_for(token) if options_for is not None else self.options,
+                           web=None)
+            if len(communities) == 1:
+                [community] = communities
+                self.bots[community.key] = self._bot(community, token, base)
+                continue
+            limiter = SlidingWindowRateLimiter() if base.rate_limit else None
+            shared = {c.key: self._bot(c, token, replace(base, poll=False), limiter)
+                      for c in communities}
+            self.bots.update(shared)
+            self.pollers.append(TokenPoller(token, shared, base))
 
-    def _bot(self, community: DeploymentCommunity, token: str, options: BotOptions) -> GridBot:
+    def _bot(self, community: DeploymentCommunity, token: str, options: BotOptions,
+             limiter: SlidingWindowRateLimiter | None = None) -> GridBot:
         if not is_database_url(community.db):
             Path(community.db).parent.mkdir(parents=True, exist_ok=True)
         return GridBot(community.config, token, community.db, clock=self.clock,
-                       options=options, schema=community.schema)
+                       options=options, schema=community.schema, limiter=limiter)
 
     def bot(self, key: str) -> GridBot:
         return self.bots[key]
@@ -76,16 +84,19 @@ class DeploymentRuntime:
     async def start(self, stop: asyncio.Event | None = None) -> None:
         """Start every community's bot, then the console; if one cannot start, the ones
         already started are stopped and the error is raised."""
-        started: list[GridBot] = []
+        started: list[GridBot | TokenPoller] = []
         try:
             for key, bot in self.bots.items():
                 log.info("starting community %s (%s)", key, bot.config.name)
                 await bot.start(stop)
                 started.append(bot)
+            for poller in self.pollers:
+                await poller.start()
+                started.append(poller)
             await self._start_console()
         except BaseException:
-            for bot in reversed(started):
-                await bot.stop()
+            for running in reversed(started):
+                await running.stop()
             raise
         log.info("deployment %s: %d communities running", self.deployment.name,
                  len(self.bots))
@@ -107,6 +118,8 @@ class DeploymentRuntime:
         if self.console is not None:
             await self.console.stop()
             self.console = None
+        for poller in self.pollers:
+            await poller.stop()
         for bot in reversed(list(self.bots.values())):
             await bot.stop()
 
