@@ -15,8 +15,8 @@ Where an update goes (:class:`TokenRouter`):
 1. a group listed in a community's config, or bound there by ``/bind`` → that community;
 2. otherwise the sender, when they are staff of a community (``gridbot check`` ensures a
    person is in one community): an admin's ``/bind`` in a new group reaches their own;
-3. a private chat of a resident → the community that saw them last (the ``people``
-   table of each community's database);
+3. a private chat of a resident → the community that saw them last: their latest
+   report, or their latest ``/start`` (the ``people`` table), in each community's database;
 4. anything else → the first community sharing the token (logged).
 """
 
@@ -97,8 +97,11 @@ class TokenRouter:
                 continue
             async with services.db.read() as uow:
                 seen = await uow.people.get(user_id)
-            if seen is not None and (latest is None or seen.last_seen_at > latest[0]):
-                latest = (seen.last_seen_at, key)
+                reports = await uow.queries.of_reporter(user_id, limit=1)
+            times = [t for t in (seen.last_seen_at if seen is not None else None,
+                                 reports[0].created_at if reports else None) if t is not None]
+            if times and (latest is None or max(times) > latest[0]):
+                latest = (max(times), key)
         return latest[1] if latest is not None else None
 
 

@@ -102,12 +102,6 @@ async def test_ticket_numbers_are_per_community(
     assert numbers[0] == numbers[1], "each community numbers its own tickets from the start"
 
 
-def test_a_shared_token_is_refused_with_a_sentence(deployment: Deployment) -> None:
-    shared = {"XINGFULI_BOT_TOKEN": TOKEN_A, "ANLE_BOT_TOKEN": TOKEN_A}
-    with pytest.raises(StartupError, match="共用同一个机器人令牌"):
-        DeploymentRuntime(deployment, shared)
-
-
 def test_an_unset_token_is_refused_with_a_sentence(deployment: Deployment) -> None:
     with pytest.raises(StartupError, match="令牌环境变量未设置"):
         DeploymentRuntime(deployment, {"XINGFULI_BOT_TOKEN": TOKEN_A})
