@@ -7,7 +7,8 @@ Which community a request is for:
 1. ``/login/<token>``: the community whose bot issued the link (the person it names is
    configured there; else the one whose secret signs it — a street office member can
    ask any community's bot for a link);
-2. ``POST /miniapp/login``: the community whose bot token signs the init data;
+2. ``POST /miniapp/login``: the community whose bot token signs the init data (of those
+   sharing that bot, the one the person belongs to);
 3. otherwise the ``gridbot_community`` cookie set when the session began;
 4. otherwise the first community.
 
@@ -88,16 +89,20 @@ async def _by_init_data(street: StreetConsole, request: web.Request) -> Communit
     init_data = form.get("init_data", "")
     if not isinstance(init_data, str):
         return None
+    signed: list[CommunityConsole] = []  # several when communities share the bot
+    user_id: int | None = None
     for community in street.communities:
         deps = community.deps
         if deps.bot_token is None:
             continue
         try:
-            access.check_init_data(init_data, deps.bot_token, deps.clock.now())
+            user_id = access.check_init_data(init_data, deps.bot_token, deps.clock.now())
         except InitDataRefused:
             continue
-        return community
-    return None
+        signed.append(community)
+    mine = [c for c in signed if c.deps.current_config().person_by_telegram(user_id)]
+    chosen = mine or signed
+    return chosen[0] if chosen else None
 
 
 async def _pick(request: web.Request, street: StreetConsole) -> CommunityConsole:

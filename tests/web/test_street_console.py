@@ -15,7 +15,7 @@ from yarl import URL
 
 from localapi import LocalBotApi
 from runtime.deployment import DeploymentRuntime
-from tests.support.console_web import Browser, login_link
+from tests.support.console_web import Browser, init_data, login_link
 from tests.support.deployment import (
     ANLE_GROUP,
     ANLE_WORKER,
@@ -147,3 +147,15 @@ async def test_street_console_in_chromium(
     assert "楼道灯" not in await page.inner_text("main")
     await page.screenshot(path=str(screenshot_dir / "street-list-desktop.png"), full_page=True)
     await context.close()
+
+
+async def test_mini_app_sign_in_finds_the_community_of_the_signing_bot(
+        street: DeploymentRuntime, browsers: Any, clock: FakeClock) -> None:
+    browser: Browser = await browsers(base(street))
+    signed = init_data(TOKEN_B, ANLE_WORKER, int(clock.now().timestamp()))
+    status, page = await browser.post("/miniapp/login", {"init_data": signed})
+    assert status == 200 and "<title>总览 · 安乐社区</title>" in page, page
+    forged = init_data(TOKEN_A, ANLE_WORKER, int(clock.now().timestamp()))
+    other: Browser = await browsers(base(street))
+    status, _ = await other.post("/miniapp/login", {"init_data": forged})
+    assert status == 403  # 幸福里's bot signed it, and she is no staff of 幸福里
