@@ -344,11 +344,18 @@ def _cmd_web_deployment(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     import storage
+    from runtime.secrets import install_token_redaction
     from runtime.street_console import serve_deployment_console
+
+    for community in deployment.communities:  # photos and Mini App sign-in need them
+        token = os.environ.get(community.token_env, "").strip()
+        if token:
+            install_token_redaction(token)
 
     try:
         asyncio.run(serve_deployment_console(deployment, address=args.web,
-                                             web_url=args.web_url))
+                                             web_url=args.web_url, tokens=os.environ,
+                                             api_url=args.api_url))
     except (storage.StorageError, OSError) as error:
         raise CliError(f"网格工作台无法启动: {error}") from error
     return EXIT_OK

@@ -90,6 +90,8 @@ class DeploymentRuntime:
                 log.info("starting community %s (%s)", key, bot.config.name)
                 await bot.start(stop)
                 started.append(bot)
+                assert bot.services is not None
+                bot.services.street_staff = self.deployment.street_staff  # /web for them
             for poller in self.pollers:
                 await poller.start()
                 started.append(poller)

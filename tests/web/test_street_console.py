@@ -15,6 +15,8 @@ from yarl import URL
 
 from localapi import LocalBotApi
 from runtime.deployment import DeploymentRuntime
+from runtime.street_console import open_street_console, street_server
+from services.console_access import issue_login_link
 from tests.support.console_web import Browser, init_data, login_link
 from tests.support.deployment import (
     ANLE_GROUP,
@@ -159,3 +161,34 @@ async def test_mini_app_sign_in_finds_the_community_of_the_signing_bot(
     other: Browser = await browsers(base(street))
     status, _ = await other.post("/miniapp/login", {"init_data": forged})
     assert status == 403  # 幸福里's bot signed it, and she is no staff of 幸福里
+
+
+async def test_the_console_alone_against_the_deployments_databases(
+        tmp_path: Path, servers: dict[str, LocalBotApi], clock: FakeClock,
+        browsers: Any) -> None:
+    async with running_deployment(tmp_path, servers, clock) as running:  # databases made
+        await servers[TOKEN_B].post(ANLE_GROUP, RESIDENT, "安乐苑5号楼门口的井盖丢了 很危险")
+        await servers[TOKEN_B].wait_consumed(timeout=10)
+        await running.until_idle()
+        deployment = running.deployment
+    street, opened, bots = await open_street_console(deployment, public="http://127.0.0.1",
+                                                     clock=clock)
+    assert bots == []  # no tokens given: no photos, no Mini App
+    server = await street_server(street, "127.0.0.1", 0).start()
+    try:
+        anle = street.get("anle")
+        assert anle is not None
+        token = await issue_login_link(anle.deps.db, clock, STREET_CHIEF)
+        browser: Browser = await browsers(server.url)
+        status, page = await browser.get(f"/login/{token}")
+        assert status == 200 and "进入工作台" in page
+        status, page = await browser.post(f"/login/{token}")
+        assert status == 200 and "安乐社区" in page
+        status, page = await browser.get("/street")
+        assert status == 200 and page.count("<tr data-community=") == 2
+        status, page = await browser.get("/tickets")
+        assert status == 200 and "井盖" in page
+    finally:
+        await server.stop()
+        for db in opened:
+            await db.close()
