@@ -11,6 +11,7 @@ from community import CommunityConfig
 from localapi import LocalBotApi
 from localapi.testing import running_server
 from runtime.app import GridBot
+from tests.support.backends import database_target
 from tests.support.e2e import (
     GROUP_1,
     GROUP_2,
@@ -58,7 +59,7 @@ async def server() -> AsyncIterator[LocalBotApi]:
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> str:
-    return str(tmp_path / "gridbot.db")
+    return database_target(tmp_path)
 
 
 @pytest.fixture

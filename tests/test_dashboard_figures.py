@@ -23,6 +23,7 @@ from services.dashboard import (
 )
 from storage import Database, open_database
 from storage.console_repo import Scope
+from tests.support.backends import database_target
 from tests.support.console_data import T0, FakeViewer, add_rating, add_reopen, add_tickets, hours
 from tests.support.console_data import make_ticket as mk
 from tickets.clock import FakeClock
@@ -35,7 +36,7 @@ D = timedelta(days=1)
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "dash.db", clock=FakeClock(NOW))
+    database = await open_database(database_target(tmp_path, "dash.db"), clock=FakeClock(NOW))
     yield database
     await database.close()
 
@@ -272,7 +273,8 @@ async def test_period_flows_match_a_direct_count_on_random_tickets(db: Database)
             async with db.transaction() as uow:
                 await uow.tickets._exec("ANALYZE")
         async with db.read() as r:
-            assert await r.dashboard._skip_scan_ready() is analyzed
+            # (a SQLite plan choice; PostgreSQL plans the grouped scans by itself)
+            assert await r.dashboard._skip_scan_ready() is (analyzed and db.backend == "sqlite")
         for lo, hi in [(start, start + 7 * D), (start + 7 * D, start + 21 * D),
                        (start + 3 * D + hours(5), start + 30 * D)]:
             for scope, grid, keep in cases:

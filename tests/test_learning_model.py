@@ -27,6 +27,7 @@ from nlp.normalize import normalize
 from nlp.textmodel import CommunityModel, TextModel, fit, train_text_model
 from services import TicketService
 from storage import Database, open_database
+from tests.support.backends import database_target
 from tests.support.learning import (
     CONFIG_R,
     EMERGENCIES,
@@ -49,7 +50,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "gridbot.db", clock=clock)
+    database = await open_database(database_target(tmp_path, "gridbot.db"), clock=clock)
     yield database
     await database.close()
 

@@ -17,6 +17,7 @@ from learning.ops import retrain
 from learning.runtime import LearningRunner, RetrainSettings, with_stored_categories
 from services import TicketService
 from storage import Database, open_database
+from tests.support.backends import database_target
 from tests.support.learning import CONFIG_R, FAMILY, UNSEEN, correct_family, lexicon
 from tests.support.tickets import CONFIG, RecordingPresenter
 from tickets.clock import FakeClock
@@ -48,7 +49,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "gridbot.db", clock=clock)
+    database = await open_database(database_target(tmp_path, "gridbot.db"), clock=clock)
     yield database
     await database.close()
 

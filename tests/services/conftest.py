@@ -11,6 +11,7 @@ import pytest
 
 from services import TicketService
 from storage import Database, open_database
+from tests.support.backends import database_target
 from tests.support.tickets import CONFIG, T0, RecordingPresenter
 from tickets.clock import FakeClock
 
@@ -22,7 +23,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "gridbot.db", clock=clock)
+    database = await open_database(database_target(tmp_path), clock=clock)
     yield database
     await database.close()
 

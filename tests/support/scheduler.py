@@ -16,6 +16,7 @@ from handlers.context import Services
 from runtime.lexicon import lexicon_from_config
 from scheduler import GridScheduler
 from storage import OutboxRow, open_database
+from tests.support.backends import database_target
 from tests.support.tickets import CHAT_A, report
 from tickets.clock import FakeClock
 from tickets.model import Ticket
@@ -90,7 +91,8 @@ class Harness:
 async def harness(tmp_path: Path, config: CommunityConfig,
                   start: datetime) -> AsyncIterator[Harness]:
     clock = FakeClock(start)
-    db = await open_database(tmp_path / "gridbot.db", clock=clock, timezone=config.timezone)
+    db = await open_database(database_target(tmp_path), clock=clock,
+                             timezone=config.timezone)
     dispatcher = StubDispatcher()
     services = Services(config=config, db=db, clock=clock,
                         lexicon=lexicon_from_config(config),
