@@ -55,9 +55,9 @@ async def _tickets(runtime: DeploymentRuntime, key: str) -> list[str]:
 async def test_each_community_has_its_own_bot_and_database(
         runtime: DeploymentRuntime, deployment: Deployment) -> None:
     assert list(runtime.bots) == ["xingfuli", "anle"]
-    paths = {key: bot.db_path for key, bot in runtime.bots.items()}
-    assert paths == {c.key: c.db for c in deployment.communities}
-    assert len(set(paths.values())) == 2
+    places = {key: (bot.db_path, bot.schema) for key, bot in runtime.bots.items()}
+    assert places == {c.key: (c.db, c.schema) for c in deployment.communities}
+    assert len(set(places.values())) == 2  # two SQLite files, or two schemas of one database
     for bot in runtime.bots.values():
         assert bot.services is not None
         async with bot.services.db.read() as uow:  # each one open and migrated

@@ -13,6 +13,7 @@ from localapi import LocalBotApi
 from localapi.testing import running_server
 from runtime.app import BotOptions
 from runtime.deployment import DeploymentRuntime
+from tests.support.backends import database_target, postgres_server
 from tickets.clock import Clock
 
 TOKEN_A = "7000000011:AAFdeployment-test-token-xingfuli-00"
@@ -49,7 +50,7 @@ roles = ["supervisor", "admin"]
 HEAD = """
 [deployment]
 name = "幸福街道"
-database = "data"
+database = "{database}"
 
 [[street_staff]]
 name = "赵主任"
@@ -62,12 +63,20 @@ include = "communities/xingfuli.toml"
 """
 
 
-def write_deployment(root: Path, extra: str = "", *, anle: str = ANLE_INLINE) -> Path:
+def deployment_database(root: Path) -> str:
+    """The deployment's database: SQLite files under ``data/``, or (``GRIDBOT_TEST_DB``)
+    one fresh PostgreSQL database holding each community in its own schema."""
+    return database_target(root, "deployment") if postgres_server() else "data"
+
+
+def write_deployment(root: Path, extra: str = "", *, anle: str = ANLE_INLINE,
+                     database: str | None = None) -> Path:
     """Write the two-community deployment under ``root``; returns the deployment file."""
     (root / "communities").mkdir(parents=True, exist_ok=True)
     (root / "communities" / "xingfuli.toml").write_text(example_config_text(), encoding="utf-8")
     path = root / "deployment.toml"
-    path.write_text(HEAD + anle + extra, encoding="utf-8")
+    head = HEAD.replace("{database}", database or deployment_database(root))
+    path.write_text(head + anle + extra, encoding="utf-8")
     return path
 
 
