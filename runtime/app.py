@@ -19,7 +19,7 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -151,9 +151,8 @@ class GridBot:
         ``stop`` is set (then :class:`StartupAborted`); a rejected token raises
         :class:`StartupError` at once."""
         try:
-            where: dict[str, Any] = {"schema": self.schema} if self.schema else {}
             db = await storage.open_database(self.db_path, clock=self.clock,
-                                             timezone=self.config.timezone, **where)
+                                             timezone=self.config.timezone, schema=self.schema)
         except storage.SchemaTooNew as error:
             raise StartupError(
                 f"数据库 {storage.printable(self.db_path)} 由更新版本的 GridBot 写入(结构版本 {error.found},"

@@ -9,7 +9,7 @@ import logging
 import signal
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Bot
 
@@ -92,9 +92,8 @@ async def open_street_console(
                 await bots[token].initialize()
             bot = bots.get(token) if token is not None else None
             config = community.config
-            where: dict[str, Any] = {"schema": community.schema} if community.schema else {}
             db = await storage.open_database(community.db, clock=clock,
-                                             timezone=config.timezone, **where)
+                                             timezone=config.timezone, schema=community.schema)
             opened.append(db)
             deps = ConsoleDeps(
                 db=db, config=config, clock=clock,
