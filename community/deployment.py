@@ -163,10 +163,10 @@ class _Loader:
             self.add(f"{where} 应为表格")
             return None
         key = entry.get("key")
-        if not isinstance(key, str) or not KEY_RE.match(key):
+        if not isinstance(key, str) or not KEY_RE.match(key) or key.startswith("pg_"):
             shown = f" {key!r}" if key is not None else ""
             self.add(f"{where}: 社区代号 key{shown} 应为小写英文字母开头、由小写字母/数字/"
-                     "下划线组成的短名(最多 32 个字符),如 \"xingfuli\"")
+                     "下划线组成的短名(最多 32 个字符,不以 pg_ 开头),如 \"xingfuli\"")
             return None
         where = f"{self.path}: 社区 {key}"
         token_env = entry.get("token_env")
@@ -209,8 +209,7 @@ class _Loader:
                 return None, str(self.path)
             raw, source = inline, str(self.path)
         config, problems = parse_config(raw, validate_schedule=self.validate_schedule)
-        label = f"社区 {key}" + (f" ({source})" if source != str(self.path) else
-                                 f" ({self.path})")
+        label = f"社区 {key} ({source})"
         for problem in problems:
             self.add(f"{label}: {problem}")
         return config, source

@@ -38,10 +38,6 @@ class DeploymentCommunity:
         """The PostgreSQL schema holding this community (None on SQLite)."""
         return self.key if is_database_url(self.db) else None
 
-    @property
-    def label(self) -> str:
-        return f"{self.config.name}({self.key})"
-
 
 @dataclass(frozen=True, slots=True)
 class Deployment:

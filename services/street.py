@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from services.dashboard import Period, on_time_rate, rated, satisfaction_rate
 from storage import Database
 from storage.console_repo import Scope
+from storage.dashboard_repo import Flow, Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +47,6 @@ async def community_row(key: str, name: str, db: Database, period: Period,
         flow = (await uow.dashboard.flows(period.start, period.end, everything)).get("")
         snap = (await uow.dashboard.snapshots(at, everything)).get("")
         median = await uow.dashboard.median_accept_seconds(period.start, period.end)
-    from storage.dashboard_repo import Flow, Snapshot
-
     flow = flow or Flow()
     snap = snap or Snapshot()
     return CommunityRow(

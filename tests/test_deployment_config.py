@@ -120,6 +120,9 @@ def test_malformed_keys_and_token_variables(tmp_path: Path) -> None:
     path = write(tmp_path, anle=ANLE_INLINE.replace('key = "anle"', 'key = "安乐"'))
     [problem] = problems_of(path)
     assert "社区代号 key '安乐'" in problem and "小写英文字母" in problem
+    path = write(tmp_path, anle=ANLE_INLINE.replace('key = "anle"', 'key = "pg_anle"'))
+    [problem] = problems_of(path)
+    assert "社区代号 key 'pg_anle'" in problem  # PostgreSQL reserves the prefix
     path = write(tmp_path, anle=ANLE_INLINE.replace('"ANLE_BOT_TOKEN"', '"ANLE-TOKEN"'))
     [problem] = problems_of(path)
     assert "社区 anle" in problem and "不是合法的环境变量名" in problem
