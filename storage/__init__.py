@@ -11,7 +11,7 @@ differently comes from a :class:`~storage.dialect.Dialect` (``self._sql`` in rep
 See README, "Storage: SQLite or PostgreSQL".
 """
 
-from storage.database import Database, UnitOfWork, open_database
+from storage.database import Database, UnitOfWork, is_postgres_url, open_database
 from storage.events_repo import EventRecord
 from storage.feedback_repo import Correction, Supporter
 from storage.inbox_repo import InboxUpdate
@@ -55,6 +55,7 @@ __all__ = [
     "StorageError",
     "Supporter",
     "UnitOfWork",
+    "is_postgres_url",
     "open_database",
     "printable",
 ]

@@ -48,7 +48,7 @@ class PostgresDatabase(Database):
                  version: int) -> None:
         super().__init__(masked(url), clock, tz, version, schema)
         self._pool = pool
-        self._lock_key = pg_schema.lock_key(schema)
+        self._begin = f"BEGIN; SELECT pg_advisory_xact_lock({pg_schema.lock_key(schema)})"
         self._write_lock = asyncio.Lock()
 
     @asynccontextmanager
@@ -57,16 +57,14 @@ class PostgresDatabase(Database):
         exception (which propagates). A cancelled caller leaves no open transaction: the
         pool resets (or discards) the connection it gets back."""
         async with self._write_lock, self._pool.acquire() as conn:
-            tx = conn.transaction()
-            await tx.start()
+            await conn.execute(self._begin)  # one round trip: BEGIN and the lock
             try:
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
                 yield UnitOfWork(PostgresConnection(conn), self.clock, self.timezone)
             except BaseException:
                 with contextlib.suppress(Exception):
-                    await tx.rollback()
+                    await conn.execute("ROLLBACK")
                 raise
-            await tx.commit()
+            await conn.execute("COMMIT")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:

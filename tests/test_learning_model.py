@@ -27,7 +27,6 @@ from nlp.normalize import normalize
 from nlp.textmodel import CommunityModel, TextModel, fit, train_text_model
 from services import TicketService
 from storage import Database, open_database
-from tests.support.backends import database_target
 from tests.support.learning import (
     CONFIG_R,
     EMERGENCIES,
@@ -49,8 +48,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(database_target(tmp_path, "gridbot.db"), clock=clock)
+async def db(db_target: str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +16,6 @@ from learning.ops import retrain
 from learning.runtime import LearningRunner, RetrainSettings, with_stored_categories
 from services import TicketService
 from storage import Database, open_database
-from tests.support.backends import database_target
 from tests.support.learning import CONFIG_R, FAMILY, UNSEEN, correct_family, lexicon
 from tests.support.tickets import CONFIG, RecordingPresenter
 from tickets.clock import FakeClock
@@ -48,8 +46,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(database_target(tmp_path, "gridbot.db"), clock=clock)
+async def db(db_target: str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 

@@ -1,5 +1,6 @@
-"""Storage on a real SQLite file: migrations, refusals, pragmas, append-only log,
-optimistic versions, outbox, inbox, idempotency, job runs, prompts, chats."""
+"""Storage on a real database (each test on SQLite and PostgreSQL unless it is about SQLite's
+files): migrations, refusals, pragmas, append-only log, optimistic versions, outbox, inbox,
+idempotency, job runs, prompts, chats."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from storage import (
     StaleTicket,
     open_database,
 )
-from tests.support.backends import database_target
 from tests.support.tickets import T0
 from tickets.clock import FakeClock
 from tickets.model import Ticket, TicketState
@@ -34,8 +34,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(database_target(tmp_path, "g.db"), clock=clock)
+async def db(db_target: str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 
@@ -70,8 +70,8 @@ async def test_fresh_database_is_created_migrated_and_configured(
     await db.close()
 
 
-async def test_reopening_keeps_data(tmp_path: Path, clock: FakeClock) -> None:
-    path = tmp_path / "g.db"
+async def test_reopening_keeps_data(db_target: str, clock: FakeClock) -> None:
+    path = db_target
     db = await open_database(path, clock=clock)
     async with db.transaction() as uow:
         await uow.tickets.add(a_ticket())

@@ -1,13 +1,12 @@
 """Storage on PostgreSQL: one schema per community, the version table and its refusals,
 migrating once when processes start together, writes serialised across processes by the
-community's advisory lock, connection failures. Needs ``GRIDBOT_TEST_DB`` (a server
-URL, see tests/support/backends.py); the generic storage tests run here too with it."""
+community's advisory lock, connection failures. On the test run's own PostgreSQL
+(tests/support/pg.py); the generic storage tests run on it too ([postgres])."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -19,12 +18,9 @@ from storage import (
     SchemaTooNew,
     open_database,
 )
-from tests.support.backends import database_target, postgres_server
+from tests.support.pg import PgServer
 from tests.support.tickets import T0
 from tickets.clock import FakeClock
-
-pytestmark = pytest.mark.skipif(
-    postgres_server() is None, reason="needs GRIDBOT_TEST_DB=postgresql://… (a server)")
 
 
 @pytest.fixture
@@ -33,8 +29,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def url(tmp_path: Path) -> AsyncIterator[str]:
-    yield database_target(tmp_path)
+def url(pg_server: PgServer) -> Iterator[str]:
+    name = pg_server.new_database(template=None)  # empty: these tests create the schema
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
 
 
 async def sql(url: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -158,3 +156,29 @@ async def test_sums_come_back_as_numbers_like_on_sqlite(url: str, clock: FakeClo
         assert mean == 1.5 and isinstance(mean, float)
     finally:
         await db.close()
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_nothing_open(
+        url: str, clock: FakeClock) -> None:
+    first = await open_database(url, clock=clock)
+    second = await open_database(url, clock=clock)
+
+    async def blocked_write() -> None:
+        async with second.transaction() as uow:
+            await uow.idempotency.claim("never")
+
+    try:
+        async with first.transaction() as uow:
+            await uow.idempotency.claim("a")
+            task = asyncio.create_task(blocked_write())
+            await lock_waiter(url)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        async with second.transaction() as uow:
+            assert await uow.idempotency.claim("b")
+        assert await sql(url, "SELECT key FROM gridbot.idempotency ORDER BY key") == [
+            ("a",), ("b",)]
+    finally:
+        await first.close()
+        await second.close()

@@ -5,13 +5,11 @@ end-to-end `clock` fixture of tests/conftest.py inside this folder.)"""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from services import TicketService
 from storage import Database, open_database
-from tests.support.backends import database_target
 from tests.support.tickets import CONFIG, T0, RecordingPresenter
 from tickets.clock import FakeClock
 
@@ -22,8 +20,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(database_target(tmp_path), clock=clock)
+async def db(db_target: str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,6 @@ from handlers.context import Services
 from runtime.lexicon import lexicon_from_config
 from scheduler import GridScheduler
 from storage import OutboxRow, open_database
-from tests.support.backends import database_target
 from tests.support.tickets import CHAT_A, report
 from tickets.clock import FakeClock
 from tickets.model import Ticket
@@ -88,11 +86,12 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(tmp_path: Path, config: CommunityConfig,
+async def harness(target: str, config: CommunityConfig,
                   start: datetime) -> AsyncIterator[Harness]:
+    """The scheduler over the database at ``target`` (the ``db_target`` fixture: a SQLite
+    path or a PostgreSQL URL)."""
     clock = FakeClock(start)
-    db = await open_database(database_target(tmp_path), clock=clock,
-                             timezone=config.timezone)
+    db = await open_database(target, clock=clock, timezone=config.timezone)
     dispatcher = StubDispatcher()
     services = Services(config=config, db=db, clock=clock,
                         lexicon=lexicon_from_config(config),

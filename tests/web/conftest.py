@@ -17,7 +17,6 @@ from localapi import LocalBotApi
 from runtime.app import GridBot
 from services import TicketService
 from storage import open_database
-from tests.support.backends import database_target
 from tests.support.console_http import NOW, Console
 from tests.support.console_web import Browser
 from tests.support.e2e import example_community, fast_options
@@ -81,10 +80,10 @@ def screenshot_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def console(tmp_path: Path) -> AsyncIterator[Console]:
+async def console(db_target: str) -> AsyncIterator[Console]:
     clock = FakeClock(NOW)
     config = example_community()
-    db = await open_database(database_target(tmp_path, "console.db"), clock=clock)
+    db = await open_database(db_target, clock=clock)
     service = TicketService(db, config, clock, RecordingPresenter())
     app = create_console_app(ConsoleDeps(db=db, config=config, clock=clock, service=service))
     server = TestServer(app)

@@ -4,7 +4,8 @@
 -- INTEGER -> BIGINT (Telegram ids exceed int32), ids as identities, REAL -> DOUBLE
 -- PRECISION, BLOB -> BYTEA. Timestamps stay UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'
 -- (storage/timefmt.py), so comparisons and code are the same on both backends.
--- Everything is created in the community's schema (the connection's search_path).
+-- Everything is created in the community's schema (the connection's search_path); the
+-- trigger functions keep that search_path (SET ... FROM CURRENT), whoever connects.
 
 -- Text timestamps to timestamp, for generated columns (the cast of this fixed ISO layout
 -- does not depend on any setting, hence IMMUTABLE).
@@ -115,7 +116,8 @@ CREATE INDEX tickets_console_assignee_resolved ON tickets (assignee, resolved_at
 
 -- The per-month ticket counter advances in a trigger, so a ticket (number included) is
 -- inserted in a single statement: number = period || '-' || (counter + 1).
-CREATE FUNCTION tickets_number_counter() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION tickets_number_counter() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO counters (name, value) VALUES ('ticket:' || substr(NEW.number, 1, 4), 1)
         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1;
@@ -151,7 +153,8 @@ CREATE TABLE ticket_events (
 CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, id);
 CREATE INDEX ticket_events_unpurged ON ticket_events (ticket_id) WHERE purged_at IS NULL;
 CREATE INDEX ticket_events_reopen ON ticket_events (at) WHERE action = 'reopen';
-CREATE FUNCTION ticket_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ticket_events_append_only() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
 BEGIN
     -- (the condition is parenthesised: plpgsql ends an IF condition at the first THEN
     -- outside parentheses, and the CASE has its own)
@@ -437,7 +440,8 @@ CREATE INDEX ticket_search_body ON ticket_search USING gin (body);
 -- Tickets whose text is new or changed and not yet (re)indexed (filled by triggers,
 -- whoever writes; emptied by storage/search_index.py in the same transaction).
 CREATE TABLE search_pending (ticket_id BIGINT PRIMARY KEY);
-CREATE FUNCTION ticket_search_track() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ticket_search_track() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO search_pending (ticket_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
