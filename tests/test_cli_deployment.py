@@ -35,18 +35,12 @@ async def run_cli(*args: str, env: dict[str, str], within: float = 60.0) -> tupl
     return process.returncode, out.decode(), err.decode()
 
 
-def write(root: Path, extra: str = "", **options: str) -> Path:
-    """The test deployment on SQLite files (this file is about the deployment file and
-    the command line, not the backends)."""
-    return write_deployment(root, extra, database="data", **options)
-
-
 def no_tokens(env: dict[str, str]) -> dict[str, str]:
     return {name: "" for name in (*ENVIRON, "TELEGRAM_BOT_TOKEN")} | env
 
 
 async def test_run_with_unset_tokens_says_so(tmp_path: Path) -> None:
-    path = write(tmp_path)
+    path = write_deployment(tmp_path)
     code, _, err = await run_cli("run", "--deployment", str(path),
                                  env=no_tokens({"XINGFULI_BOT_TOKEN": TOKEN_A}))
     assert code == 2 and "Traceback" not in err
@@ -54,7 +48,7 @@ async def test_run_with_unset_tokens_says_so(tmp_path: Path) -> None:
 
 
 async def test_web_without_the_databases_says_so(tmp_path: Path) -> None:
-    path = write(tmp_path)
+    path = write_deployment(tmp_path)
     code, _, err = await run_cli("web", "--deployment", str(path), "--web", "127.0.0.1:0",
                                  env=no_tokens({}))
     assert code == 2 and "找不到数据库" in err and "Traceback" not in err
@@ -68,7 +62,7 @@ def test_the_redactor_removes_every_token_of_a_deployment() -> None:
 
 
 async def test_a_process_serves_two_communities_on_one_token(tmp_path: Path) -> None:
-    path = write(tmp_path)
+    path = write_deployment(tmp_path)
     env = no_tokens({"XINGFULI_BOT_TOKEN": TOKEN_A, "ANLE_BOT_TOKEN": TOKEN_A,
                      "GRIDBOT_LOG_LEVEL": "DEBUG"})
     async with running_server(token=TOKEN_A) as server:

@@ -19,6 +19,7 @@ from tests.support.deployment import (
     ENVIRON,
     TOKEN_A,
     TOKEN_B,
+    deployment_database,
     deployment_servers,
     running_deployment,
     write_deployment,
@@ -28,8 +29,9 @@ from tickets.clock import FakeClock
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Deployment:
-    return load_deployment(write_deployment(tmp_path), environ=ENVIRON)
+def deployment(tmp_path: Path, db_target: str) -> Deployment:
+    return load_deployment(write_deployment(tmp_path, database=deployment_database(db_target)),
+                           environ=ENVIRON)
 
 
 @pytest.fixture
@@ -39,9 +41,10 @@ async def servers() -> AsyncIterator[dict[str, LocalBotApi]]:
 
 
 @pytest.fixture
-async def runtime(tmp_path: Path, servers: dict[str, LocalBotApi],
-                  clock: FakeClock) -> AsyncIterator[DeploymentRuntime]:
-    async with running_deployment(tmp_path, servers, clock) as running:
+async def runtime(tmp_path: Path, servers: dict[str, LocalBotApi], clock: FakeClock,
+                  db_target: str) -> AsyncIterator[DeploymentRuntime]:
+    async with running_deployment(tmp_path, servers, clock,
+                                  database=deployment_database(db_target)) as running:
         yield running
 
 

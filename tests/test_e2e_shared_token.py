@@ -21,6 +21,7 @@ from tests.support.deployment import (
     ANLE_SUPERVISOR,
     ANLE_WORKER,
     TOKEN_A,
+    deployment_database,
     write_deployment,
 )
 from tests.support.e2e import GROUP_1, RESIDENT, SUPERVISOR, WORKER_1, fast_options
@@ -45,9 +46,10 @@ async def server() -> AsyncIterator[LocalBotApi]:
 
 
 @pytest.fixture
-async def runtime(tmp_path: Path, server: LocalBotApi,
-                  clock: FakeClock) -> AsyncIterator[DeploymentRuntime]:
-    deployment = load_deployment(write_deployment(tmp_path), environ=SHARED)
+async def runtime(tmp_path: Path, server: LocalBotApi, clock: FakeClock,
+                  db_target: str) -> AsyncIterator[DeploymentRuntime]:
+    path = write_deployment(tmp_path, database=deployment_database(db_target))
+    deployment = load_deployment(path, environ=SHARED)
     running = DeploymentRuntime(deployment, SHARED, clock=clock, options=fast_options(server))
     await running.start()
     try:

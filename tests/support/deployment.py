@@ -13,7 +13,7 @@ from localapi import LocalBotApi
 from localapi.testing import running_server
 from runtime.app import BotOptions
 from runtime.deployment import DeploymentRuntime
-from tests.support.backends import database_target, postgres_server
+from storage.database import is_postgres_url
 from tickets.clock import Clock
 
 TOKEN_A = "7000000011:AAFdeployment-test-token-xingfuli-00"
@@ -63,19 +63,19 @@ include = "communities/xingfuli.toml"
 """
 
 
-def deployment_database(root: Path) -> str:
-    """The deployment's database: SQLite files under ``data/``, or (``GRIDBOT_TEST_DB``)
-    one fresh PostgreSQL database holding each community in its own schema."""
-    return database_target(root, "deployment") if postgres_server() else "data"
+def deployment_database(db_target: str) -> str:
+    """The deployment's database on the test's backend (the ``db_target`` fixture): SQLite
+    files under ``data/``, or the fresh PostgreSQL database, each community in its schema."""
+    return db_target if is_postgres_url(db_target) else "data"
 
 
 def write_deployment(root: Path, extra: str = "", *, anle: str = ANLE_INLINE,
-                     database: str | None = None) -> Path:
+                     database: str = "data") -> Path:
     """Write the two-community deployment under ``root``; returns the deployment file."""
     (root / "communities").mkdir(parents=True, exist_ok=True)
     (root / "communities" / "xingfuli.toml").write_text(example_config_text(), encoding="utf-8")
     path = root / "deployment.toml"
-    head = HEAD.replace("{database}", database or deployment_database(root))
+    head = HEAD.replace("{database}", database)
     path.write_text(head + anle + extra, encoding="utf-8")
     return path
 
@@ -97,12 +97,14 @@ async def deployment_servers() -> AsyncIterator[dict[str, LocalBotApi]]:
 
 
 @asynccontextmanager
-async def running_deployment(root: Path, servers: dict[str, LocalBotApi], clock: Clock,
-                             web: str | None = None) -> AsyncIterator[DeploymentRuntime]:
-    """The deployment under ``root`` running against ``servers`` (console on ``web``)."""
+async def running_deployment(root: Path, servers: dict[str, LocalBotApi], clock: Clock, *,
+                             database: str, web: str | None = None,
+                             ) -> AsyncIterator[DeploymentRuntime]:
+    """The deployment under ``root`` on ``database`` running against ``servers`` (its
+    console on ``web``)."""
     from tests.support.e2e import fast_options
 
-    deployment = load_deployment(write_deployment(root), environ=ENVIRON)
+    deployment = load_deployment(write_deployment(root, database=database), environ=ENVIRON)
     runtime = DeploymentRuntime(deployment, ENVIRON, clock=clock,
                                 options=BotOptions(web=web),
                                 options_for=lambda token: fast_options(servers[token]))

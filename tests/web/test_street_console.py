@@ -24,6 +24,7 @@ from tests.support.deployment import (
     STREET_CHIEF,
     TOKEN_A,
     TOKEN_B,
+    deployment_database,
     deployment_servers,
     running_deployment,
 )
@@ -40,9 +41,10 @@ async def servers() -> AsyncIterator[dict[str, LocalBotApi]]:
 
 
 @pytest.fixture
-async def street(tmp_path: Path, servers: dict[str, LocalBotApi],
-                 clock: FakeClock) -> AsyncIterator[DeploymentRuntime]:
-    async with running_deployment(tmp_path, servers, clock, web="127.0.0.1:0") as running:
+async def street(tmp_path: Path, servers: dict[str, LocalBotApi], clock: FakeClock,
+                 db_target: str) -> AsyncIterator[DeploymentRuntime]:
+    async with running_deployment(tmp_path, servers, clock, web="127.0.0.1:0",
+                                  database=deployment_database(db_target)) as running:
         for api, text, chat in ((servers[TOKEN_A], "3号楼楼道灯坏了好几天了 晚上看不见", GROUP_1),
                                 (servers[TOKEN_B], "安乐苑5号楼门口的井盖丢了 很危险", ANLE_GROUP)):
             await api.post(chat, RESIDENT, text)
@@ -165,8 +167,9 @@ async def test_mini_app_sign_in_finds_the_community_of_the_signing_bot(
 
 async def test_the_console_alone_against_the_deployments_databases(
         tmp_path: Path, servers: dict[str, LocalBotApi], clock: FakeClock,
-        browsers: Any) -> None:
-    async with running_deployment(tmp_path, servers, clock) as running:  # databases made
+        browsers: Any, db_target: str) -> None:
+    async with running_deployment(tmp_path, servers, clock,  # the databases made
+                                  database=deployment_database(db_target)) as running:
         await servers[TOKEN_B].post(ANLE_GROUP, RESIDENT, "安乐苑5号楼门口的井盖丢了 很危险")
         await servers[TOKEN_B].wait_consumed(timeout=10)
         await running.until_idle()
