@@ -94,6 +94,13 @@ def _street_staff(deployment: Deployment) -> list[str]:
     names = [p.name for p in deployment.street_staff]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"{deployment.path}: street_staff 中姓名 {name} 重复")
+    for member in deployment.street_staff:
+        for community in deployment.communities:
+            person = community.config.person_by_telegram(member.telegram_id)
+            if person is not None:
+                problems.append(
+                    f"街道人员 {member.name} (telegram_id {member.telegram_id}) 同时是 "
+                    f"{_named(community)} 的 {person.key}:请只写在一处(街道人员已能查看所有社区)")
     return problems
 
 

@@ -161,6 +161,9 @@ def test_street_staff_problems(tmp_path: Path) -> None:
     assert len(problems) == 2
     assert any("钱科长 需要 telegram_id" in p for p in problems)
     assert any("telegram_id 9001 重复" in p for p in problems)
+    also_staff = ANLE_INLINE.replace("telegram_id = 3000", "telegram_id = 9001")
+    [problem] = problems_of(write_deployment(tmp_path, anle=also_staff))
+    assert problem.startswith("街道人员 赵主任 (telegram_id 9001) 同时是 社区 anle")
 
 
 def test_no_communities_and_no_deployment_section(tmp_path: Path) -> None:
