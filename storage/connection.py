@@ -107,9 +107,21 @@ def bind(sql: str, params: Params) -> tuple[str, list[Any]]:
 def _args(params: Params, names: tuple[str, ...] | None) -> list[Any]:
     if names is not None:
         assert isinstance(params, Mapping), "named placeholders need a mapping"
-        return [params[n] for n in names]
-    assert not isinstance(params, Mapping), "positional placeholders need a sequence"
-    return list(params)
+        values = [params[n] for n in names]
+    else:
+        assert not isinstance(params, Mapping), "positional placeholders need a sequence"
+        values = list(params)
+    return [_text(v) if type(v) is str else v for v in values]
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL (SQLite's can): a NUL character, and the JSON
+    escape of one (jsonb refuses it too), become U+FFFD, the replacement character."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if "\\u0000" in value:
+        value = value.replace("\\u0000", "\\ufffd")
+    return value
 
 
 _TOKEN = re.compile(

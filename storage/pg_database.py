@@ -28,6 +28,7 @@ from tickets.clock import Clock
 
 DEFAULT_SCHEMA = "gridbot"
 POOL_MIN, POOL_MAX = 1, 10
+CONNECT_TIMEOUT = 10.0  # seconds to reach the server before DatabaseUnavailable
 
 
 def _numeric(text: str) -> int | float:
@@ -102,7 +103,7 @@ async def open_postgres(url: str, *, clock: Clock, timezone: str = "Asia/Shangha
     try:
         pool = await asyncpg.create_pool(
             url, min_size=POOL_MIN, max_size=POOL_MAX, init=_init_connection,
-            server_settings={"search_path": schema})
+            server_settings={"search_path": schema}, timeout=CONNECT_TIMEOUT)
     except (TimeoutError, OSError, socket.gaierror, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailable(masked(url), f"{type(exc).__name__}: {exc}") from exc
     try:

@@ -39,6 +39,12 @@ def test_named_parameters_are_bound_in_order() -> None:
         bind("SELECT :a", [1])
 
 
+def test_nul_characters_which_postgresql_text_cannot_hold_become_replacement_characters(
+) -> None:
+    assert bind("SELECT ?, ?, ?", ["a\x00b", '{"t": "\\u0000"}', 7])[1] == [
+        "a\ufffdb", '{"t": "\\ufffd"}', 7]
+
+
 def test_schema_names_are_plain_identifiers() -> None:
     assert check_schema_name("gridbot_xingfuli") == "gridbot_xingfuli"
     for bad in ("", "Gridbot", "1st", "a-b", 'x"; DROP', "pg_catalog", "a" * 64):
