@@ -6,4 +6,6 @@ source scripts/browser_deps.sh
 source scripts/pg_deps.sh
 ruff check .
 mypy
-exec python -m pytest "$@"
+# Two workers (pytest-xdist; each starts its own PostgreSQL): the end-to-end tests spend
+# most of their time waiting, so two share the machine's cores well. `-n 0` runs serially.
+exec python -m pytest -n "${GRIDBOT_TEST_WORKERS:-2}" "$@"
