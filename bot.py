@@ -39,6 +39,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _web_options(run)
     run.add_argument("--no-web", action="store_true", help="不启动网格工作台")
+    run.add_argument("--deployment", metavar="FILE",
+                     help="街道部署文件:在一个进程里运行其中所有社区(令牌取自各社区的 token_env)")
 
     web = sub.add_parser("web", help="单独运行网格工作台(与机器人共用同一数据库)")
     web.add_argument("--config", default=DEFAULT_CONFIG, help="社区配置文件 (默认 community.toml)")
@@ -46,6 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
     web.add_argument("--api-url", default=os.environ.get("TELEGRAM_API_URL"),
                      help="Bot API 服务器地址 (用于显示照片;需要 TELEGRAM_BOT_TOKEN)")
     _web_options(web)
+    web.add_argument("--deployment", metavar="FILE", help="街道部署文件:一个工作台看所有社区")
 
     init = sub.add_parser("init", help="写出一份带注释的示例配置 community.toml")
     init.add_argument(
@@ -55,6 +58,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="检查配置文件,逐条列出问题;有问题时退出码为 1")
     check.add_argument("--config", default=DEFAULT_CONFIG, help="社区配置文件")
+    check.add_argument("--deployment", metavar="FILE",
+                       help="街道部署文件:逐个检查社区,并检查社区之间的重复与令牌")
 
     demo = sub.add_parser("demo", help="离线演示:本地 Bot API 服务器 + 真实机器人,模拟网格群的一天")
     demo.add_argument(
@@ -150,6 +155,20 @@ def _load_config(path: str):  # -> CommunityConfig
     return config
 
 
+def _load_deployment(path: str, *, need_tokens: bool):  # -> Deployment
+    from community.deployment import check_deployment
+    from services.schedules import schedule_error
+
+    if not Path(path).exists():
+        raise CliError(f"找不到部署文件 {path}。")
+    deployment, problems = check_deployment(
+        path, validate_schedule=schedule_error, environ=os.environ if need_tokens else None)
+    if problems or deployment is None:
+        details = "\n".join(f"  - {p}" for p in problems)
+        raise CliError(f"部署文件 {path} 有 {len(problems)} 个问题:\n{details}")
+    return deployment
+
+
 def _lexicon_for(config_path: str | None):
     if not config_path:
         return None
@@ -173,8 +192,37 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_check_deployment(path: str) -> int:
+    from community.deployment import check_deployment
+    from community.examples import example_broadcast_warnings
+    from services.schedules import schedule_error
+
+    deployment, problems = check_deployment(path, validate_schedule=schedule_error,
+                                            environ=os.environ)
+    if problems or deployment is None:
+        print(f"部署文件 {path} 有 {len(problems)} 个问题:")
+        for problem in problems:
+            print(f"  - {problem}")
+        return EXIT_PROBLEMS
+    communities = deployment.communities
+    tokens = len({os.environ[c.token_env].strip() for c in communities})
+    print(f"部署无误: {deployment.name},{len(communities)} 个社区,{tokens} 个机器人令牌,"
+          f"{len(deployment.street_staff)} 位街道人员。")
+    for community in communities:
+        config = community.config
+        chats = sum(len(g.chats) for g in config.grids)
+        print(f"  {community.key}: {config.name},{len(config.grids)} 个网格,"
+              f"{len(config.people)} 位工作人员,{chats} 个群聊")
+        for warning in example_broadcast_warnings(config):
+            print(f"  提醒 ({community.key}): {warning}")
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from community import check_config
+
+    if args.deployment:
+        return _cmd_check_deployment(args.deployment)
     from services.schedules import schedule_error
 
     config, problems = check_config(args.config, validate_schedule=schedule_error)
@@ -224,7 +272,34 @@ def _cmd_train_nlp(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_run_deployment(args: argparse.Namespace) -> int:
+    from runtime.api_url import ApiUrlError, bot_api_urls
+
+    deployment = _load_deployment(args.deployment, need_tokens=True)
+    from runtime.secrets import install_token_redaction
+
+    for community in deployment.communities:
+        install_token_redaction(os.environ[community.token_env].strip())
+    try:
+        bot_api_urls(args.api_url)
+    except ApiUrlError as error:
+        raise CliError(str(error)) from None
+    web = None if args.no_web else args.web
+    _check_web_address(web)
+    from runtime import StartupError
+    from runtime.deployment import run_deployment
+
+    try:
+        run_deployment(deployment=deployment, environ=os.environ, api_url=args.api_url,
+                       web=web, web_url=args.web_url)
+    except StartupError as error:
+        raise CliError(str(error)) from error
+    return EXIT_OK
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.deployment:
+        return _cmd_run_deployment(args)
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
         raise CliError(
@@ -259,10 +334,44 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(speed=args.speed, keep_db=args.keep_db, quiet=args.quiet, web=args.web)
 
 
+def _cmd_web_deployment(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    deployment = _load_deployment(args.deployment, need_tokens=False)
+    _check_web_address(args.web)
+    missing = [c.db for c in deployment.communities
+               if "://" not in c.db and not Path(c.db).exists()]
+    if missing:
+        raise CliError(f"找不到数据库 {'、'.join(missing)}。工作台与机器人共用数据库,"
+                       "请先运行 `gridbot run --deployment`。")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    import storage
+    from runtime.secrets import install_token_redaction
+    from runtime.street_console import serve_deployment_console
+
+    for community in deployment.communities:  # photos and Mini App sign-in need them
+        token = os.environ.get(community.token_env, "").strip()
+        if token:
+            install_token_redaction(token)
+
+    try:
+        asyncio.run(serve_deployment_console(deployment, address=args.web,
+                                             web_url=args.web_url, tokens=os.environ,
+                                             api_url=args.api_url))
+    except (storage.StorageError, OSError) as error:
+        raise CliError(f"网格工作台无法启动: {error}") from error
+    return EXIT_OK
+
+
 def _cmd_web(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    if args.deployment:
+        return _cmd_web_deployment(args)
     config = _load_config(args.config)
     _check_web_address(args.web)
     import storage

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from community import CommunityConfig
+from community.deployment_model import StreetPerson
 from services import TicketService
 from tickets.clock import Clock
 
@@ -31,6 +32,9 @@ class Services:
     dispatcher: OutboxDispatcher
     bot_username: str = ""
     console_url: str | None = None  # the staff console's public base URL (/web links)
+    # A deployment's street office: not staff of this community, but /web signs them in
+    # to the deployment's console (set by runtime/deployment.py).
+    street_staff: tuple[StreetPerson, ...] = ()
     tz: ZoneInfo = field(init=False)
     tickets: TicketService = field(init=False)
 

@@ -31,9 +31,14 @@ from ui import texts
 log = logging.getLogger(__name__)
 
 
+def may_use_console(services: Services, user: User, actor: Actor) -> bool:
+    """Staff of this community, or of the deployment's street office."""
+    return actor.is_staff or any(p.telegram_id == user.id for p in services.street_staff)
+
+
 async def login_link_text(services: Services, user: User, actor: Actor) -> str:
     """The private message carrying a fresh login link (or why there is none)."""
-    if not actor.is_staff:
+    if not may_use_console(services, user, actor):
         return texts.WEB_STAFF_ONLY
     if not services.console_url:
         return texts.WEB_OFF
@@ -65,7 +70,7 @@ async def web_command(update: Update, context: GridContext) -> None:
         return
     services = context.services
     actor = await actor_of(services, inc.user)
-    if not actor.is_staff:
+    if not may_use_console(services, inc.user, actor):
         await reply(services, inc, texts.WEB_STAFF_ONLY)
         return
     if is_group(inc.chat):
@@ -103,7 +108,7 @@ async def on_web_button(services: Services, context: GridContext, user: User,
                         actor: Actor) -> str:
     """The 工作台 button under the staff help: the link goes to the private chat; the
     returned toast says so."""
-    if not actor.is_staff:
+    if not may_use_console(services, user, actor):
         return texts.WEB_STAFF_ONLY
     sent = await send_login_link(services, context, user, actor)
     return texts.WEB_LINK_SENT if sent else texts.WEB_LINK_NOT_SENT

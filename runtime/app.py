@@ -75,6 +75,9 @@ class BotOptions:
     poll_interval: float = 0.05
     web: str | None = None  # serve the staff console on HOST:PORT (None: no console)
     web_url: str | None = None  # its public base URL (default http://<web>)
+    # False: another poller feeds this bot's update queue (several communities sharing
+    # one token, runtime/shared_token.py); everything else runs as usual.
+    poll: bool = True
 
 
 
@@ -89,11 +92,15 @@ class GridBot:
         *,
         clock: Clock | None = None,
         options: BotOptions | None = None,
+        schema: str | None = None,
+        limiter: SlidingWindowRateLimiter | None = None,
     ) -> None:
         self.config = config
         self.db_path = db_path
+        self.schema = schema  # PostgreSQL: the community's schema (a deployment's key)
         self.clock = clock or SystemClock()
         self.options = options or BotOptions()
+        self._shared_limiter = limiter  # one token's limits, shared by its communities
         self.application = self._build_application(token)
         self.services: Services | None = None
         self.scheduler: GridScheduler | None = None
@@ -102,7 +109,8 @@ class GridBot:
     def _build_application(self, token: str) -> GridApplication:
         base_url, base_file_url = bot_api_urls(self.options.api_url)
         timeout = self.options.request_timeout
-        self.limiter = SlidingWindowRateLimiter() if self.options.rate_limit else None
+        self.limiter = ((self._shared_limiter or SlidingWindowRateLimiter())
+                        if self.options.rate_limit else None)
         bot = DurableBot(
             token=token,
             base_url=base_url,
@@ -144,7 +152,7 @@ class GridBot:
         :class:`StartupError` at once."""
         try:
             db = await storage.open_database(self.db_path, clock=self.clock,
-                                             timezone=self.config.timezone)
+                                             timezone=self.config.timezone, schema=self.schema)
         except storage.SchemaTooNew as error:
             raise StartupError(
                 f"数据库 {storage.printable(self.db_path)} 由更新版本的 GridBot 写入(结构版本 {error.found},"
@@ -208,13 +216,14 @@ class GridBot:
             self.scheduler.start()
         await self.application.replay_pending()
         assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            timeout=self.options.poll_timeout,
-            poll_interval=self.options.poll_interval,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-            error_callback=_polling_error,
-        )
+        if self.options.poll:
+            await self.application.updater.start_polling(
+                timeout=self.options.poll_timeout,
+                poll_interval=self.options.poll_interval,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+                error_callback=_polling_error,
+            )
         await self.application.start()
         log.info("GridBot @%s is running for %s", services.bot_username, self.config.name)
 

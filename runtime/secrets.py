@@ -37,6 +37,11 @@ class TokenRedactor:
     def __init__(self, token: str) -> None:
         self.forms = token_forms(token)
 
+    def add(self, token: str) -> None:
+        """Redact another token too (a deployment runs one bot per token)."""
+        forms = set(self.forms) | set(token_forms(token))
+        self.forms = tuple(sorted(forms, key=len, reverse=True))
+
     def __call__(self, text: str) -> str:
         for form in self.forms:
             if form in text:
@@ -90,7 +95,13 @@ def redact_log_handlers(redact: TokenRedactor, logger: logging.Logger | None = N
 
 def install_token_redaction(token: str) -> TokenRedactor:
     """Redact ``token`` from stdout, stderr (uncaught tracebacks go there) and the log
-    handlers present now; call :func:`redact_log_handlers` again after adding handlers."""
+    handlers present now; call :func:`redact_log_handlers` again after adding handlers.
+    Called again with another token, the installed redactor removes both."""
+    if isinstance(sys.stdout, RedactingStream):
+        installed = sys.stdout._redact
+        installed.add(token)
+        redact_log_handlers(installed)
+        return installed
     redact = TokenRedactor(token)
     if not redact.forms:
         return redact

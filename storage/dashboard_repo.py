@@ -209,6 +209,22 @@ class DashboardRepository(Repository):
             "GROUP BY 1, 2, 3", [to_db(start), to_db(end), *wp])
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
+    async def median_accept_seconds(self, start: datetime, end: datetime) -> float | None:
+        """Median time to first response (created → accepted) of the tickets created in
+        ``[start, end)`` and accepted (None: none accepted). Two plain queries, the same
+        on every backend: the count, then the one or two middle values."""
+        span = [to_db(start), to_db(end)]
+        where = "created_at >= ? AND created_at < ? AND accept_seconds IS NOT NULL"
+        count = int(await self._scalar(f"SELECT count(*) FROM tickets WHERE {where}", span)
+                    or 0)
+        if not count:
+            return None
+        rows = await self._all(
+            f"SELECT accept_seconds FROM tickets WHERE {where} ORDER BY accept_seconds "
+            "LIMIT ? OFFSET ?", [*span, 2 - count % 2, (count - 1) // 2])
+        values = [float(r[0]) for r in rows]
+        return sum(values) / len(values)
+
     async def hottest(self, start: datetime, end: datetime, scope: Scope,
                       grid: str | None = None, limit: int = 10) -> list[Ticket]:
         """Tickets of the period with the most supporters (附议), most first."""

@@ -24,7 +24,7 @@ from storage.web_auth_repo import SessionRecord
 from web.deps import ConsoleDeps, deps_of
 from web.keys import CONFIG, SESSION, VIEWER
 from web.render import render
-from web.viewer import Viewer, viewer_for
+from web.viewer import Viewer, street_viewer, viewer_for
 
 log = logging.getLogger("gridbot.console.auth")
 
@@ -64,7 +64,8 @@ async def _viewer_of(deps: ConsoleDeps, user_id: int) -> Viewer | None:
     config = deps.current_config()
     async with deps.db.read() as r:
         reg = await r.people.get(user_id)
-    return viewer_for(config, user_id, reg.person_key if reg else None)
+    viewer = viewer_for(config, user_id, reg.person_key if reg else None)
+    return viewer or street_viewer(deps.street_staff, user_id)
 
 
 @web.middleware

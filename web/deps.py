@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from community.deployment_model import StreetPerson
 from community.model import CommunityConfig
 from services.service import TicketService
 from storage import Database
@@ -39,6 +40,9 @@ class ConsoleDeps:
     config_source: Callable[[], CommunityConfig] | None = None
     wake: Callable[[], None] | None = None
     photo_cache_dir: str | None = None  # None: a bounded in-memory cache
+    # A deployment's street office (community/deployment.py): signed in, they see this
+    # community as its secretary does (web/street.py switches between communities).
+    street_staff: tuple[StreetPerson, ...] = ()
 
     def current_config(self) -> CommunityConfig:
         return self.config_source() if self.config_source is not None else self.config
@@ -49,7 +53,10 @@ class ConsoleDeps:
 
 
 CONSOLE_DEPS: web.AppKey[ConsoleDeps] = web.AppKey("console_deps", ConsoleDeps)
+#: A deployment's console serves several communities: the one this request is for
+#: (set by web/street.py's middleware) overrides the app's.
+REQUEST_DEPS = web.RequestKey("community_deps", ConsoleDeps)
 
 
 def deps_of(request: web.Request) -> ConsoleDeps:
-    return request.app[CONSOLE_DEPS]
+    return request.get(REQUEST_DEPS) or request.app[CONSOLE_DEPS]

@@ -43,9 +43,22 @@ _env = jinja2.Environment(
 
 
 def nav_for(viewer: Any) -> tuple[tuple[str, str], ...]:
+    if viewer is not None and viewer.street:
+        return (("街道总览", "/street"), *NAV, ("导出令牌", "/export/tokens"))
     if viewer is not None and viewer.is_supervisor:
         return (*NAV, ("导出令牌", "/export/tokens"))
     return NAV
+
+
+def street_nav(request: web.Request) -> Any:
+    """For a street office viewer in a deployment's console: the communities to switch
+    between and the current one (web/street.py); None otherwise."""
+    viewer = request.get(VIEWER)
+    if viewer is None or not viewer.street:
+        return None
+    from web.street import navigation
+
+    return navigation(request)
 
 
 def environment() -> jinja2.Environment:
@@ -69,6 +82,7 @@ def template_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": session.csrf_token if session is not None else "",
         "community": config.name,
         "nav": nav_for(request.get(VIEWER)),
+        "street": street_nav(request),
         "path": request.path,
         "dt": lambda value, fmt="%m-%d %H:%M": _format_time(value, tz, fmt),
         "state_label": lambda state: STATE_LABELS.get(str(state), str(state)),

@@ -10,8 +10,9 @@ its assignee or one of its escalation targets (``person_key``), or they reported
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from community.deployment_model import StreetPerson
 from community.model import CommunityConfig, Person, Role
 from tickets.lifecycle import can_view
 from tickets.model import Actor, Ticket
@@ -26,6 +27,7 @@ class Viewer:
     grids: frozenset[str]  # grids they work in as a grid worker
     categories: frozenset[str]  # categories they handle as a specialist
     person: Person = field(compare=False, repr=False)
+    street: bool = False  # of the street office: sees every community of the deployment
 
     @classmethod
     def of(cls, person: Person, telegram_id: int) -> Viewer:
@@ -64,6 +66,17 @@ class Viewer:
         """:meth:`may_see_personal` from the three columns (for list rows and exports)."""
         return (self.is_supervisor or assignee == self.person_key
                 or self.person_key in escalated_to or (grid is not None and grid in self.grids))
+
+
+def street_viewer(staff: tuple[StreetPerson, ...], telegram_id: int) -> Viewer | None:
+    """A street office member in a community's console: the rights of its secretary
+    (sees and may act on every ticket), under a key no community person has."""
+    member = next((p for p in staff if p.telegram_id == telegram_id), None)
+    if member is None:
+        return None
+    person = Person(key=f"{member.name}(街道)", telegram_id=telegram_id,
+                    roles=frozenset({Role.SUPERVISOR}))
+    return replace(Viewer.of(person, telegram_id), name=member.name, street=True)
 
 
 def viewer_for(config: CommunityConfig, telegram_id: int,
