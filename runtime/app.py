@@ -121,13 +121,15 @@ class GridBot:
         self._keeper: LeaseKeeper | None = None
         self._pump: InboxPump | None = None
         self._app_used = False  # a shut-down Application is rebuilt for the next activation
+        self._acting = False
         #: (monotonic time, "active" | "standby") each time the role changed.
         self.role_changes: list[tuple[float, str]] = []
 
     @property
     def active(self) -> bool:
-        """True while this process acts for the token (polls, sends, schedules)."""
-        return self.services is not None
+        """True while this process acts for the token (polls, sends, schedules); False
+        from the moment it starts standing down."""
+        return self._acting
 
     def _build_application(self, token: str) -> GridApplication:
         base_url, base_file_url = bot_api_urls(self.options.api_url)
@@ -279,6 +281,7 @@ class GridBot:
                 error_callback=_polling_error,
             )
             await self.application.start()
+        self._acting = True
         self.role_changes.append((asyncio.get_running_loop().time(), "active"))
         log.info("GridBot @%s is running for %s%s", services.bot_username, self.config.name,
                  f" (lease {self.lease.key})" if self.lease is not None else "")
@@ -386,6 +389,7 @@ class GridBot:
 
     async def _deactivate(self, *, drain_timeout: float) -> None:
         """Stop polling (or the inbox pump), the console, the scheduler and the sender."""
+        self._acting = False
         app = self.application
         if self._pump is not None:
             await self._pump.stop()
