@@ -388,9 +388,13 @@ class GridBot:
         await self._deactivate(drain_timeout=0.0)
 
     async def _deactivate(self, *, drain_timeout: float) -> None:
-        """Stop polling (or the inbox pump), the console, the scheduler and the sender."""
+        """Stop polling (or the inbox pump), the console, the scheduler and the sender.
+        With no time to drain (the lease was lost) the sender stops first."""
         self._acting = False
         app = self.application
+        services = self.services
+        if drain_timeout <= 0 and services is not None:
+            await services.dispatcher.stop(drain_timeout=0.0)
         if self._pump is not None:
             await self._pump.stop()
             self._pump = None
@@ -398,7 +402,6 @@ class GridBot:
             await app.updater.stop()
         if app.running:
             await app.stop()
-        services = self.services
         if self.console is not None:
             await self.console.stop()
             self.console = None

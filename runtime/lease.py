@@ -67,10 +67,11 @@ class LeaseKeeper:
                 if await self.lease.check():
                     continue
                 self.active = False
-                try:
+                try:  # stop acting first, then let the next holder in
                     await self._deactivate()
                 except Exception:
                     log.exception("lease %s lost; stopping failed", self.lease.key)
+                await self.lease.release()
                 continue
             if not await self._try_lease():
                 continue

@@ -50,7 +50,8 @@ class Lease(Protocol):
         ...
 
     async def check(self) -> bool:
-        """True while the lease is still held; False (and not held any more) once lost."""
+        """True while the lease is still held. False once lost: the caller stops acting
+        and then calls :meth:`release` (which another process may be waiting for)."""
         ...
 
     async def release(self) -> None:
@@ -115,9 +116,8 @@ class FileLease:
             same = os.fstat(self._fd).st_ino == os.stat(self.path).st_ino
         except OSError:
             same = False
-        if not same:
-            log.error("lease file %s was removed or replaced; lease given up", self.path)
-            await self.release()
+        if not same:  # the caller stops acting, then calls release()
+            log.error("lease file %s was removed or replaced; lease lost", self.path)
         return same
 
     async def release(self) -> None:
@@ -169,11 +169,7 @@ class PostgresLease:
         except Exception as error:  # connection lost, server restarted, timeout
             log.error("lease %s: connection lost (%s); lease given up", self.key, error)
             alive = None
-        if alive != 1:
-            self._conn = None
-            await _close(conn)
-            return False
-        return True
+        return alive == 1  # a dead session's lock is already gone; release() closes it
 
     async def release(self) -> None:
         conn, self._conn = self._conn, None

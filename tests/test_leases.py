@@ -65,6 +65,7 @@ async def test_a_removed_lease_file_counts_as_lost(tmp_path: Path) -> None:
     assert await lease.try_acquire()
     lease.path.unlink()  # someone else could now lock a new file of that name
     assert not await lease.check()
+    await lease.release()  # the holder stops acting, then releases
     assert not lease.held
 
 
