@@ -35,14 +35,19 @@ class WebhookPusher:
         self.retry = retry
         self.deliveries: list[Delivery] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def ensure_running(self) -> None:
         """Start delivering (after setWebhook); the loop ends by itself when it is deleted."""
+        self._stopping = False
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(),
                                                                 name="localapi-webhook")
 
     async def stop(self) -> None:
+        # The flag, not only the cancel: Python 3.11's wait_for can swallow a cancel that
+        # coincides with the server's change event.
+        self._stopping = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -52,7 +57,7 @@ class WebhookPusher:
     async def _run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            while self.store.webhook_url:
+            while self.store.webhook_url and not self._stopping:
                 if not self.store.updates:
                     await self._wait_change(1.0)
                     continue
@@ -61,7 +66,7 @@ class WebhookPusher:
                 self.deliveries.append(Delivery(int(update["update_id"]), status))
                 if 200 <= status < 300:
                     self.store.confirm(int(update["update_id"]) + 1)
-                else:
+                elif not self._stopping:
                     await asyncio.sleep(self.retry)
 
     async def _post(self, session: aiohttp.ClientSession, update: dict[str, object]) -> int:

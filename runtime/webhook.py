@@ -50,8 +50,9 @@ def webhook_path(url: str) -> str:
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (port 0: any free port, for tests)."""
     host, sep, port = listen.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"--listen 须为 主机:端口,如 127.0.0.1:8443(收到 {listen!r})")
     return host, int(port)
 
@@ -128,6 +129,7 @@ class InboxPump:
         self._queued: set[int] = set()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -136,6 +138,7 @@ class InboxPump:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="inbox-pump")
 
     async def stop(self) -> None:
+        self._stopping = True  # Python 3.11's wait_for may swallow a cancel
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -158,7 +161,7 @@ class InboxPump:
         return added
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wakeup.clear()
             try:
                 await self.scan()
