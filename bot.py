@@ -82,6 +82,11 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--db", help="训练社区模型:内置语料 + 该数据库里的社区样本,把关通过才启用")
     train.add_argument("--config", help="社区配置文件 (与 --db 一起用,提供社区分类)")
     _add_learning_commands(sub)
+    mig = sub.add_parser("migrate-db",
+                         help="把社区从 SQLite 数据库迁到 PostgreSQL (先停止机器人),逐表核对行数")
+    mig.add_argument("--from", dest="source", default=DEFAULT_DB, help="SQLite 数据库文件 (默认 gridbot.db)")
+    mig.add_argument("--to", dest="target", required=True, help="PostgreSQL 地址 postgresql://…")
+    mig.add_argument("--schema", help="社区在 PostgreSQL 里的模式名 (一个库可放多个社区)")
     return parser
 
 
@@ -283,12 +288,13 @@ def _cmd_web(args: argparse.Namespace) -> int:
 
     config = _load_config(args.config)
     _check_web_address(args.web)
-    if not Path(args.db).exists():
+    import storage
+
+    if not storage.is_postgres_url(args.db) and not Path(args.db).exists():
         raise CliError(f"找不到数据库 {args.db}。工作台与机器人共用数据库,请先运行 `gridbot run`。")
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    import storage
     from runtime.console import serve_console
 
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() or None
@@ -299,6 +305,20 @@ def _cmd_web(args: argparse.Namespace) -> int:
     except (storage.StorageError, OSError) as error:
         raise CliError(f"网格工作台无法启动: {error}") from error
     return EXIT_OK
+
+
+def _cmd_migrate_db(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import storage
+    from runtime.migrate import MigrateRefused, migrate_db
+
+    try:
+        return asyncio.run(migrate_db(args.source, args.target, schema=args.schema))
+    except MigrateRefused as refused:
+        raise CliError(str(refused)) from refused
+    except (storage.StorageError, OSError) as error:
+        raise CliError(f"迁移失败,目标库未写入: {error}") from error
 
 
 _COMMANDS = {
@@ -313,6 +333,7 @@ _COMMANDS = {
     "eval-history": _cmd_learning,
     "import-history": _cmd_learning,
     "model": _cmd_learning,
+    "migrate-db": _cmd_migrate_db,
 }
 
 

@@ -68,10 +68,10 @@ def run_command(args: object, out: TextIO) -> int:
 
 def _open_db(path: str) -> Any:
     """An existing GridBot database (these commands never create one)."""
-    from storage import NotAGridbotDatabase, SchemaTooNew, open_database
+    from storage import NotAGridbotDatabase, SchemaTooNew, is_postgres_url, open_database
     from tickets.clock import SystemClock
 
-    if not Path(path).is_file():
+    if not is_postgres_url(path) and not Path(path).is_file():
         raise TableError(f"找不到数据库 {path}(用 --db 指定机器人的数据库)")
 
     async def opener() -> Any:

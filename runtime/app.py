@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -196,15 +195,17 @@ class GridBot:
                                                timezone=self.config.timezone)
         except storage.SchemaTooNew as error:
             raise StartupError(
-                f"数据库 {self.db_path} 由更新版本的 GridBot 写入(结构版本 {error.found},"
+                f"数据库 {storage.printable(self.db_path)} 由更新版本的 GridBot 写入(结构版本 {error.found},"
                 f"本版本支持到 {error.supported}),未做任何修改。请升级 GridBot 或换用备份。"
             ) from error
         except storage.NotAGridbotDatabase as error:
             raise StartupError(
-                f"{self.db_path} 不是 GridBot 的数据库,已拒绝打开(未做修改)。请检查 --db 路径。"
+                f"{storage.printable(self.db_path)} 不是 GridBot 的数据库,已拒绝打开(未做修改)。"
+                "请检查 --db 路径。"
             ) from error
-        except (storage.StorageError, OSError, sqlite3.Error) as error:
-            raise StartupError(f"无法打开数据库 {self.db_path}: {error}") from error
+        except storage.DATABASE_ERRORS as error:
+            raise StartupError(
+                f"无法打开数据库 {storage.printable(self.db_path)}: {error}") from error
 
     async def _activate(self, stop: asyncio.Event | None = None) -> None:
         """Act for the token: seed the limiter, recover what was in flight, connect, start

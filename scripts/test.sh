@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The test suite: lint, type check, then every test (unit and end-to-end against the local Bot API).
+# The test suite: lint, type check, then every test (unit and end-to-end against the local Bot API;
+# the storage, services and end-to-end tests on SQLite and on a PostgreSQL the run starts itself).
 source "$(dirname "$0")/_venv.sh"
 source scripts/browser_deps.sh
+source scripts/pg_deps.sh
 ruff check .
 mypy
-exec python -m pytest "$@"
+# Two workers (pytest-xdist; each starts its own PostgreSQL): the end-to-end tests spend
+# most of their time waiting, so two share the machine's cores well. `-n 0` runs serially.
+exec python -m pytest -n "${GRIDBOT_TEST_WORKERS:-2}" "$@"

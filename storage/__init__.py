@@ -1,6 +1,17 @@
-"""Durable storage (aiosqlite). All SQL of the project lives in this package."""
+"""Durable storage on SQLite (aiosqlite) or PostgreSQL (asyncpg). All SQL of the project
+lives in this package.
 
-from storage.database import Database, UnitOfWork, open_database
+Decision: a thin dialect layer of our own, not SQLAlchemy. The repositories are plain SQL
+behind a small :class:`~storage.base.Repository` base; one connection protocol
+(:mod:`storage.connection`) with an aiosqlite and an asyncpg adapter keeps every statement
+readable as the SQL that runs, adds a single dependency (asyncpg) and no ORM, and costs
+SQLite nothing (no extra round trip; the ``?`` → ``$n`` rewrite is cached per statement).
+SQL is written portably where SQLite 3.40 and PostgreSQL 15 agree; what they spell
+differently comes from a :class:`~storage.dialect.Dialect` (``self._sql`` in repositories).
+See README, "Storage: SQLite or PostgreSQL".
+"""
+
+from storage.database import Database, UnitOfWork, is_postgres_url, open_database
 from storage.events_repo import EventRecord
 from storage.feedback_repo import Correction, Supporter
 from storage.inbox_repo import InboxUpdate
@@ -9,15 +20,27 @@ from storage.prompts_repo import Prompt
 from storage.queries import Counts, Digest, Overdue
 from storage.registry import ChatBinding, Registration
 from storage.schedules_repo import Schedule
-from storage.schema import LATEST_VERSION, NotAGridbotDatabase, SchemaTooNew, StorageError
+from storage.schema import (
+    DATABASE_ERRORS,
+    INTEGRITY_ERRORS,
+    LATEST_VERSION,
+    DatabaseUnavailable,
+    NotAGridbotDatabase,
+    SchemaTooNew,
+    StorageError,
+    printable,
+)
 from storage.tickets_repo import StaleTicket
 
 __all__ = [
+    "DATABASE_ERRORS",
+    "INTEGRITY_ERRORS",
     "LATEST_VERSION",
     "ChatBinding",
     "Correction",
     "Counts",
     "Database",
+    "DatabaseUnavailable",
     "Digest",
     "EventRecord",
     "InboxUpdate",
@@ -32,5 +55,7 @@ __all__ = [
     "StorageError",
     "Supporter",
     "UnitOfWork",
+    "is_postgres_url",
     "open_database",
+    "printable",
 ]

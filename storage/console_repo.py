@@ -12,7 +12,6 @@ import base64
 import binascii
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,8 @@ from typing import Any, Protocol
 
 from storage import search_index
 from storage.base import Repository
+from storage.connection import Row
+from storage.dialect import SQLITE, Dialect
 from storage.tickets_repo import COLUMNS, OPEN_SQL, row_to_ticket
 from storage.timefmt import to_db
 from tickets.model import OPEN_STATES, Ticket, TicketState
@@ -81,10 +82,10 @@ class Scope:
             or (self.telegram_id is not None and ticket.reporter_id == self.telegram_id)
         )
 
-    def sql(self) -> tuple[str, list[Any]]:
+    def sql(self, dialect: Dialect = SQLITE) -> tuple[str, list[Any]]:
         """A WHERE term (never empty) and its parameters."""
         if self.everything:
-            return "1", []
+            return "TRUE", []
         terms: list[str] = []
         params: list[Any] = []
         if self.grids:
@@ -97,14 +98,13 @@ class Scope:
             terms.append("assignee = ?")
             params.append(self.person_key)
             # escalated_to is a JSON list of person keys.
-            terms.append("(escalated_to != '[]' AND EXISTS (SELECT 1 FROM "
-                         "json_each(escalated_to) WHERE value = ?))")
+            terms.append(f"(escalated_to != '[]' AND {dialect.json_array_contains('escalated_to')})")
             params.append(self.person_key)
         if self.telegram_id is not None:
             terms.append("reporter_id = ?")
             params.append(self.telegram_id)
         if not terms:
-            return "0", []
+            return "FALSE", []
         return "(" + " OR ".join(terms) + ")", params
 
 
@@ -145,13 +145,14 @@ class TicketFilter:
     text: str | None = None
     now: datetime | None = None
 
-    def where(self, scope: Scope, common_text: bool = False) -> tuple[list[str], list[Any]]:
+    def where(self, scope: Scope, common_text: bool = False,
+              dialect: Dialect = SQLITE) -> tuple[list[str], list[Any]]:
         """WHERE terms and parameters: the scope first, then each filter.
 
         ``common_text``: the search words match many tickets, so the page is found by
         walking the list's order and probing the matches (``+id``: SQLite must not drive
         the query from the match list and sort all of it); rare words drive the query."""
-        scope_sql, params = scope.sql()
+        scope_sql, params = scope.sql(dialect)
         terms = [scope_sql]
         if self.grid is not None:
             terms.append("grid = ?")
@@ -192,13 +193,12 @@ class TicketFilter:
                 terms.append("number = ?")
                 params.append(query.upper() if query[:1].isalpha() else query)
             else:
-                match = search_index.match_expression(query)
+                match = search_index.match_expression(query, dialect)
                 if match is None:
-                    terms.append("0")
+                    terms.append("FALSE")
                 else:
                     probe = "+id" if common_text else "id"
-                    terms.append(f"{probe} IN (SELECT rowid FROM ticket_search "
-                                 "WHERE ticket_search MATCH ?)")
+                    terms.append(f"{probe} IN ({dialect.search_ids()})")
                     params.append(match)
         return terms, params
 
@@ -250,17 +250,17 @@ class ConsoleRepository(Repository):
         query = (flt.text or "").strip()
         if not query or NUMBER_RE.match(query):
             return False
-        match = search_index.match_expression(query)
+        match = search_index.match_expression(query, self._sql)
         if match is None:
             return False
         n = await self._scalar(
-            "SELECT count(*) FROM (SELECT 1 FROM ticket_search WHERE ticket_search MATCH ? "
-            "LIMIT ?)", (match, COMMON_MATCHES + 1))
+            f"SELECT count(*) FROM ({self._sql.search_ids()} LIMIT ?) AS matches",
+            (match, COMMON_MATCHES + 1))
         return int(n) > COMMON_MATCHES
 
     async def _select(self, flt: TicketFilter, scope: Scope, sort: Sort,
                       after: Sequence[Any] | None, limit: int) -> tuple[str, list[Any]]:
-        terms, params = flt.where(scope, await self._common_text(flt))
+        terms, params = flt.where(scope, await self._common_text(flt), self._sql)
         if after is not None:
             op = "<" if sort.descending else ">"
             terms.append(f"({', '.join(sort.keys)}) {op} ({', '.join('?' * len(after))})")
@@ -287,7 +287,7 @@ class ConsoleRepository(Repository):
 
     async def chunk(self, flt: TicketFilter, scope: Scope, sort: Sort,
                     after: Sequence[Any] | None, size: int
-                    ) -> tuple[list[sqlite3.Row], list[Any] | None]:
+                    ) -> tuple[list[Row], list[Any] | None]:
         """Up to ``size`` rows (map with :func:`row_to_ticket`) after the raw key values
         ``after``, and the keys of the last one (None when this was the last chunk).
         Exports loop over this, one read snapshot per chunk, so a long export never
@@ -303,7 +303,7 @@ class ConsoleRepository(Repository):
                          limit: int = 20) -> list[Ticket]:
         """Tickets matching the filter with ``id > since_id`` (the live list's poll),
         oldest first, so a client that polls again with the last id misses none."""
-        terms, params = flt.where(scope)
+        terms, params = flt.where(scope, dialect=self._sql)
         terms.append("id > ?")
         params.append(since_id)
         rows = await self._all(

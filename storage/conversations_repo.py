@@ -42,7 +42,8 @@ class ConversationRepository(Repository):
         if row is not None:
             return int(row[0])
         key = await self._scalar(
-            "SELECT coalesce(dedupe_key, '') || '|' || coalesce(card_ticket_id, '') FROM outbox "
+            "SELECT coalesce(dedupe_key, '') || '|' || coalesce(CAST(card_ticket_id AS TEXT), '') "
+            "FROM outbox "
             "WHERE chat_id = ? AND telegram_message_id = ? ORDER BY id DESC LIMIT 1",
             (chat_id, message_id))
         if not key:
@@ -70,8 +71,8 @@ class ConversationRepository(Repository):
                            kind: str = "text") -> bool:
         """Keep a fragment; False when this message was already kept (a replay)."""
         rid = await self._insert(
-            "INSERT OR IGNORE INTO fragments (chat_id, user_id, message_id, text, location, at, "
-            "kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO fragments (chat_id, user_id, message_id, text, location, at, "
+            "kind) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (chat_id, user_id, message_id, text, json.dumps(location, ensure_ascii=False),
              to_db(self._now(now)), kind))
         return rid is not None
@@ -114,7 +115,8 @@ class ConversationRepository(Repository):
 
     async def link(self, ticket_id: int, earlier_id: int, now: datetime | None = None) -> None:
         await self._exec(
-            "INSERT OR IGNORE INTO ticket_links (ticket_id, earlier_id, at) VALUES (?, ?, ?)",
+            "INSERT INTO ticket_links (ticket_id, earlier_id, at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (ticket_id, earlier_id, to_db(self._now(now))))
 
     async def earlier_of(self, ticket_id: int) -> int | None:

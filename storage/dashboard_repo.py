@@ -58,7 +58,7 @@ class Snapshot:
 
 class DashboardRepository(Repository):
     def _where(self, scope: Scope, grid: str | None) -> tuple[str, list[Any]]:
-        sql, params = scope.sql()
+        sql, params = scope.sql(self._sql)
         if grid is not None:
             sql += " AND grid = ?"
             params.append(grid)
@@ -88,7 +88,7 @@ class DashboardRepository(Repository):
         # indexes: no timestamp is parsed per row.
         for k, n, acc, secs in await self._all(
                 f"SELECT {key}, count(*), count(accepted_at), sum(accept_seconds) "
-                f"FROM tickets INDEXED BY {created_index} "
+                f"FROM tickets{self._sql.indexed_by(created_index)} "
                 f"WHERE created_at >= ? AND created_at < ? AND {where}{group}",
                 [s, e, *wp]):
             if n:  # added up: under GROUP BY assignee, NULL and '' are both slice ''
@@ -97,8 +97,9 @@ class DashboardRepository(Repository):
                 f.accepted += acc
                 f.accept_seconds += secs or 0.0
         for k, n, ok, secs in await self._all(
-                f"SELECT {key}, count(*), sum(resolve_due IS NULL OR resolved_at <= resolve_due), "
-                f"sum(finish_seconds) FROM tickets INDEXED BY {resolved_index} "
+                f"SELECT {key}, count(*), "
+                "count(*) FILTER (WHERE resolve_due IS NULL OR resolved_at <= resolve_due), "
+                f"sum(finish_seconds) FROM tickets{self._sql.indexed_by(resolved_index)} "
                 "WHERE resolved_at >= ? AND resolved_at < ? "
                 f"AND {where}{group}", [s, e, *wp]):
             if n:
@@ -128,6 +129,8 @@ class DashboardRepository(Repository):
     async def _skip_scan_ready(self) -> bool:
         """Whether ANALYZE found enough tickets per worker for SQLite to skip-scan the
         assignee-led indexes (without it, forcing them would walk them whole)."""
+        if self._sql.is_postgres:
+            return False  # PostgreSQL plans the grouped scans by itself
         if not await self._scalar(
                 "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"):
             return False
@@ -149,23 +152,25 @@ class DashboardRepository(Repository):
         cols = (f"{key} AS k, urgency, accept_due, accepted_at, resolve_due")
         sql = (
             "SELECT k, count(*), "
-            "sum((resolve_due IS NOT NULL AND resolve_due < :t) OR (accept_due IS NOT NULL "
-            "AND accept_due < :t AND (accepted_at IS NULL OR accepted_at >= :t))), "
-            "sum((resolve_due >= :t AND resolve_due < :t24) OR (accept_due >= :t "
-            "AND accept_due < :t24 AND (accepted_at IS NULL OR accepted_at >= :t))), "
-            "sum(urgency = 'emergency') FROM ("
+            "count(*) FILTER (WHERE (resolve_due IS NOT NULL AND resolve_due < :t) OR "
+            "(accept_due IS NOT NULL AND accept_due < :t AND (accepted_at IS NULL "
+            "OR accepted_at >= :t))), "
+            "count(*) FILTER (WHERE (resolve_due >= :t AND resolve_due < :t24) OR "
+            "(accept_due >= :t AND accept_due < :t24 AND (accepted_at IS NULL "
+            "OR accepted_at >= :t))), "
+            "count(*) FILTER (WHERE urgency = 'emergency') FROM ("
             # Each part names its index: a grid or scope term would otherwise tempt the
             # planner into walking all of a grid's history.
-            f"SELECT {cols} FROM tickets INDEXED BY tickets_console_open "
+            f"SELECT {cols} FROM tickets{self._sql.indexed_by('tickets_console_open')} "
             f"WHERE state IN {OPEN_SQL} AND created_at < :t AND {where} "
-            f"UNION ALL SELECT {cols} FROM tickets INDEXED BY {RESOLVED_COVER} "
+            f"UNION ALL SELECT {cols} FROM tickets{self._sql.indexed_by(RESOLVED_COVER)} "
             "WHERE resolved_at >= :t "
             f"AND created_at < :t AND state NOT IN {OPEN_SQL} AND {where} "
             # Without the hint the planner walks every closed ticket by state.
-            f"UNION ALL SELECT {cols} FROM tickets INDEXED BY tickets_retention "
+            f"UNION ALL SELECT {cols} FROM tickets{self._sql.indexed_by('tickets_retention')} "
             "WHERE state IN ('closed', 'cancelled', "
             "'merged') AND purged = 0 AND closed_at >= :t AND resolved_at IS NULL "
-            f"AND created_at < :t AND {where}) GROUP BY k"
+            f"AND created_at < :t AND {where}) AS open_then GROUP BY k"
         )
         named: dict[str, Any] = {"t": t, "t24": t24}
         # The scope's positional parameters appear three times: name them instead.
@@ -173,7 +178,7 @@ class DashboardRepository(Repository):
             named[f"p{i}"] = value
         sql = _positional_to_named(sql, len(wp))
         out: dict[str, Snapshot] = {}
-        for k, n, overdue, due, emergencies in await self._all(sql, named):  # type: ignore[arg-type]
+        for k, n, overdue, due, emergencies in await self._all(sql, named):
             out[k] = Snapshot(n, overdue or 0, due or 0, emergencies or 0)
         return out
 
@@ -187,7 +192,7 @@ class DashboardRepository(Repository):
             lo = to_db(first_week + timedelta(days=7 * week))
             hi = to_db(first_week + timedelta(days=7 * (week + 1)))
             for category, n in await self._all(
-                    f"SELECT category, count(*) FROM tickets INDEXED BY {CREATED_COVER} "
+                    f"SELECT category, count(*) FROM tickets{self._sql.indexed_by(CREATED_COVER)} "
                     f"WHERE created_at >= ? AND created_at < ? AND {where} GROUP BY 1",
                     [lo, hi, *wp]):
                 out.setdefault(category, [0] * weeks)[week] = n
@@ -199,7 +204,7 @@ class DashboardRepository(Repository):
         where, wp = self._where(scope, grid)
         rows = await self._all(
             "SELECT coalesce(compound, ''), building, category, count(*) FROM tickets "
-            f"INDEXED BY {CREATED_COVER} WHERE created_at >= ? AND created_at < ? "
+            f"{self._sql.indexed_by(CREATED_COVER)} WHERE created_at >= ? AND created_at < ? "
             f"AND building IS NOT NULL AND {where} "
             "GROUP BY 1, 2, 3", [to_db(start), to_db(end), *wp])
         return [(r[0], r[1], r[2], r[3]) for r in rows]

@@ -1,7 +1,8 @@
-"""The database handle and its unit of work.
+"""The database handle and its unit of work, on SQLite (this module) or PostgreSQL
+(storage/pg_database.py); :func:`open_database` picks one from the target.
 
-Concurrency model: one **writer** connection, guarded by an ``asyncio.Lock``, runs every
-transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), so writes from concurrent tasks are
+SQLite concurrency model: one **writer** connection, guarded by an ``asyncio.Lock``, runs
+every transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), so writes from concurrent tasks are
 serialised and a transaction always sees the latest committed state. A separate
 **reader** connection (``query_only``, WAL snapshot per statement) serves
 :meth:`Database.read`, so the scheduler's and handlers' queries never wait behind a
@@ -14,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiosqlite
 
 from storage import search_index
+from storage.connection import Connection, SqliteConnection
 from storage.console_repo import ConsoleRepository
 from storage.conversations_repo import ConversationRepository
 from storage.dashboard_repo import DashboardRepository
@@ -48,13 +51,21 @@ _PRAGMAS = (
     "PRAGMA synchronous = NORMAL",  # WAL + NORMAL: durable at checkpoint, no fsync per commit
     "PRAGMA secure_delete = ON",  # purged and deleted text is zeroed, not left in free pages
 )
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    """True for a ``postgresql://`` / ``postgres://`` URL (anything else is a file)."""
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
 class UnitOfWork:
     """Repositories sharing one connection (and, for writes, one transaction)."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Clock, tz: ZoneInfo) -> None:
+    def __init__(self, conn: Connection, clock: Clock, tz: ZoneInfo) -> None:
         self.clock = clock
+        self.backend = conn.dialect.name
+        self._conn = conn  # storage-internal (search indexing at open)
         self.tickets = TicketRepository(conn, clock, tz)
         self.events = EventRepository(conn, clock)
         self.outbox = OutboxRepository(conn, clock)
@@ -80,28 +91,62 @@ class UnitOfWork:
         self.web_auth = WebAuthRepository(conn, clock)  # staff console sign-in
 
 
-class Database:
-    """An open GridBot database. Create with :func:`open_database`."""
+class Database(ABC):
+    """An open GridBot database. Create with :func:`open_database`.
 
-    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-                 clock: Clock, tz: ZoneInfo, version: int) -> None:
-        self.path = path
+    ``backend`` is "sqlite" or "postgres"; ``target`` the file path or the URL (password
+    masked); ``schema`` the community's PostgreSQL schema (None on SQLite)."""
+
+    backend: str = "sqlite"
+
+    def __init__(self, target: str, clock: Clock, tz: ZoneInfo, version: int,
+                 schema: str | None = None) -> None:
+        self.target = target
+        self.schema = schema
         self.clock = clock
         self.timezone = tz
         self.schema_version = version
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """``async with db.transaction() as uow:`` — a write transaction, serialised with
+        every other write to this community; committed when the block returns cleanly,
+        rolled back on any exception (which propagates)."""
+
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Read-only repositories inside one consistent snapshot. Writing fails."""
+
+    @abstractmethod
+    async def checkpoint(self) -> None:
+        """Settle what was written (at shutdown or after a bulk load)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Wait for the running write, then release every connection."""
+
+
+class SqliteDatabase(Database):
+    """A community's SQLite file: one writer and one reader connection."""
+
+    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+                 clock: Clock, tz: ZoneInfo, version: int) -> None:
+        super().__init__(path, clock, tz, version)
+        self.path = path
         self._writer, self._reader = writer, reader
+        self._write_conn = SqliteConnection(writer)
+        self._read_conn = SqliteConnection(reader)
         self._write_lock = asyncio.Lock()
         self._read_lock = asyncio.Lock()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        """``async with db.transaction() as uow:`` — BEGIN IMMEDIATE on entry, COMMIT on a
-        clean exit (the data is committed when the block returns), ROLLBACK on any exception
-        (which propagates)."""
+        """BEGIN IMMEDIATE on entry, COMMIT on a clean exit (the data is committed when
+        the block returns), ROLLBACK on any exception (which propagates)."""
         async with self._write_lock:
             await _begin(self._writer, "BEGIN IMMEDIATE")
             try:
-                yield UnitOfWork(self._writer, self.clock, self.timezone)
+                yield UnitOfWork(self._write_conn, self.clock, self.timezone)
             except BaseException:
                 await self._writer.rollback()
                 raise
@@ -114,7 +159,7 @@ class Database:
         async with self._read_lock:
             await _begin(self._reader, "BEGIN")
             try:
-                yield UnitOfWork(self._reader, self.clock, self.timezone)
+                yield UnitOfWork(self._read_conn, self.clock, self.timezone)
             finally:
                 await self._reader.rollback()
 
@@ -154,17 +199,27 @@ async def _connect(path: str) -> aiosqlite.Connection:
 
 
 async def open_database(
-    path: str | Path, *, clock: Clock, timezone: str = "Asia/Shanghai",
-    target_version: int | None = None,
+    target: str | Path, *, clock: Clock, timezone: str = "Asia/Shanghai",
+    target_version: int | None = None, schema: str | None = None,
 ) -> Database:
-    """Open (creating on first run) and migrate the GridBot database at ``path``.
+    """Open (creating on first run) and migrate the GridBot database at ``target``: a
+    SQLite file path, or a ``postgresql://`` / ``postgres://`` URL (then ``schema`` is the
+    community's schema, default "gridbot", created if missing).
 
-    Raises :class:`~storage.schema.NotAGridbotDatabase` for a foreign file and
-    :class:`~storage.schema.SchemaTooNew` for a database from a newer GridBot (the
-    file is left untouched in both cases). ``target_version`` stops migrations early
-    (tests of the upgrade path only). ``timezone`` decides the month in ticket numbers.
+    Raises :class:`~storage.schema.NotAGridbotDatabase` for a foreign file or schema and
+    :class:`~storage.schema.SchemaTooNew` for a database from a newer GridBot (left
+    untouched in both cases); on PostgreSQL :class:`~storage.schema.DatabaseUnavailable`
+    when the server cannot be reached. ``target_version`` stops migrations early (tests of
+    the upgrade path only). ``timezone`` decides the month in ticket numbers.
     """
-    path = str(path)
+    if is_postgres_url(target):
+        from storage.pg_database import open_postgres
+
+        return await open_postgres(str(target), clock=clock, timezone=timezone,
+                                   target_version=target_version, schema=schema)
+    if schema is not None:
+        raise ValueError("schema= is for PostgreSQL targets; a SQLite file is one community")
+    path = str(target)
     writer = await _connect(path)
     try:
         version = await inspect(writer, path)
@@ -172,11 +227,31 @@ async def open_database(
         for pragma in _PRAGMAS:
             await writer.execute(pragma)
         version = await migrate(writer, version, target_version)
-        await search_index.backfill(writer)  # texts not indexed yet (after an upgrade)
+        await _backfill_search(writer)  # texts not indexed yet (after an upgrade)
         reader = await _connect(path)
         for pragma in (*_PRAGMAS, "PRAGMA query_only = ON"):
             await reader.execute(pragma)
     except BaseException:
         await writer.close()
         raise
-    return Database(path, writer, reader, clock, ZoneInfo(timezone), version)
+    return SqliteDatabase(path, writer, reader, clock, ZoneInfo(timezone), version)
+
+
+async def _backfill_search(writer: aiosqlite.Connection, batch: int = 5000) -> int:
+    """Index every ticket still pending for search, ``batch`` per transaction."""
+    present = await writer.execute_fetchall(
+        "SELECT 1 FROM sqlite_master WHERE name = 'search_pending'")
+    if not list(present):
+        return 0  # a database stopped before the search migration (upgrade tests)
+    conn, done = SqliteConnection(writer), 0
+    while True:
+        await writer.execute("BEGIN IMMEDIATE")
+        try:
+            n = await search_index.flush(conn, limit=batch)
+        except BaseException:
+            await writer.rollback()
+            raise
+        await writer.commit()
+        if not n:
+            return done
+        done += n

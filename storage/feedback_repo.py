@@ -35,6 +35,12 @@ def _sup(r: object) -> Supporter:
                      r["parse_json"], req(r["joined_at"]), r["via_ticket_id"])  # type: ignore[index]
 
 
+# Moving supporters to another ticket skips a user who already supports it (one vote
+# per user and ticket): the UNIQUE (ticket_id, user_id) row stays where it was.
+_NOT_THERE = (" AND NOT EXISTS (SELECT 1 FROM supporters AS s2 WHERE s2.ticket_id = ? "
+              "AND s2.user_id = supporters.user_id)")
+
+
 class SupporterRepository(Repository):
     async def add(
         self, ticket_id: int, *, user_id: int, user_name: str, source_chat_id: int,
@@ -44,9 +50,9 @@ class SupporterRepository(Repository):
         """Record a supporter; False (nothing written) when this user already supports the
         ticket or this source message was already counted."""
         rid = await self._insert(
-            "INSERT OR IGNORE INTO supporters (ticket_id, user_id, user_name, source_chat_id, "
+            "INSERT INTO supporters (ticket_id, user_id, user_name, source_chat_id, "
             "source_message_id, text, parse_json, joined_at, via_ticket_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ticket_id, user_id, user_name, source_chat_id, source_message_id, text, parse_json,
              to_db(self._now(now)), via_ticket_id),
         )
@@ -79,8 +85,8 @@ class SupporterRepository(Repository):
         """Merge: move supporters to the master, remembering where they came from. A user
         already supporting the master stays on the duplicate (one vote per user)."""
         return await self._exec(
-            "UPDATE OR IGNORE supporters SET ticket_id = ?, via_ticket_id = ? WHERE ticket_id = ?",
-            (to_ticket, from_ticket, from_ticket))
+            "UPDATE supporters SET ticket_id = ?, via_ticket_id = ? WHERE ticket_id = ?" + _NOT_THERE,
+            (to_ticket, from_ticket, from_ticket, to_ticket))
 
     async def move_back(self, master: int, ticket: int) -> int:
         """Split: supporters that came from ``ticket`` by merge go back to it; the row that
@@ -90,8 +96,8 @@ class SupporterRepository(Repository):
             "(source_chat_id, source_message_id) = (SELECT source_chat_id, source_message_id "
             "FROM tickets WHERE id = ?)", (master, ticket, ticket))
         return await self._exec(
-            "UPDATE OR IGNORE supporters SET ticket_id = ?, via_ticket_id = NULL "
-            "WHERE ticket_id = ? AND via_ticket_id = ?", (ticket, master, ticket))
+            "UPDATE supporters SET ticket_id = ?, via_ticket_id = NULL "
+            "WHERE ticket_id = ? AND via_ticket_id = ?" + _NOT_THERE, (ticket, master, ticket, ticket))
 
     async def remove(self, supporter_id: int) -> None:
         await self._exec("DELETE FROM supporters WHERE id = ?", (supporter_id,))

@@ -22,12 +22,17 @@ class InboxRepository(Repository):
     async def add_batch(self, updates: list[tuple[int, str]], now: datetime | None = None) -> int:
         """Persist a getUpdates batch (update_id, payload JSON) before confirming it to
         Telegram. Already-stored ids are ignored. Returns how many were new."""
-        before = self._conn.total_changes
         at = to_db(self._now(now))
-        await self._many(
-            "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-            [(uid, payload, at) for uid, payload in updates])
-        return self._conn.total_changes - before
+        added = 0
+        for start in range(0, len(updates), 500):  # one statement per 500 updates
+            part = updates[start:start + 500]
+            rows = await self._all(
+                "INSERT INTO inbox (update_id, payload, received_at) VALUES "
+                + ", ".join("(?, ?, ?)" for _ in part)
+                + " ON CONFLICT DO NOTHING RETURNING update_id",
+                [v for uid, payload in part for v in (uid, payload, at)])
+            added += len(rows)
+        return added
 
     async def mark_processed(self, update_id: int, now: datetime | None = None) -> None:
         """Call in the same transaction as the update's effects."""
@@ -76,8 +81,8 @@ class IdempotencyRepository(Repository):
         """True the first time ``key`` is claimed, False ever after. Claim inside the
         transaction doing the work, so a rolled-back attempt does not burn the key."""
         rid = await self._insert(
-            "INSERT OR IGNORE INTO idempotency (key, claimed_at) VALUES (?, ?)",
-            (key, to_db(self._now(now))))
+            "INSERT INTO idempotency (key, claimed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (key, to_db(self._now(now))), returning="1")
         return rid is not None
 
     async def prune(self, before: datetime) -> int:

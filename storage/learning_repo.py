@@ -72,8 +72,9 @@ class LearningRepository(Repository):
     async def add_category(self, slug: str, name: str, source: str,
                            now: datetime | None = None) -> bool:
         rid = await self._insert(
-            "INSERT OR IGNORE INTO learning_categories (slug, name, source, created_at) "
-            "VALUES (?, ?, ?, ?)", (slug, name, source, to_db(self._now(now))))
+            "INSERT INTO learning_categories (slug, name, source, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (slug, name, source, to_db(self._now(now))),
+            returning="1")
         return rid is not None
 
     async def categories(self) -> list[StoredCategory]:
@@ -88,8 +89,8 @@ class LearningRepository(Repository):
         before = await self._scalar("SELECT count(*) FROM learning_examples")
         at = to_db(self._now(now))
         await self._many(
-            "INSERT OR IGNORE INTO learning_examples (content_hash, text, category, source, "
-            "origin, at) VALUES (?, ?, ?, 'import', ?, ?)",
+            "INSERT INTO learning_examples (content_hash, text, category, source, "
+            "origin, at) VALUES (?, ?, ?, 'import', ?, ?) ON CONFLICT DO NOTHING",
             [(r.content_hash, r.text, r.category, r.origin, at) for r in rows])
         after = await self._scalar("SELECT count(*) FROM learning_examples")
         return int(after) - int(before)
@@ -105,9 +106,9 @@ class LearningRepository(Repository):
                   by_key, model_version or "", at)
         if source == "confirmed":
             await self._exec(
-                "INSERT OR IGNORE INTO learning_examples (content_hash, text, category, source, "
+                "INSERT INTO learning_examples (content_hash, text, category, source, "
                 "old_category, ticket_id, by_key, model_version, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", params)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", params)
             return
         await self._exec(
             "INSERT INTO learning_examples (content_hash, text, category, source, old_category, "
@@ -137,11 +138,12 @@ class LearningRepository(Repository):
                          examples: int, background: int, metrics: dict[str, Any],
                          note: str | None = None, now: datetime | None = None) -> bool:
         rid = await self._insert(
-            "INSERT OR IGNORE INTO learning_models (version, model, base_model, examples, "
-            "background, metrics, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO learning_models (version, model, base_model, examples, "
+            "background, metrics, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (version, model, base_model, examples, background,
              json.dumps(metrics, ensure_ascii=False, sort_keys=True), note,
-             to_db(self._now(now))))
+             to_db(self._now(now))), returning="1")
         return rid is not None
 
     async def activate(self, version: str, now: datetime | None = None) -> bool:

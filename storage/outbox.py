@@ -4,12 +4,12 @@ delivered later by the sender (at least once; ``dedupe_key`` guards repeats)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.base import Repository
+from storage.connection import Row
 from storage.timefmt import from_db, req, to_db
 from tickets.outgoing import Button, OutgoingMessage
 
@@ -58,7 +58,7 @@ def _params(msg: OutgoingMessage, now: datetime) -> tuple[object, ...]:
     )
 
 
-def _row(r: sqlite3.Row) -> OutboxRow:
+def _row(r: Row) -> OutboxRow:
     buttons = tuple(tuple(Button(t, d) for t, d in row) for row in json.loads(r["buttons"]))
     msg = OutgoingMessage(
         chat_id=r["chat_id"], text=r["text"], reply_to_message_id=r["reply_to_message_id"],
@@ -111,7 +111,7 @@ class OutboxRepository(Repository):
             f"WHERE status = 'pending' AND next_attempt_at <= ? {skip}"
         )
         rows = await self._all(
-            f"SELECT {_COLUMNS} FROM ({ranked}) WHERE place <= ? "
+            f"SELECT {_COLUMNS} FROM ({ranked}) AS ranked WHERE place <= ? "
             "ORDER BY priority DESC, id LIMIT ?",
             (to_db(self._now(now)), *excluded, per_chat or limit, limit),
         )
@@ -264,10 +264,11 @@ class OutboxRepository(Repository):
         low = max(int(last_known or 0), below - 200)
         if below - low <= 1:
             return []
+        message_id = self._sql.json_int("payload", "message", "message_id")
         rows = await self._all(
-            "SELECT json_extract(payload, '$.message.message_id') FROM inbox "
-            "WHERE json_extract(payload, '$.message.chat.id') = ? "
-            "AND json_extract(payload, '$.message.message_id') BETWEEN ? AND ?",
+            f"SELECT {message_id} FROM inbox "
+            f"WHERE {self._sql.json_int('payload', 'message', 'chat', 'id')} = ? "
+            f"AND {message_id} BETWEEN ? AND ?",
             (chat_id, low + 1, below - 1))
         seen = {r[0] for r in rows}
         unknown = [i for i in range(low + 1, below) if i not in seen]

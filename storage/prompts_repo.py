@@ -41,8 +41,9 @@ class PromptRepository(Repository):
                   thread_id: int | None = None) -> int | None:
         """Ask "is this a report?" once per message; None when already asked."""
         return await self._insert(
-            "INSERT OR IGNORE INTO prompts (chat_id, message_id, author_id, text, parse_json, "
-            "created_at, expires_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO prompts (chat_id, message_id, author_id, text, parse_json, "
+            "created_at, expires_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (chat_id, message_id, author_id, text, parse_json, to_db(self._now(now)),
              to_db(expires_at), thread_id))
 

@@ -100,10 +100,10 @@ class TicketQueries(Repository):
         rows = await self._all(
             f"SELECT * FROM (SELECT {COLUMNS}, 'accept' AS missed, accept_due AS due "
             "FROM tickets WHERE state IN ('new', 'assigned') AND accept_due IS NOT NULL "
-            "AND accept_due < ? ORDER BY accept_due LIMIT ?) "
+            "AND accept_due < ? ORDER BY accept_due LIMIT ?) AS missed_accept "
             f"UNION ALL SELECT * FROM (SELECT {COLUMNS}, 'resolve' AS missed, resolve_due AS due "
             f"FROM tickets WHERE state IN {OPEN_SQL} AND resolve_due IS NOT NULL "
-            "AND resolve_due < ? ORDER BY resolve_due LIMIT ?) ORDER BY due LIMIT ?",
+            "AND resolve_due < ? ORDER BY resolve_due LIMIT ?) AS missed_resolve ORDER BY due LIMIT ?",
             (at, limit, at, limit, limit))
         return [Overdue(row_to_ticket(r), r["missed"], req(r["due"])) for r in rows]
 
@@ -134,14 +134,16 @@ class TicketQueries(Repository):
                 c.new += n
         for cat, grid, n, ok in await self._all(
             "SELECT category, grid, count(*), "
-            "sum(resolve_due IS NULL OR resolved_at <= resolve_due) FROM tickets "
+            "count(*) FILTER (WHERE resolve_due IS NULL OR resolved_at <= resolve_due) FROM tickets "
             "WHERE resolved_at >= ? AND resolved_at < ? GROUP BY category, grid", (s, e)):
             for c in out._slices(cat, grid):
                 c.resolved += n
                 c.resolved_on_time += ok
         for cat, grid, n, total, one, two, three, four in await self._all(
-            "SELECT t.category, t.grid, count(*), sum(r.score), sum(r.score = 1), "
-            "sum(r.score = 2), sum(r.score = 3), sum(r.score = 4) FROM ratings r "
+            "SELECT t.category, t.grid, count(*), sum(r.score), "
+            "count(*) FILTER (WHERE r.score = 1), count(*) FILTER (WHERE r.score = 2), "
+            "count(*) FILTER (WHERE r.score = 3), count(*) FILTER (WHERE r.score = 4) "
+            "FROM ratings r "
             "JOIN tickets t ON t.id = r.ticket_id WHERE r.at >= ? AND r.at < ? "
             "GROUP BY t.category, t.grid", (s, e)):
             for c in out._slices(cat, grid):

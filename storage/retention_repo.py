@@ -11,14 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.base import Repository
+from storage.dialect import Dialect
 from storage.timefmt import to_db
 
-#: What the event-log purge removes from ``data`` (the trigger in migration 0009 allows
-#: exactly this and nothing else).
-_EVENT_DATA_PURGE = (
-    "CASE action WHEN 'escalate' THEN json_remove(data, '$.user_name', '$.old_text', "
-    "'$.reason') ELSE json_remove(data, '$.user_name', '$.old_text') END"
-)
+
+def _event_data_purge(dialect: Dialect) -> str:
+    """What the event-log purge removes from ``data`` (the trigger in migration 0009
+    allows exactly this and nothing else)."""
+    return (f"CASE action WHEN 'escalate' THEN "
+            f"{dialect.json_remove('data', 'user_name', 'old_text', 'reason')} "
+            f"ELSE {dialect.json_remove('data', 'user_name', 'old_text')} END")
 
 
 class RetentionRepository(Repository):
@@ -33,7 +35,8 @@ class RetentionRepository(Repository):
         """Blank notes, supporters' names, edited-away texts and escalation reasons in the
         events of tickets whose personal data was purged; the facts stay."""
         return await self._exec(
-            f"UPDATE ticket_events SET note = NULL, data = {_EVENT_DATA_PURGE}, purged_at = ? "
+            f"UPDATE ticket_events SET note = NULL, data = {_event_data_purge(self._sql)}, "
+            "purged_at = ? "
             "WHERE purged_at IS NULL AND ticket_id IN (SELECT id FROM tickets WHERE purged = 1)",
             (to_db(self._now(now)),))
 
@@ -59,7 +62,10 @@ class RetentionRepository(Repository):
 
     async def compact_search_index(self) -> None:
         """Merge the search index's segments: FTS5 keeps a deleted row's words in its old
-        segments until they merge, so a purged report's text would linger in the file."""
+        segments until they merge, so a purged report's text would linger in the file.
+        (PostgreSQL: a purged ticket's tsvector row is deleted; autovacuum reclaims it.)"""
+        if self._sql.is_postgres:
+            return
         await self._exec("INSERT INTO ticket_search (ticket_search) VALUES ('optimize')")
 
     async def purge_rating_comments(self, rated_before: datetime) -> int:

@@ -50,8 +50,9 @@ class JobRunRepository(Repository):
         """Record that the occurrence (job_key, due_at) fired. False when it already did
         (a restart must not repeat it)."""
         rid = await self._insert(
-            "INSERT OR IGNORE INTO job_runs (job_key, due_at, fired_at) VALUES (?, ?, ?)",
-            (job_key, to_db(due_at), to_db(self._now(now))))
+            "INSERT INTO job_runs (job_key, due_at, fired_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING", (job_key, to_db(due_at), to_db(self._now(now))),
+            returning="1")
         return rid is not None
 
     async def last_due(self, job_key: str) -> datetime | None:

@@ -1,7 +1,9 @@
-"""Versioned schema migrations: ``storage/migrations/NNNN_name.sql`` applied in order.
+"""Versioned schema migrations: ``storage/migrations/<dialect>/NNNN_name.sql`` in order.
 
-The schema version lives in ``PRAGMA user_version``; ``PRAGMA application_id`` marks the
-file as a GridBot database so a stray SQLite file is never "upgraded".
+Both dialects ship the same numbers and names (``load_migrations`` refuses otherwise).
+On SQLite the schema version lives in ``PRAGMA user_version`` and ``PRAGMA
+application_id`` marks the file as a GridBot database, so a stray SQLite file is never
+"upgraded"; PostgreSQL keeps both in a ``gridbot_schema`` table (storage/pg_schema.py).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
+import asyncpg
 
 APPLICATION_ID = 0x47524442  # "GRDB"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -19,6 +23,34 @@ _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 class StorageError(Exception):
     """Base class of storage failures callers may want to handle."""
+
+
+#: What a broken constraint raises on either backend (a UNIQUE key, a CHECK, the
+#: append-only event log): ``except INTEGRITY_ERRORS`` / ``pytest.raises(INTEGRITY_ERRORS)``.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
+
+
+#: What opening or using a database may raise on either backend: ours, the file
+#: system's, the drivers' own (a failed statement, a lost connection).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    StorageError, OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def printable(target: str) -> str:
+    """A database target fit for messages and logs: a URL's password masked."""
+    parts = urlsplit(target)
+    if "://" not in target or parts.password is None:
+        return target
+    user, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
+
+
+class DatabaseUnavailable(StorageError):
+    """The database server cannot be reached or refused the connection."""
+
+    def __init__(self, target: str, why: str) -> None:
+        super().__init__(f"cannot connect to the database {target} ({why}).")
 
 
 class SchemaTooNew(StorageError):
@@ -46,10 +78,13 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
-    """All migrations shipped in ``storage/migrations``, by version (must be 1..N)."""
+DIALECTS = ("sqlite", "postgres")
+
+
+def load_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """The migrations shipped in ``storage/migrations/<dialect>``, by version (1..N)."""
     found: list[Migration] = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
+    for entry in resources.files("storage").joinpath("migrations", dialect).iterdir():
         m = _NAME.match(entry.name)
         if m:
             found.append(Migration(int(m.group(1)), entry.name, entry.read_text("utf-8")))
@@ -59,7 +94,14 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-LATEST_VERSION = len(load_migrations())
+def _latest() -> int:
+    names = {d: [m.name for m in load_migrations(d)] for d in DIALECTS}
+    if names["sqlite"] != names["postgres"]:
+        raise RuntimeError(f"sqlite and postgres migrations differ: {names}")
+    return len(names["sqlite"])
+
+
+LATEST_VERSION = _latest()
 
 
 async def inspect(conn: aiosqlite.Connection, path: str) -> int:

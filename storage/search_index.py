@@ -1,5 +1,6 @@
-"""Chinese full-text search: what goes into the ``ticket_search`` FTS5 table and how a
-query becomes an FTS5 MATCH expression.
+"""Chinese full-text search: what goes into the ``ticket_search`` index (SQLite: FTS5;
+PostgreSQL: a tsvector of exact lexemes with a GIN index) and how a query becomes an
+FTS5 MATCH expression or a tsquery.
 
 SQLite's tokenizers do not know Chinese words, so texts are segmented here with the
 project's jieba dictionary (``nlp.segment``) and stored space-separated: the search-mode
@@ -13,7 +14,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
-import aiosqlite
+from storage.connection import Connection
+from storage.dialect import SQLITE, Dialect
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[\w\u3400-\u9fff]+")
@@ -38,25 +40,40 @@ def index_text(text: str) -> str:
     return " ".join([*words, *chars])
 
 
-def match_expression(query: str) -> str | None:
-    """An FTS5 MATCH expression requiring every word of ``query`` (None: nothing to
-    search for). Each word is a quoted string, so no FTS5 syntax leaks through."""
+def match_expression(query: str, dialect: Dialect = SQLITE) -> str | None:
+    """An expression requiring every word of ``query`` (None: nothing to search for) for
+    :meth:`Dialect.search_ids`: FTS5 MATCH syntax, or tsquery syntax on PostgreSQL. Each
+    word is quoted, so no query syntax leaks through."""
     words = list(dict.fromkeys(_words(query[:MAX_QUERY_CHARS])))
     # A word jieba also splits into parts is matched as itself: drop the parts that sit
     # inside a longer word of the query (cut_for_search yields both).
     kept = [w for w in words if not any(w != o and w in o for o in words)]
     if not kept:
         return None
+    if dialect.is_postgres:
+        return " & ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "'"
+                          for w in kept)
     return " AND ".join('"' + w.replace('"', '""') + '"' for w in kept)
 
 
-async def flush(conn: aiosqlite.Connection, known: dict[int, str] | None = None,
+def _feed(dialect: Dialect) -> str:
+    """One statement that (re)indexes a ticket's text and takes it off the pending list
+    (SQLite: the search_feed trigger of migration 0014 does both)."""
+    if dialect.is_postgres:
+        return ("WITH done AS (DELETE FROM search_pending WHERE ticket_id = $1) "
+                "INSERT INTO ticket_search (ticket_id, body) "
+                "VALUES ($1, array_to_tsvector(string_to_array($2, ' '))) "
+                "ON CONFLICT (ticket_id) DO UPDATE SET body = excluded.body")
+    return "INSERT INTO search_feed (ticket_id, body) VALUES (?, ?)"
+
+
+async def flush(conn: Connection, known: dict[int, str] | None = None,
                 limit: int = 10_000) -> int:
     """Index up to ``limit`` pending tickets (``search_pending``, filled by triggers) on
     the caller's connection and transaction; ``known`` supplies texts already in hand.
     Returns how many were taken off the pending list."""
     try:
-        rows = await conn.execute_fetchall(
+        rows = await conn.fetch(
             "DELETE FROM search_pending WHERE ticket_id IN "
             "(SELECT ticket_id FROM search_pending LIMIT ?) RETURNING ticket_id", (limit,))
     except sqlite3.OperationalError as exc:
@@ -71,42 +88,19 @@ async def flush(conn: aiosqlite.Connection, known: dict[int, str] | None = None,
     for start in range(0, len(missing), 500):
         part = missing[start:start + 500]
         marks = ", ".join("?" * len(part))
-        for tid, text in await conn.execute_fetchall(
+        for tid, text in await conn.fetch(
                 f"SELECT id, text FROM tickets WHERE purged = 0 AND id IN ({marks})", part):
             texts[int(tid)] = text
-    await conn.executemany("INSERT INTO search_feed (ticket_id, body) VALUES (?, ?)",
+    await conn.executemany(_feed(conn.dialect),
                            [(tid, index_text(text)) for tid, text in texts.items()])
     return len(ids)
 
 
-async def put(conn: aiosqlite.Connection, ticket_id: int, text: str) -> None:
+async def put(conn: Connection, ticket_id: int, text: str) -> None:
     """Index one ticket's text now (a new ticket: one statement, in the caller's
-    transaction; the search_feed trigger replaces its FTS row)."""
+    transaction)."""
     try:
-        await conn.execute("INSERT INTO search_feed (ticket_id, body) VALUES (?, ?)",
-                           (ticket_id, index_text(text)))
+        await conn.execute(_feed(conn.dialect), (ticket_id, index_text(text)))
     except sqlite3.OperationalError as exc:
         if "search_feed" not in str(exc):
             raise  # else: a schema from before the search migration (upgrade tests only)
-
-
-async def backfill(conn: aiosqlite.Connection, batch: int = 5000) -> int:
-    """Index every pending ticket, ``batch`` per transaction (run when the database is
-    opened: after migration 0008, or after rows were written by a tool that bypassed the
-    repositories). Returns how many were indexed; a no-op when nothing is pending."""
-    present = await conn.execute_fetchall(
-        "SELECT 1 FROM sqlite_master WHERE name = 'search_pending'")
-    if not list(present):
-        return 0  # a database stopped before the search migration (upgrade tests)
-    done = 0
-    while True:
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            n = await flush(conn, limit=batch)
-        except BaseException:
-            await conn.rollback()
-            raise
-        await conn.commit()
-        if not n:
-            return done
-        done += n

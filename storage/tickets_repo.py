@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from storage import search_index
 from storage.base import Repository
+from storage.connection import Connection, Row
+from storage.dialect import POSTGRES, SQLITE, Dialect
 from storage.timefmt import from_db, req, to_db
 from tickets.clock import Clock
 from tickets.duplicates import Candidate
@@ -48,7 +47,7 @@ class StaleTicket(Exception):
         super().__init__(f"ticket {ticket_id} changed since version {version}")
 
 
-def row_to_ticket(r: sqlite3.Row) -> Ticket:
+def row_to_ticket(r: Row) -> Ticket:
     """Map a row selected with :data:`COLUMNS` to a :class:`Ticket`."""
     return Ticket(
         id=r["id"], number=r["number"], source_chat_id=r["source_chat_id"],
@@ -91,13 +90,17 @@ def _mutable_values(t: Ticket) -> list[object]:
 
 # The number is computed in the statement from the month's counter; the
 # tickets_number_counter trigger (migration 0004) then advances the counter.
-_INSERT = (
-    "INSERT INTO tickets (number, source_chat_id, source_message_id, source_thread_id, "
-    "reporter_id, created_at, card_chat_id, card_message_id, " + ", ".join(_MUTABLE) + ") "
-    "VALUES (?1 || '-' || printf('%04d', coalesce((SELECT value FROM counters "
-    "WHERE name = 'ticket:' || ?1), 0) + 1), "
-    + ", ".join(f"?{i}" for i in range(2, 9 + len(_MUTABLE))) + ") RETURNING id, number"
-)
+def _insert_sql(dialect: Dialect) -> str:
+    seq = "coalesce((SELECT value FROM counters WHERE name = 'ticket:' || ?1), 0) + 1"
+    return (
+        "INSERT INTO tickets (number, source_chat_id, source_message_id, source_thread_id, "
+        "reporter_id, created_at, card_chat_id, card_message_id, " + ", ".join(_MUTABLE) + ") "
+        f"VALUES (?1 || '-' || {dialect.zero_pad(seq, 4)}, "
+        + ", ".join(f"?{i}" for i in range(2, 9 + len(_MUTABLE))) + ") RETURNING id, number"
+    )
+
+
+_INSERT = {d.name: _insert_sql(d) for d in (SQLITE, POSTGRES)}
 _UPDATE = (
     "UPDATE tickets SET " + ", ".join(f"{c} = ?" for c in _MUTABLE) + ", version = version + 1 "
     "WHERE id = ? AND version = ?"
@@ -114,7 +117,7 @@ def ticket_number(created_at: datetime, tz: ZoneInfo, seq: int) -> str:
 
 
 class TicketRepository(Repository):
-    def __init__(self, conn: aiosqlite.Connection, clock: Clock, tz: ZoneInfo) -> None:
+    def __init__(self, conn: Connection, clock: Clock, tz: ZoneInfo) -> None:
         super().__init__(conn, clock)
         self._tz = tz
 
@@ -124,7 +127,7 @@ class TicketRepository(Repository):
         has a ticket."""
         period = f"{ticket.created_at.astimezone(self._tz):%y%m}"
         row = await self._one(
-            _INSERT,
+            _INSERT[self._sql.name],
             (period, ticket.source_chat_id, ticket.source_message_id,
              ticket.source_thread_id, ticket.reporter_id, to_db(ticket.created_at),
              ticket.card_chat_id, ticket.card_message_id, *_mutable_values(ticket)),
@@ -142,7 +145,8 @@ class TicketRepository(Repository):
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
-        values = ", ".join("(?, ?)" for _ in keys)
+        # Typed: PostgreSQL reads an untyped VALUES parameter as text.
+        values = ", ".join("(CAST(? AS BIGINT), CAST(? AS BIGINT))" for _ in keys)
         flat = [v for k in keys for v in k]
         rows = await self._all(
             "SELECT source_chat_id, source_message_id, 'ticket', id FROM tickets "
@@ -245,8 +249,8 @@ class TicketRepository(Repository):
                         now: datetime | None = None) -> bool:
         """Store a photo's file_id; False when this ticket already has it."""
         rid = await self._insert(
-            "INSERT OR IGNORE INTO ticket_photos (ticket_id, file_id, added_by, added_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO ticket_photos (ticket_id, file_id, added_by, added_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ticket_id, file_id, by, to_db(self._now(now))),
         )
         return rid is not None
@@ -263,7 +267,7 @@ class TicketRepository(Repository):
         ``closed_before`` (name → masked, text → ``masked_text``, parse json emptied)."""
         return await self._exec(
             "UPDATE tickets SET text = ?, parse_json = '{}', duplicate_key = '', "
-            "reporter_name = CASE WHEN ? THEN substr(reporter_name, 1, 1) || '＊' "
+            "reporter_name = CASE WHEN ? = 1 THEN substr(reporter_name, 1, 1) || '＊' "
             "ELSE reporter_name END, room = NULL, purged = 1, version = version + 1 "
             "WHERE state IN ('closed', 'cancelled', 'merged') AND purged = 0 "
             "AND closed_at < ?",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from storage.base import Repository
+from storage.connection import Row
 from storage.timefmt import from_db, req, to_db
 
 
@@ -34,7 +34,7 @@ _COLS = ("id, chat_id, message_id, thread_id, user_id, user_name, kind, duration
          "state, sent_to, sent_at, category, place_by, ticket_id")
 
 
-def _voice(r: sqlite3.Row) -> Voice:
+def _voice(r: Row) -> Voice:
     return Voice(r["id"], r["chat_id"], r["message_id"], r["thread_id"], r["user_id"],
                  r["user_name"], r["kind"], r["duration"], r["grid"], req(r["at"]), r["state"],
                  r["sent_to"], from_db(r["sent_at"]), r["category"], r["place_by"],
@@ -47,8 +47,8 @@ class VoiceRepository(Repository):
                   now: datetime | None = None) -> bool:
         """Keep a voice for the grid's next batch; False when already kept (a replay)."""
         rid = await self._insert(
-            "INSERT OR IGNORE INTO voices (chat_id, message_id, thread_id, user_id, user_name, "
-            "kind, duration, grid, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO voices (chat_id, message_id, thread_id, user_id, user_name, "
+            "kind, duration, grid, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (chat_id, message_id, thread_id, user_id, user_name, kind, duration, grid,
              to_db(self._now(now))))
         return rid is not None
@@ -66,7 +66,7 @@ class VoiceRepository(Repository):
 
     async def waiting_in(self, grid: str | None) -> list[Voice]:
         rows = await self._all(
-            f"SELECT {_COLS} FROM voices WHERE state = 'waiting' AND grid IS ? ORDER BY id",
+            f"SELECT {_COLS} FROM voices WHERE state = 'waiting' AND grid IS NOT DISTINCT FROM ? ORDER BY id",
             (grid,))
         return [_voice(r) for r in rows]
 
@@ -74,7 +74,8 @@ class VoiceRepository(Repository):
         """Waiting voices whose sender filed a report (or joined one) in the same chat
         after the voice: they said it in writing, nobody needs to listen."""
         return await self._exec(
-            "UPDATE voices SET state = 'skipped' WHERE state = 'waiting' AND grid IS ? AND ("
+            "UPDATE voices SET state = 'skipped' WHERE state = 'waiting' AND grid IS NOT DISTINCT FROM ? "
+            "AND ("
             "EXISTS (SELECT 1 FROM tickets t WHERE t.reporter_id = voices.user_id "
             "AND t.source_chat_id = voices.chat_id AND t.created_at >= voices.at) OR "
             "EXISTS (SELECT 1 FROM supporters s WHERE s.user_id = voices.user_id "

@@ -30,7 +30,8 @@ class WebAuthRepository(Repository):
     async def secret(self, candidate: str, now: datetime | None = None) -> str:
         """The console's signing secret; ``candidate`` becomes it on first use."""
         await self._exec(
-            "INSERT OR IGNORE INTO console_secret (id, secret, created_at) VALUES (1, ?, ?)",
+            "INSERT INTO console_secret (id, secret, created_at) VALUES (1, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (candidate, to_db(self._now(now))))
         value = await self._scalar("SELECT secret FROM console_secret WHERE id = 1")
         return str(value)

@@ -1,8 +1,11 @@
-"""Shared fixtures: a community, a fake clock, the local Bot API server and a running bot."""
+"""Shared fixtures: a community, a fake clock, the local Bot API server, the database the
+test runs on (SQLite file or PostgreSQL database, see tests/support/backends.py) and a
+running bot."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ from community import CommunityConfig
 from localapi import LocalBotApi
 from localapi.testing import running_server
 from runtime.app import GridBot
+from tests.support import pg
+from tests.support.backends import SQLITE, SQLITE_ONLY, backends_for
 from tests.support.e2e import (
     GROUP_1,
     GROUP_2,
@@ -56,9 +61,80 @@ async def server() -> AsyncIterator[LocalBotApi]:
         yield api
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{SQLITE_ONLY}(reason): the test is about SQLite itself; no [postgres] run")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses the database (the ``backend`` fixture, usually through
+    ``db_target``/``db_path``/``db``) runs once per backend: ids ``[sqlite]``, ``[postgres]``."""
+    if "backend" in metafunc.fixturenames:
+        marks = list(metafunc.definition.iter_markers())
+        metafunc.parametrize("backend", backends_for(marks), indirect=True)
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> str:
-    return str(tmp_path / "gridbot.db")
+def backend(request: pytest.FixtureRequest) -> str:
+    """"sqlite" or "postgres" (parametrised by ``pytest_generate_tests``)."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.PgServer]:
+    """The run's own PostgreSQL (one per xdist worker), started on first use, stopped at the
+    end of the session. If it cannot start, every test that needs it fails with the reason
+    and what to install (started once: pytest keeps a session fixture's error); never skips."""
+    try:
+        server = pg.start()
+    except pg.PgUnavailable as exc:
+        pytest.fail(f"cannot start the tests' PostgreSQL: {exc}", pytrace=False)
+    try:
+        pg.prepare_template(server)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def db_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty GridBot database for the test: a SQLite file path, or the URL of a new
+    PostgreSQL database (already migrated: a copy of the session's template)."""
+    if backend == SQLITE:
+        yield str(tmp_path / "gridbot.db")
+        return
+    server: pg.PgServer = request.getfixturevalue("pg_server")
+    name = server.new_database()
+    yield server.url(name)
+    server.release(name)
+
+
+@pytest.fixture
+def db_targets(backend: str, tmp_path: Path,
+               request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
+    """``db_targets()`` → one more fresh database on the test's backend (for tests that need
+    a second community or a second copy); all removed at the end."""
+    made: list[str] = []
+    count = itertools.count(2)  # db_target is the first
+    server: pg.PgServer | None = None
+    if backend != SQLITE:
+        server = request.getfixturevalue("pg_server")
+
+    def make() -> str:
+        if server is None:
+            return str(tmp_path / f"gridbot-{next(count)}.db")
+        made.append(server.new_database())
+        return server.url(made[-1])
+    yield make
+    for name in made:
+        assert server is not None
+        server.release(name)
+
+
+@pytest.fixture
+def db_path(db_target: str) -> str:
+    """The bot's ``--db``: a SQLite path or a PostgreSQL URL (the name predates PostgreSQL)."""
+    return db_target
 
 
 @pytest.fixture

@@ -31,8 +31,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "console.db", clock=clock)
+async def db(db_target: str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 
@@ -179,8 +179,8 @@ async def test_chinese_search_finds_words_not_substrings_of_other_texts(
 
 
 async def test_search_index_follows_edits_purges_and_backfills(
-        tmp_path: Path, clock: FakeClock) -> None:
-    db = await open_database(tmp_path / "s.db", clock=clock)
+        db_target: str, clock: FakeClock) -> None:
+    db = await open_database(db_target, clock=clock)
     try:
         t = make_ticket(text="电梯困人了", state=TicketState.CLOSED, closed_at=T0)
         await add_tickets(db, t)
@@ -203,7 +203,7 @@ async def test_search_index_follows_edits_purges_and_backfills(
                 "'new', '2026-11-02 01:00:00.000000')")
     finally:
         await db.close()
-    db = await open_database(tmp_path / "s.db", clock=clock)
+    db = await open_database(db_target, clock=clock)
     try:
         assert await listed(db, TicketFilter(text="垃圾")) == ["2611-9999"]
     finally:

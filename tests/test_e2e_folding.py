@@ -6,8 +6,6 @@ against the local Bot API; reports arrive faster than one card each can go out.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from pathlib import Path
 
 from community import CommunityConfig
@@ -15,6 +13,7 @@ from localapi import LocalBotApi
 from localapi.faults import SEND_METHODS
 from localapi.state import Request
 from runtime.app import GridBot
+from tests.support.backends import query
 from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, RESIDENT_3, WORKER_1, fast_options
 from tickets.clock import FakeClock
 from ui.texts import fold_card_numbers
@@ -31,9 +30,8 @@ def report_text(index: int) -> str:
 
 def tickets_by_number(db_path: str) -> dict[str, tuple[int, int]]:
     """Ticket number → (ticket id, report message id)."""
-    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
-        return {n: (i, m) for n, i, m in db.execute(
-            "SELECT number, id, source_message_id FROM tickets")}
+    return {n: (i, m) for n, i, m in query(db_path,
+                                           "SELECT number, id, source_message_id FROM tickets")}
 
 
 def text_of(request: Request) -> str:
@@ -218,9 +216,9 @@ async def test_a_card_whose_first_send_arrived_unseen_leaves_no_stale_copy(
 
 
 def pending_card_edit(db_path: str, ticket_id: int) -> bool:
-    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
-        return db.execute("SELECT count(*) FROM outbox WHERE card_ticket_id = ? AND status = "
-                          "'pending' AND status_line IS NOT NULL", (ticket_id,)).fetchone()[0] > 0
+    [(count,)] = query(db_path, "SELECT count(*) FROM outbox WHERE card_ticket_id = ? AND "
+                                "status = 'pending' AND status_line IS NOT NULL", ticket_id)
+    return int(count) > 0
 
 
 async def test_a_card_update_under_pressure_is_announced_combined_and_the_card_edited_later(

@@ -16,7 +16,8 @@ import pytest
 from community import CommunityConfig, example_config_text
 from localapi import LocalBotApi
 from runtime.app import GridBot
-from storage.leases import FileLease, lease_key
+from storage.leases import FileLease, PostgresLease, open_lease
+from tests.support.backends import query
 from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, RESIDENT_3, fast_options
 from tests.support.processes import (
     acknowledgements,
@@ -32,7 +33,7 @@ def make_bot(server: LocalBotApi, community: CommunityConfig, clock: FakeClock,
     """A GridBot with a lease object of its own (as a separate process would have)."""
     return GridBot(community, server.token, db_path, clock=clock,
                    options=fast_options(server, lease_retry=0.05, lease_check=0.05),
-                   lease=FileLease(db_path, lease_key(server.token)))
+                   lease=open_lease(db_path, server.token))
 
 
 @pytest.fixture
@@ -50,11 +51,19 @@ async def pair(server: LocalBotApi, community: CommunityConfig, clock: FakeClock
 
 
 async def tickets_of(db_path: str) -> list[tuple[int, int]]:
-    def read() -> list[tuple[int, int]]:
-        with contextlib.closing(sqlite3.connect(db_path)) as conn:
-            return sorted(conn.execute(
-                "SELECT source_chat_id, source_message_id FROM tickets").fetchall())
-    return await asyncio.to_thread(read)
+    rows = await asyncio.to_thread(
+        query, db_path, "SELECT source_chat_id, source_message_id FROM tickets")
+    return sorted((int(a), int(b)) for a, b in rows)
+
+
+async def lose_lease(bot: GridBot) -> None:
+    """What losing a lease looks like: the lock file replaced, the lock's session gone."""
+    lease = bot.lease
+    if isinstance(lease, FileLease):
+        lease.path.unlink()
+    else:
+        assert isinstance(lease, PostgresLease) and lease._conn is not None
+        lease._conn.terminate()
 
 
 def cards(server: LocalBotApi) -> list[int]:
@@ -103,7 +112,7 @@ async def test_a_holder_that_loses_its_lease_stops_acting_at_once(
     await server.wait_consumed()
     await first.until_idle()
     assert first.lease is not None
-    first.lease.path.unlink()  # type: ignore[attr-defined]  # the lease is gone
+    await lose_lease(first)
     await wait_active(second)
     assert not first.active  # it noticed first and stood down
     assert first.application.updater is not None and not first.application.updater.running
@@ -125,7 +134,7 @@ async def test_a_standby_can_take_over_again_after_standing_down(
     for round_ in range(2):
         holder, standby = (first, second) if round_ == 0 else (second, first)
         assert holder.lease is not None
-        holder.lease.path.unlink()  # type: ignore[attr-defined]
+        await lose_lease(holder)
         await wait_active(standby)
         message = await server.post(GROUP_1, RESIDENT, f"{round_ + 3}号楼电梯坏了")
         await server.wait_consumed()

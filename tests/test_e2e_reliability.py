@@ -9,6 +9,7 @@ import pytest
 from community import CommunityConfig
 from localapi import LocalBotApi
 from runtime.app import GridBot
+from tests.support.backends import sqlite_only
 from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, WORKER_1, fast_options
 from tickets.clock import FakeClock
 
@@ -205,6 +206,7 @@ async def test_read_only_database_keeps_updates_unconfirmed(
     _ = timedelta
 
 
+@sqlite_only("holds SQLite's file write lock from a second connection (BEGIN IMMEDIATE)")
 async def test_database_locked_by_another_writer_for_seconds(
     server: LocalBotApi, gridbot: GridBot, db_path: str
 ) -> None:

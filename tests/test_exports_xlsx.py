@@ -25,8 +25,8 @@ CONFIG = example_community()
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "x.db", clock=FakeClock(NOW))
+async def db(db_target: str) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=FakeClock(NOW))
     yield database
     await database.close()
 

@@ -1,7 +1,8 @@
 """The bot process killed (SIGKILL) in the middle of a burst, then restarted.
 
 The bot runs as a real subprocess (``bot.py run``) against the local Bot API server
-hosted by the test. Every report the server delivered must become exactly one ticket,
+hosted by the test, on SQLite and on PostgreSQL. Every report the server delivered must
+become exactly one ticket,
 and every report must get its acknowledgement card; a card can only appear twice if its
 send was in flight at the moment of the kill (Telegram gives no way to know whether it
 arrived), and those are counted by the bot and bounded here.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from community import example_config_text
 from localapi import LocalBotApi
+from tests.support.backends import query
 from ui.texts import fold_card_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,27 +37,25 @@ def report_text(index: int) -> str:
     return f"{building}号楼{index // 12 + 1}单元{problems[index % len(problems)]}"
 
 
-async def start_bot(server: LocalBotApi, config: Path, db: Path, log: Path) -> asyncio.subprocess.Process:
+async def start_bot(server: LocalBotApi, config: Path, db: str,
+                    log: Path) -> asyncio.subprocess.Process:
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=server.token, PYTHONPATH=str(ROOT))
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bot.py"), "run", "--no-web", "--config", str(config), "--db", str(db),
+        sys.executable, str(ROOT / "bot.py"), "run", "--no-web", "--config", str(config), "--db", db,
         "--api-url", server.base_url, env=env, cwd=str(ROOT),
         stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
     )
 
 
-def ticket_reports(db: Path) -> dict[str, tuple[int, int]]:
+def ticket_reports(db: str) -> dict[str, tuple[int, int]]:
     """Ticket number -> (chat id, report message id), read while the bot runs."""
-    if not db.exists():
-        return {}
-    with contextlib.suppress(sqlite3.Error), contextlib.closing(
-            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as conn:
-        return {n: (c, m) for n, c, m in conn.execute(
-            "SELECT number, source_chat_id, source_message_id FROM tickets")}
+    with contextlib.suppress(sqlite3.Error):  # SQLite: the bot has not created the file yet
+        return {n: (c, m) for n, c, m in query(
+            db, "SELECT number, source_chat_id, source_message_id FROM tickets")}
     return {}
 
 
-def cards_by_report(server: LocalBotApi, db: Path) -> dict[tuple[int, int], int]:
+def cards_by_report(server: LocalBotApi, db: str) -> dict[tuple[int, int], int]:
     """(chat id, report message id) -> how many acknowledgements answered it: its own card
     or its line in a combined message (a group short of its allowance gets those)."""
     counts: dict[tuple[int, int], int] = {}
@@ -82,11 +82,12 @@ def repeated_messages(server: LocalBotApi) -> int:
     return sum(n - 1 for n in seen.values())
 
 
-async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
+async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(tmp_path: Path,
+                                                                   db_path: str) -> None:
     config = tmp_path / "community.toml"
     config.write_text(example_config_text().replace(
         "chats = [-1001000000001]", f"chats = [{', '.join(map(str, GROUPS))}]"), encoding="utf-8")
-    db = tmp_path / "gridbot.db"
+    db = db_path
     log = tmp_path / "bot.log"
     async with LocalBotApi() as server:
         server.user(1000, "张书记")
@@ -121,12 +122,9 @@ async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(tmp_path: Pat
             exit_code = await asyncio.wait_for(bot.wait(), timeout=30)
         assert exit_code == 0, log.read_text(errors="replace")[-3000:]
 
-    with sqlite3.connect(db) as conn:
-        tickets = conn.execute("SELECT source_chat_id, source_message_id FROM tickets").fetchall()
-        resent = conn.execute(
-            "SELECT count(*) FROM outbox WHERE last_error = 'in flight at restart'").fetchone()[0]
-        unhandled = conn.execute(
-            "SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
+    tickets = query(db, "SELECT source_chat_id, source_message_id FROM tickets")
+    [(resent,)] = query(db, "SELECT count(*) FROM outbox WHERE last_error = 'in flight at restart'")
+    [(unhandled,)] = query(db, "SELECT count(*) FROM inbox WHERE processed_at IS NULL")
     assert sorted(tickets) == sorted(report_ids)  # each report once, none lost
     assert unhandled == 0
     duplicates = repeated_messages(server)
@@ -134,16 +132,16 @@ async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(tmp_path: Pat
     assert duplicates <= resent <= 8  # only sends cut off by the kill can repeat
 
 
-def fold_in_flight(db: Path) -> bool:
-    with contextlib.suppress(sqlite3.Error), contextlib.closing(
-            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as conn:
-        return bool(conn.execute("SELECT count(*) FROM outbox WHERE kind = 'fold' "
-                                 "AND in_flight_at IS NOT NULL").fetchone()[0])
+def fold_in_flight(db: str) -> bool:
+    with contextlib.suppress(sqlite3.Error):
+        [(count,)] = query(db, "SELECT count(*) FROM outbox WHERE kind = 'fold' "
+                               "AND in_flight_at IS NOT NULL")
+        return bool(count)
     return False
 
 
 async def test_sigkill_during_a_combined_send_repeats_only_what_was_on_the_wire(
-        tmp_path: Path) -> None:
+        tmp_path: Path, db_path: str) -> None:
     """Issue 15: a group short of its allowance gets one combined acknowledgement; the bot
     dies while it is on the wire (Telegram posts it, the bot never hears back). After the
     restart that one message goes out again, identical, and nothing else is repeated; the
@@ -151,7 +149,7 @@ async def test_sigkill_during_a_combined_send_repeats_only_what_was_on_the_wire(
     group = GROUPS[0]
     config = tmp_path / "community.toml"
     config.write_text(example_config_text(), encoding="utf-8")
-    db, log = tmp_path / "gridbot.db", tmp_path / "bot.log"
+    db, log = db_path, tmp_path / "bot.log"
     async with LocalBotApi() as server:
         server.user(1000, "张书记")
         residents = list(range(5000, 5015))
@@ -173,10 +171,8 @@ async def test_sigkill_during_a_combined_send_repeats_only_what_was_on_the_wire(
             await asyncio.sleep(0.02)
         bot.send_signal(signal.SIGKILL)
         await bot.wait()
-        with contextlib.closing(sqlite3.connect(db)) as conn:
-            [on_the_wire] = conn.execute(
-                "SELECT text FROM outbox WHERE kind = 'fold' AND in_flight_at IS NOT NULL"
-            ).fetchone()
+        [(on_the_wire,)] = query(
+            db, "SELECT text FROM outbox WHERE kind = 'fold' AND in_flight_at IS NOT NULL")
         first_copy = await server.wait_for(lambda: [
             r for r in server.sent(chat_id=group, method="sendMessage")
             if r.params.get("text") == on_the_wire], timeout=30)

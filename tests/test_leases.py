@@ -11,6 +11,7 @@ import pytest
 
 from runtime.lease import LeaseKeeper
 from storage.leases import FileLease, PostgresLease, lease_key, open_lease, postgres_lock_ids
+from tests.support import pg
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "7000000001:AAF-secret-part-never-in-a-key"
@@ -151,3 +152,19 @@ async def test_a_failed_first_activation_gives_the_lease_back(tmp_path: Path) ->
         await keeper.start()
     assert not lease.held
     assert await FileLease(tmp_path / "g.db", "bot-1").try_acquire()
+
+
+async def test_postgres_lease_one_holder_and_freed_when_its_session_dies(
+        pg_server: pg.PgServer) -> None:
+    url = pg_server.url()
+    first, second = PostgresLease(url, "bot-1"), PostgresLease(url, "bot-1")
+    assert await first.try_acquire()
+    assert not await second.try_acquire()
+    assert await first.check()
+    first._conn.terminate()  # the holder's connection dies (a killed process)
+    assert not await first.check()
+    await first.release()
+    assert await second.try_acquire()  # the server freed the lock at once
+    await second.release()
+    assert await first.try_acquire()
+    await first.release()

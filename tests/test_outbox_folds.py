@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from storage import open_database
 from tests.support.e2e import TUESDAY_MORNING
@@ -15,9 +14,9 @@ def line(n: int) -> str:
     return f"👥 #{n:04d} 已为您附议(共 1 人) 老李"
 
 
-async def test_a_fold_replaces_its_rows_and_they_count_as_sent_with_it(tmp_path: Path) -> None:
+async def test_a_fold_replaces_its_rows_and_they_count_as_sent_with_it(db_target: str) -> None:
     clock = FakeClock(TUESDAY_MORNING)
-    db = await open_database(tmp_path / "g.db", clock=clock)
+    db = await open_database(db_target, clock=clock)
     try:
         async with db.transaction() as uow:
             ids = [await uow.outbox.add(OutgoingMessage(chat_id=-1, text=f"r{n}",
@@ -43,9 +42,9 @@ async def test_a_fold_replaces_its_rows_and_they_count_as_sent_with_it(tmp_path:
         await db.close()
 
 
-async def test_a_refused_fold_gives_its_rows_back_one_by_one(tmp_path: Path) -> None:
+async def test_a_refused_fold_gives_its_rows_back_one_by_one(db_target: str) -> None:
     clock = FakeClock(TUESDAY_MORNING)
-    db = await open_database(tmp_path / "g.db", clock=clock)
+    db = await open_database(db_target, clock=clock)
     try:
         async with db.transaction() as uow:
             first = await uow.outbox.add(OutgoingMessage(chat_id=-1, text="a", fold_line=line(1)))
@@ -64,9 +63,9 @@ async def test_a_refused_fold_gives_its_rows_back_one_by_one(tmp_path: Path) -> 
         await db.close()
 
 
-async def test_rows_on_the_wire_at_a_crash_count_as_recent_sends(tmp_path: Path) -> None:
+async def test_rows_on_the_wire_at_a_crash_count_as_recent_sends(db_target: str) -> None:
     clock = FakeClock(TUESDAY_MORNING)
-    db = await open_database(tmp_path / "g.db", clock=clock)
+    db = await open_database(db_target, clock=clock)
     try:
         async with db.transaction() as uow:
             row = await uow.outbox.add(OutgoingMessage(chat_id=-1, text="card"))
@@ -83,9 +82,9 @@ async def test_rows_on_the_wire_at_a_crash_count_as_recent_sends(tmp_path: Path)
         await db.close()
 
 
-async def test_a_card_update_in_a_fold_stays_pending_to_edit_its_card(tmp_path: Path) -> None:
+async def test_a_card_update_in_a_fold_stays_pending_to_edit_its_card(db_target: str) -> None:
     clock = FakeClock(TUESDAY_MORNING)
-    db = await open_database(tmp_path / "g.db", clock=clock)
+    db = await open_database(db_target, clock=clock)
     try:
         async with db.transaction() as uow:
             ack = await uow.outbox.add(OutgoingMessage(chat_id=-1, text="a", fold_line=line(1)))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from storage import open_database
 from tests.support.e2e import TUESDAY_MORNING
 from tickets.clock import FakeClock
 from tickets.outgoing import OutgoingMessage
 
 
-async def test_due_rows_put_emergencies_first_and_one_row_per_chat(tmp_path: Path) -> None:
+async def test_due_rows_put_emergencies_first_and_one_row_per_chat(db_target: str) -> None:
     clock = FakeClock(TUESDAY_MORNING)
-    db = await open_database(tmp_path / "g.db", clock=clock)
+    db = await open_database(db_target, clock=clock)
     try:
         async with db.transaction() as uow:
             await uow.outbox.add_many(

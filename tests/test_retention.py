@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 import scheduler.retention as retention
 from scheduler.retention import INBOX_KEEP, retention_key
+from tests.support.backends import rows
 from tests.support.scheduler import Harness, harness, local
 from tests.support.tickets import CONFIG, resident
 from tickets.model import Ticket
@@ -33,15 +32,14 @@ async def closed_ticket(h: Harness, building: str, text: str, *, reporter: int =
     return await h.services.tickets.cancel(ticket.id or 0, resident(reporter))
 
 
-def inbox_ids(h: Harness) -> list[int]:
-    with sqlite3.connect(h.services.db.path) as conn:
-        return [r[0] for r in conn.execute("SELECT update_id FROM inbox ORDER BY update_id")]
+async def inbox_ids(h: Harness) -> list[int]:
+    return [r[0] for r in await rows(h.db, "SELECT update_id FROM inbox ORDER BY update_id")]
 
 
 async def test_an_old_closed_ticket_loses_its_personal_fields_a_recent_one_keeps_them(
-    tmp_path: Path,
+    db_target: str,
 ) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+    async with harness(db_target, CFG, START) as h:
         old = await closed_ticket(h, "8", f"8号楼3单元601室漏水 电话{PHONE} 张三", room="601")
         still_open = await h.new_ticket(reporter=5002, text="9号楼楼顶漏水", building="9")
         h.clock.advance(days=20)
@@ -65,8 +63,8 @@ async def test_an_old_closed_ticket_loses_its_personal_fields_a_recent_one_keeps
         assert not opened.purged and opened.text == "9号楼楼顶漏水"
 
 
-async def test_it_runs_once_per_local_day_even_across_restarts(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+async def test_it_runs_once_per_local_day_even_across_restarts(db_target: str) -> None:
+    async with harness(db_target, CFG, START) as h:
         await closed_ticket(h, "8", "8号楼漏水")
         h.at(START + timedelta(days=1, hours=2))  # Wed 12:00
         second = await closed_ticket(h, "10", "10号楼漏水", reporter=5002)
@@ -92,8 +90,8 @@ async def test_it_runs_once_per_local_day_even_across_restarts(tmp_path: Path) -
             assert await r.job_runs.last_due("retention:2026-10-03") is not None
 
 
-async def test_handled_updates_leave_the_inbox_after_a_week(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+async def test_handled_updates_leave_the_inbox_after_a_week(db_target: str) -> None:
+    async with harness(db_target, CFG, START) as h:
         payload = json.dumps({"message": {"from": {"first_name": "张阿姨"}, "text": f"电话{PHONE}"}})
         async with h.db.transaction() as uow:
             await uow.inbox.add_batch([(i, payload) for i in (1, 2, 3)])
@@ -109,25 +107,25 @@ async def test_handled_updates_leave_the_inbox_after_a_week(tmp_path: Path) -> N
 
         assert result.retention.updates_pruned == 2
         # The unhandled one stays for an operator; the recent ones stay for redeliveries.
-        assert inbox_ids(h) == [3, 4, 5]
+        assert await inbox_ids(h) == [3, 4, 5]
 
 
-async def test_the_newest_update_stays_so_polling_resumes_after_it(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+async def test_the_newest_update_stays_so_polling_resumes_after_it(db_target: str) -> None:
+    async with harness(db_target, CFG, START) as h:
         async with h.db.transaction() as uow:
             await uow.inbox.add_batch([(7, "{}"), (8, "{}")])
             await uow.inbox.mark_processed(7)
             await uow.inbox.mark_processed(8)
         await h.tick(START + timedelta(days=30))
-        assert inbox_ids(h) == [8]
+        assert await inbox_ids(h) == [8]
         async with h.db.read() as r:
             assert await r.inbox.max_update_id() == 8
 
 
 async def test_a_failed_run_is_retried_at_the_next_tick(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+    async with harness(db_target, CFG, START) as h:
         old = await closed_ticket(h, "8", f"8号楼漏水 电话{PHONE}")
         real = retention.purge_personal_data
 
@@ -147,9 +145,9 @@ async def test_a_failed_run_is_retried_at_the_next_tick(
 
 
 async def test_the_run_is_logged_with_its_counts(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db_target: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+    async with harness(db_target, CFG, START) as h:
         await closed_ticket(h, "8", "8号楼漏水")
         with caplog.at_level(logging.INFO, logger="gridbot.scheduler"):
             await h.tick(START + timedelta(days=WINDOW + 1))

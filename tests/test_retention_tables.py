@@ -6,13 +6,15 @@ database files (secure_delete + WAL checkpoint)."""
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from storage import INTEGRITY_ERRORS
+from tests.support.backends import execute, rows, sqlite_only
 from tests.support.scheduler import Harness, harness, local
 from tests.support.tickets import CONFIG, person_actor, report, resident
 
@@ -24,9 +26,8 @@ PHONE = "13812345678"  # appears in every kind of personal text below
 WANG = person_actor("王芳")
 
 
-def sql(h: Harness, query: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(h.services.db.path) as conn:
-        return list(conn.execute(query, params))
+async def sql(h: Harness, query: str, *params: object) -> list[tuple[object, ...]]:
+    return await rows(h.db, query, *params)
 
 
 async def lived_ticket(h: Harness) -> int:
@@ -69,24 +70,24 @@ async def run_retention(h: Harness) -> None:
     assert result.errors == [] and result.retention.ran
 
 
-async def test_each_table_is_purged_on_the_schedule(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+async def test_each_table_is_purged_on_the_schedule(db_target: str) -> None:
+    async with harness(db_target, CFG, START) as h:
         ids = await seed(h)
-        outbox_before = sql(h, "SELECT count(*) FROM outbox WHERE status = 'sent'")[0][0]
-        actions_before = sql(h, "SELECT id, action, at, actor_key, from_state, to_state "
-                                "FROM ticket_events ORDER BY id")
+        [(outbox_before,)] = await sql(h, "SELECT count(*) FROM outbox WHERE status = 'sent'")
+        actions_before = await sql(h, "SELECT id, action, at, actor_key, from_state, to_state "
+                                      "FROM ticket_events ORDER BY id")
         await run_retention(h)
 
         # outbox: sent bodies gone, what is still to send stays
-        assert outbox_before and sql(h, "SELECT count(*) FROM outbox WHERE status != "
-                                        "'pending'") == [(0,)]
-        assert sql(h, "SELECT count(*) > 0 FROM outbox WHERE status = 'pending'") == [(1,)]
+        assert outbox_before and await sql(h, "SELECT count(*) FROM outbox WHERE status != "
+                                              "'pending'") == [(0,)]
+        assert await sql(h, "SELECT count(*) > 0 FROM outbox WHERE status = 'pending'") == [(1,)]
         # event log: every fact kept, personal text gone from purged tickets' events
-        assert sql(h, "SELECT id, action, at, actor_key, from_state, to_state "
-                      "FROM ticket_events WHERE id <= ? ORDER BY id",
-                   actions_before[-1][0]) == actions_before
-        lived = sql(h, "SELECT action, note, data, purged_at FROM ticket_events "
-                       "WHERE ticket_id = ?", ids["lived"])
+        assert await sql(h, "SELECT id, action, at, actor_key, from_state, to_state "
+                            "FROM ticket_events WHERE id <= ? ORDER BY id",
+                         actions_before[-1][0]) == actions_before
+        lived = await sql(h, "SELECT action, note, data, purged_at FROM ticket_events "
+                             "WHERE ticket_id = ?", ids["lived"])
         assert {a for a, *_ in lived} >= {"create", "edit", "accept", "progress", "escalate",
                                           "resolve", "rate", "support"}
         for action, note, data, purged_at in lived:
@@ -95,16 +96,16 @@ async def test_each_table_is_purged_on_the_schedule(tmp_path: Path) -> None:
             if action == "escalate":
                 assert "reason" not in json.loads(str(data))
                 assert json.loads(str(data))["escalated_to"]  # the fact stays
-        open_notes = sql(h, "SELECT purged_at FROM ticket_events WHERE ticket_id = ?",
-                         ids["open"])
+        open_notes = await sql(h, "SELECT purged_at FROM ticket_events WHERE ticket_id = ?",
+                               ids["open"])
         assert open_notes and all(p is None for (p,) in open_notes)
         # prompts, corrections, rating comments, residents
-        assert sql(h, "SELECT count(*) FROM prompts") == [(0,)]
-        [(text, note, category)] = sql(h, "SELECT text, note, predicted_category "
-                                          "FROM corrections")
+        assert await sql(h, "SELECT count(*) FROM prompts") == [(0,)]
+        [(text, note, category)] = await sql(h, "SELECT text, note, predicted_category "
+                                                "FROM corrections")
         assert PHONE not in str(text) and note is None and category
-        assert sql(h, "SELECT score, comment FROM ratings") == [(1, None)]
-        people = {r[0] for r in sql(h, "SELECT user_id FROM people")}
+        assert await sql(h, "SELECT score, comment FROM ratings") == [(1, None)]
+        people = {r[0] for r in await sql(h, "SELECT user_id FROM people")}
         assert 7001 not in people and {7002, 101, 5006} <= people
 
 
@@ -115,8 +116,9 @@ def files_holding(folder: Path, needle: str) -> list[str]:
     return [p.name for p in files if needle.encode() in p.read_bytes()]
 
 
-async def test_purged_text_does_not_linger_in_the_files(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+@sqlite_only("the bytes of the database files (main, WAL, shared memory) are SQLite's")
+async def test_purged_text_does_not_linger_in_the_files(db_target: str, tmp_path: Path) -> None:
+    async with harness(db_target, CFG, START) as h:
         await seed(h)
         assert files_holding(tmp_path, PHONE)
         await run_retention(h)
@@ -126,43 +128,41 @@ async def test_purged_text_does_not_linger_in_the_files(tmp_path: Path) -> None:
 
 
 async def test_corrections_keep_their_text_as_long_as_the_setting_allows(
-    tmp_path: Path,
+    db_target: str, db_targets: Callable[[], str],
 ) -> None:
     allowed = replace(CFG, retention_days=WINDOW + 10, correction_days=WINDOW + 5)
-    async with harness(tmp_path, allowed, START) as h:
+    async with harness(db_target, allowed, START) as h:
         await seed(h)
         await run_retention(h)  # 31 days: within the 35 allowed
-        [(text,)] = sql(h, "SELECT text FROM corrections")
+        [(text,)] = await sql(h, "SELECT text FROM corrections")
         assert PHONE in str(text)
     capped = replace(CFG, correction_days=WINDOW + 5)  # never longer than retention_days
-    (tmp_path / "capped").mkdir()
-    async with harness(tmp_path / "capped", capped, START) as h:
+    async with harness(db_targets(), capped, START) as h:
         await seed(h)
         await run_retention(h)
-        [(text,)] = sql(h, "SELECT text FROM corrections")
+        [(text,)] = await sql(h, "SELECT text FROM corrections")
         assert PHONE not in str(text)
 
 
-async def test_the_event_log_stays_append_only_for_everything_else(tmp_path: Path) -> None:
-    async with harness(tmp_path, CFG, START) as h:
+async def test_the_event_log_stays_append_only_for_everything_else(db_target: str) -> None:
+    async with harness(db_target, CFG, START) as h:
         ids = await seed(h)
         await run_retention(h)
-        with sqlite3.connect(h.services.db.path) as conn:
-            [(purged,)] = conn.execute("SELECT id FROM ticket_events WHERE ticket_id = ? "
-                                       "AND action = 'progress'", (ids["lived"],))
-            [(live,)] = conn.execute("SELECT min(id) FROM ticket_events WHERE ticket_id = ?",
-                                     (ids["open"],))
-            refused = [
-                ("DELETE FROM ticket_events WHERE id = ?", (live,)),
-                ("DELETE FROM ticket_events WHERE id = ?", (purged,)),
-                ("UPDATE ticket_events SET note = 'x' WHERE id = ?", (live,)),
-                ("UPDATE ticket_events SET note = NULL, purged_at = 'now' WHERE id = ?",
-                 (purged,)),  # once purged, immutable again
-                ("UPDATE ticket_events SET note = NULL, actor_key = '别人', purged_at = 'now' "
-                 "WHERE id = ?", (live,)),  # a purge may not touch a fact
-                ("UPDATE ticket_events SET note = NULL, data = '{}', purged_at = 'now' "
-                 "WHERE id = ?", (live,)),  # nor drop anything but personal text
-            ]
-            for statement, params in refused:
-                with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                    conn.execute(statement, params)
+        [(purged,)] = await sql(h, "SELECT id FROM ticket_events WHERE ticket_id = ? "
+                                "AND action = 'progress'", ids["lived"])
+        [(live,)] = await sql(h, "SELECT min(id) FROM ticket_events WHERE ticket_id = ?",
+                              ids["open"])
+        refused = [
+            ("DELETE FROM ticket_events WHERE id = ?", (live,)),
+            ("DELETE FROM ticket_events WHERE id = ?", (purged,)),
+            ("UPDATE ticket_events SET note = 'x' WHERE id = ?", (live,)),
+            ("UPDATE ticket_events SET note = NULL, purged_at = 'now' WHERE id = ?",
+             (purged,)),  # once purged, immutable again
+            ("UPDATE ticket_events SET note = NULL, actor_key = '别人', purged_at = 'now' "
+             "WHERE id = ?", (live,)),  # a purge may not touch a fact
+            ("UPDATE ticket_events SET note = NULL, data = '{}', purged_at = 'now' "
+             "WHERE id = ?", (live,)),  # nor drop anything but personal text
+        ]
+        for statement, params in refused:
+            with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
+                await execute(h.db, statement, *params)

@@ -3,9 +3,9 @@ one grid or all groups; the stale rule across downtime; restarts never repeat on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -29,10 +29,10 @@ def with_broadcasts(*items: Broadcast) -> CommunityConfig:
     ("2026-09-05 20:00", local(2026, 9, 5, 20)),
     ("cron: 30 18 * * 1", local(2026, 9, 7, 18, 30)),  # Monday
 ])
-async def test_each_form_fires_at_its_time_once(tmp_path: Path, when: str,
+async def test_each_form_fires_at_its_time_once(db_target: str, when: str,
                                                 first: datetime) -> None:
     config = with_broadcasts(Broadcast(when, "免费理发,社区活动室", grids=(GRID_B,)))
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         await h.tick()  # first start: nothing from the past
         await h.tick(first - minutes(1))
         assert await h.rows("broadcast") == []
@@ -47,9 +47,9 @@ async def test_each_form_fires_at_its_time_once(tmp_path: Path, when: str,
         assert len(await h.rows("broadcast")) == 1
 
 
-async def test_monthly_form_fires_on_each_listed_day(tmp_path: Path) -> None:
+async def test_monthly_form_fires_on_each_listed_day(db_target: str) -> None:
     config = with_broadcasts(Broadcast("每月3,13,23日 09:00", "免费理发"))
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         await h.tick()
         for day in range(2, 25):
             await h.tick(local(2026, 9, day, 9, 1))
@@ -60,9 +60,9 @@ async def test_monthly_form_fires_on_each_listed_day(tmp_path: Path) -> None:
 
 
 async def test_untargeted_broadcast_reaches_every_group_including_bound_ones(
-        tmp_path: Path) -> None:
+        db_target: str) -> None:
     config = with_broadcasts(Broadcast("每天 08:00", "台风预警,请收好阳台物品"))
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         async with h.db.transaction() as uow:
             await uow.chats.bind(-1005, GRID_B, title="二网格2群", thread_id=7)
             await uow.chats.bind(-1006, GRID_A)
@@ -75,8 +75,8 @@ async def test_untargeted_broadcast_reaches_every_group_including_bound_ones(
         assert next(r for r in rows if r.message.chat_id == -1005).message.thread_id == 7
 
 
-async def test_admin_schedule_targets_its_grid_and_stops_when_removed(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_admin_schedule_targets_its_grid_and_stops_when_removed(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         async with h.db.transaction() as uow:
             sid = await uow.schedules.add("每周五 10:00", "给独居老人送饺子", (GRID_A,),
                                           created_by=900)
@@ -89,19 +89,19 @@ async def test_admin_schedule_targets_its_grid_and_stops_when_removed(tmp_path: 
         assert len(await h.rows("broadcast")) == 1
 
 
-async def test_first_start_never_fires_old_occurrences(tmp_path: Path) -> None:
+async def test_first_start_never_fires_old_occurrences(db_target: str) -> None:
     # The one-off date is long past when the bot first starts: nothing is sent.
     config = with_broadcasts(Broadcast("2026-06-01 09:00", "端午活动"),
                              Broadcast("每天 08:00", "早安"))
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         await h.tick()
         await h.tick(T0 + minutes(30))
         assert await h.rows("broadcast") == []
 
 
-async def test_restart_across_due_time_sends_once_when_fresh(tmp_path: Path) -> None:
+async def test_restart_across_due_time_sends_once_when_fresh(db_target: str) -> None:
     config = with_broadcasts(Broadcast("每天 08:00", "今天停水 9:00-12:00", (GRID_A,)))
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         old = h.scheduler
         await h.tick(local(2026, 9, 2, 7, 59))
         # The bot is down from 07:59 to 15:00 (7 hours < stale_after = 12 hours).
@@ -115,9 +115,9 @@ async def test_restart_across_due_time_sends_once_when_fresh(tmp_path: Path) -> 
 
 
 async def test_stale_occurrence_is_skipped_and_the_next_one_still_fires(
-        tmp_path: Path) -> None:
+        db_target: str) -> None:
     config = with_broadcasts(Broadcast("每天 08:00", "早安", (GRID_A,)))
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         await h.tick()
         # Down from Tuesday 10:00 to Friday 07:00: Wed/Thu 08:00 are stale (23h+ old).
         h.restart()
@@ -132,9 +132,10 @@ async def test_stale_occurrence_is_skipped_and_the_next_one_still_fires(
         assert len(await h.rows("broadcast")) == 1
 
 
-async def test_one_off_missed_during_downtime(tmp_path: Path) -> None:
+async def test_one_off_missed_during_downtime(db_target: str,
+                                              db_targets: Callable[[], str]) -> None:
     config = with_broadcasts(Broadcast("2026-09-02 09:00", "疫苗接种通知", (GRID_C,)))
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         await h.tick()
         h.restart()
         await h.tick(local(2026, 9, 2, 20))  # 11 hours late: fresh, sent once
@@ -142,16 +143,15 @@ async def test_one_off_missed_during_downtime(tmp_path: Path) -> None:
         await h.tick(local(2026, 9, 3, 9))
         assert len(await h.rows("broadcast")) == 1
     config = with_broadcasts(Broadcast("2026-09-02 09:00", "疫苗接种通知", (GRID_C,)))
-    (tmp_path / "b").mkdir()
-    async with harness(tmp_path / "b", config, T0) as h:
+    async with harness(db_targets(), config, T0) as h:
         await h.tick()
         await h.tick(local(2026, 9, 2, 21, 1))  # 12 hours and a minute: stale
         assert await h.rows("broadcast") == []
 
 
 async def test_admin_schedule_created_just_before_downtime_still_fires(
-        tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, local(2026, 9, 4, 9, 59)) as h:
+        db_target: str) -> None:
+    async with harness(db_target, CONFIG, local(2026, 9, 4, 9, 59)) as h:
         async with h.db.transaction() as uow:
             await uow.schedules.add("每周五 10:00", "给独居老人送饺子", (GRID_A,))
         h.restart()  # never ticked before the restart
@@ -168,8 +168,8 @@ def test_pending_occurrence_picks_newest_of_several_missed() -> None:
     assert pending_occurrence(trigger, start, start + minutes(4), minutes(720)) is None
 
 
-async def test_invalid_admin_schedule_is_logged_not_fatal(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_invalid_admin_schedule_is_logged_not_fatal(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         async with h.db.transaction() as uow:
             await uow.schedules.add("每周八 10:00", "坏的", ())
             await uow.schedules.add("每天 10:30", "好的", ())

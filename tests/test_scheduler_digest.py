@@ -4,7 +4,6 @@ close-unrated path, driven by ``tick()`` with a FakeClock on a real database."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from scheduler.digest import agenda_items
 from tests.support.scheduler import Harness, harness, local, minutes
@@ -45,8 +44,8 @@ async def seed(h: Harness) -> dict[str, Ticket]:
     return {"old": old, "done": done, "busy": busy, "noisy": noisy, "fresh": fresh}
 
 
-async def test_thursday_digest_summary_and_agenda(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_thursday_digest_summary_and_agenda(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         t = await seed(h)
         assert (await h.ticket(t["busy"].id or 0)).supporters_count == 2
         await h.tick(THURSDAY - minutes(1))
@@ -91,11 +90,11 @@ async def test_thursday_digest_summary_and_agenda(tmp_path: Path) -> None:
         assert len(await h.rows()) == count
 
 
-async def test_grid_digest_override_and_html_escaping(tmp_path: Path) -> None:
+async def test_grid_digest_override_and_html_escaping(db_target: str) -> None:
     grids = tuple(replace(g, digest="每周一 08:00") if g.name == GRID_B else g
                   for g in CONFIG.grids)
     config = replace(CONFIG, grids=grids, name="幸福<社区>")
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         await h.tick()
         await h.tick(THURSDAY)
         chats = {r.message.chat_id for r in await h.rows("digest")}
@@ -119,8 +118,8 @@ def test_agenda_ranking_is_pure() -> None:
     assert [i.long_overdue for i in items] == [True, True, False, False]
 
 
-async def test_followup_then_close_unrated(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_followup_then_close_unrated(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         await h.tick()
         t = await h.new_ticket()
         await h.services.tickets.accept(t.id or 0, WANG)
@@ -147,8 +146,8 @@ async def test_followup_then_close_unrated(tmp_path: Path) -> None:
 
 
 async def test_private_report_followup_is_private_and_waits_for_daytime(
-        tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, local(2026, 9, 1, 19)) as h:
+        db_target: str) -> None:
+    async with harness(db_target, CONFIG, local(2026, 9, 1, 19)) as h:
         await h.tick()
         t = await h.new_ticket(chat_id=5001)
         await h.services.tickets.accept(t.id or 0, WANG)
@@ -161,8 +160,8 @@ async def test_private_report_followup_is_private_and_waits_for_daytime(
         assert row.message.chat_id == 5001 and row.message.reply_to_message_id is None
 
 
-async def test_rated_ticket_gets_no_followup(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_rated_ticket_gets_no_followup(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         await h.tick()
         t = await h.new_ticket()
         await h.services.tickets.accept(t.id or 0, WANG)

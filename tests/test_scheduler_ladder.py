@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 from community.model import SlaPolicy
 from scheduler.ladder import plan
@@ -22,8 +21,8 @@ def keys(rows: list) -> list[str]:
     return [r.message.dedupe_key for r in rows]
 
 
-async def test_reminder_overdue_escalation_each_once(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_reminder_overdue_escalation_each_once(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         t = await h.new_ticket()
         assert t.accept_due == local(2026, 9, 2, 10)  # one working day
         await h.tick()
@@ -73,8 +72,8 @@ async def test_reminder_overdue_escalation_each_once(tmp_path: Path) -> None:
         assert (await h.ticket(t.id or 0)).escalation_level == 1
 
 
-async def test_restart_between_steps_sends_each_step_once(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_restart_between_steps_sends_each_step_once(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         t = await h.new_ticket()
         await h.tick(local(2026, 9, 2, 9, 45))  # reminder
         h.restart()
@@ -88,8 +87,8 @@ async def test_restart_between_steps_sends_each_step_once(tmp_path: Path) -> Non
         assert (await h.ticket(t.id or 0)).escalation_level == 0
 
 
-async def test_accepted_ticket_follows_the_resolve_deadline(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_accepted_ticket_follows_the_resolve_deadline(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         t = await h.new_ticket()
         await h.services.tickets.accept(t.id or 0, person_actor("王芳"))
         await h.tick(local(2026, 9, 2, 10, 30))  # past accept_due, but accepted: nothing
@@ -100,8 +99,8 @@ async def test_accepted_ticket_follows_the_resolve_deadline(tmp_path: Path) -> N
         assert "办结时限快到了" in row.message.text
 
 
-async def test_reopened_ticket_gets_a_new_ladder(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_reopened_ticket_gets_a_new_ladder(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         t = await h.new_ticket()
         await h.tick(local(2026, 9, 2, 9, 31))
         wang = person_actor("王芳")
@@ -115,10 +114,10 @@ async def test_reopened_ticket_gets_a_new_ladder(tmp_path: Path) -> None:
         assert len(reminders) == 2 and len(set(keys(reminders))) == 2
 
 
-async def test_normal_reminder_at_3am_waits_for_working_hours(tmp_path: Path) -> None:
+async def test_normal_reminder_at_3am_waits_for_working_hours(db_target: str) -> None:
     # A 7-hour reminder lead puts the reminder for a 10:00 deadline at 03:00.
     config = replace(CONFIG, sla=replace(SlaPolicy(), remind_before=timedelta(hours=7)))
-    async with harness(tmp_path, config, T0) as h:
+    async with harness(db_target, config, T0) as h:
         await h.new_ticket()
         await h.tick(local(2026, 9, 2, 3))
         await h.tick(local(2026, 9, 2, 8, 29))
@@ -127,8 +126,8 @@ async def test_normal_reminder_at_3am_waits_for_working_hours(tmp_path: Path) ->
         assert len(await h.rows("sla_remind")) == 1
 
 
-async def test_emergency_reminder_goes_out_at_night(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, local(2026, 9, 1, 23)) as h:
+async def test_emergency_reminder_goes_out_at_night(db_target: str) -> None:
+    async with harness(db_target, CONFIG, local(2026, 9, 1, 23)) as h:
         t = await h.new_ticket(urgency="emergency", category="gas", text="煤气味", building="9")
         await h.services.tickets.accept(t.id or 0, person_actor("王芳"))
         accepted = await h.ticket(t.id or 0)
@@ -139,8 +138,8 @@ async def test_emergency_reminder_goes_out_at_night(tmp_path: Path) -> None:
 
 
 async def test_emergency_not_accepted_alerts_supervisor_and_backup_at_once(
-        tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+        db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         t = await h.new_ticket(urgency="emergency", category="gas", text="煤气味", building="9")
         assert t.accept_due == T0 + minutes(15)
         await h.tick(T0 + minutes(5))  # no reminder: the whole window is shorter
@@ -159,10 +158,10 @@ async def test_emergency_not_accepted_alerts_supervisor_and_backup_at_once(
         assert (await h.ticket(t.id or 0)).escalation_level == 1
 
 
-async def test_deadline_across_national_day_week(tmp_path: Path) -> None:
+async def test_deadline_across_national_day_week(db_target: str) -> None:
     # Tuesday 09-29 16:00 + one working day = Wednesday 09-30 16:00; the escalation at
     # 18:00 is after hours and 10-01..10-07 are the holiday, so it waits for 10-08 08:30.
-    async with harness(tmp_path, CONFIG, local(2026, 9, 29, 16)) as h:
+    async with harness(db_target, CONFIG, local(2026, 9, 29, 16)) as h:
         t = await h.new_ticket()
         assert t.accept_due == local(2026, 9, 30, 16)
         await h.tick(local(2026, 9, 30, 15, 30))
@@ -176,9 +175,9 @@ async def test_deadline_across_national_day_week(tmp_path: Path) -> None:
         assert report.ladder.escalated == [t.id]
 
 
-async def test_holiday_report_due_after_the_holiday(tmp_path: Path) -> None:
+async def test_holiday_report_due_after_the_holiday(db_target: str) -> None:
     # Reported on National Day itself: the clock starts at 10-08 08:30.
-    async with harness(tmp_path, CONFIG, local(2026, 10, 2, 21)) as h:
+    async with harness(db_target, CONFIG, local(2026, 10, 2, 21)) as h:
         t = await h.new_ticket()
         assert t.accept_due == local(2026, 10, 9, 8, 30)
         calendar = WorkCalendar(CONFIG.timezone, CONFIG.working_hours)
@@ -194,8 +193,8 @@ async def test_holiday_report_due_after_the_holiday(tmp_path: Path) -> None:
         assert len(await h.rows("sla_remind")) == 1
 
 
-async def test_step_missed_during_long_downtime_is_skipped_not_sent(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_step_missed_during_long_downtime_is_skipped_not_sent(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         t = await h.new_ticket()
         await h.services.tickets.accept(t.id or 0, person_actor("王芳"))
         # Down from before the resolve reminder (Fri 09:30) until Saturday noon: the
@@ -211,8 +210,8 @@ async def test_step_missed_during_long_downtime_is_skipped_not_sent(tmp_path: Pa
         assert report.ladder.skipped == [] and await h.rows("sla") == []
 
 
-async def test_step_missed_during_short_downtime_is_sent_once(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+async def test_step_missed_during_short_downtime_is_sent_once(db_target: str) -> None:
+    async with harness(db_target, CONFIG, T0) as h:
         await h.new_ticket()
         await h.tick(local(2026, 9, 2, 9))
         h.restart()  # the bot was down from 09:00 to 10:20
@@ -225,9 +224,9 @@ async def test_step_missed_during_short_downtime_is_sent_once(tmp_path: Path) ->
 
 
 async def test_transfer_gives_a_fresh_window_and_the_new_assignee_is_told(
-    tmp_path: Path,
+    db_target: str,
 ) -> None:
-    async with harness(tmp_path, CONFIG, T0) as h:
+    async with harness(db_target, CONFIG, T0) as h:
         t = await h.new_ticket()
         await h.tick(local(2026, 9, 2, 9, 40))
         await h.services.tickets.transfer(t.id or 0, person_actor("王芳"), to_assignee="李强")

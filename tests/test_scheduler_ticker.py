@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from scheduler import GridScheduler
 from tests.support.scheduler import harness, local
 from tests.support.tickets import CONFIG
 
 
-async def test_ticker_runs_ticks_until_stopped(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, local(2026, 9, 1, 10)) as h:
+async def test_ticker_runs_ticks_until_stopped(db_target: str) -> None:
+    async with harness(db_target, CONFIG, local(2026, 9, 1, 10)) as h:
         ticks = 0
         scheduler = GridScheduler(h.services, tick_seconds=0.02)
         real_tick = scheduler.tick
@@ -38,8 +37,8 @@ async def test_ticker_runs_ticks_until_stopped(tmp_path: Path) -> None:
             assert await r.job_runs.last_due("since:digest-all") == local(2026, 9, 1, 10)
 
 
-async def test_a_failing_part_does_not_stop_the_others(tmp_path: Path) -> None:
-    async with harness(tmp_path, CONFIG, local(2026, 9, 1, 10)) as h:
+async def test_a_failing_part_does_not_stop_the_others(db_target: str) -> None:
+    async with harness(db_target, CONFIG, local(2026, 9, 1, 10)) as h:
         async def broken(now):  # type: ignore[no-untyped-def]
             raise RuntimeError("boom")
 

@@ -1,5 +1,6 @@
-"""Storage on a real SQLite file: migrations, refusals, pragmas, append-only log,
-optimistic versions, outbox, inbox, idempotency, job runs, prompts, chats."""
+"""Storage on a real database (each test on SQLite and PostgreSQL unless it is about SQLite's
+files): migrations, refusals, pragmas, append-only log, optimistic versions, outbox, inbox,
+idempotency, job runs, prompts, chats."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import aiosqlite
 import pytest
 
 from storage import (
+    INTEGRITY_ERRORS,
     LATEST_VERSION,
     Database,
     NotAGridbotDatabase,
@@ -32,8 +34,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path / "g.db", clock=clock)
+async def db(db_target: str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 
@@ -52,9 +54,11 @@ async def pragma(db_path: Path, name: str) -> object:
 
 
 async def test_fresh_database_is_created_migrated_and_configured(
-    tmp_path: Path, db: Database
+    tmp_path: Path, clock: FakeClock
 ) -> None:
-    path = tmp_path / "g.db"
+    path = tmp_path / "g.db"  # SQLite's pragmas (PostgreSQL: tests/test_storage_postgres.py)
+    db = await open_database(path, clock=clock)
+    assert db.backend == "sqlite" and db.target == str(path) and db.schema is None
     assert db.schema_version == LATEST_VERSION >= 2
     assert await pragma(path, "user_version") == LATEST_VERSION
     assert await pragma(path, "journal_mode") == "wal"
@@ -63,10 +67,11 @@ async def test_fresh_database_is_created_migrated_and_configured(
         timeout = await uow.tickets._scalar("PRAGMA busy_timeout")
         sync = await uow.tickets._scalar("PRAGMA synchronous")
     assert (fk, timeout, sync) == (1, 5000, 1)
+    await db.close()
 
 
-async def test_reopening_keeps_data(tmp_path: Path, clock: FakeClock) -> None:
-    path = tmp_path / "g.db"
+async def test_reopening_keeps_data(db_target: str, clock: FakeClock) -> None:
+    path = db_target
     db = await open_database(path, clock=clock)
     async with db.transaction() as uow:
         await uow.tickets.add(a_ticket())
@@ -128,7 +133,7 @@ async def test_ticket_round_trip_and_source_key_unique(db: Database) -> None:
         t = await uow.tickets.add(a_ticket())
     async with db.read() as r:
         assert await r.tickets.get(t.id or 0) == t
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         async with db.transaction() as uow:
             await uow.tickets.add(a_ticket())
 
@@ -159,7 +164,7 @@ async def test_event_log_is_append_only(db: Database) -> None:
             at=T0, actor_id=1, actor_key=None, from_state=TicketState.NEW,
             to_state=TicketState.CANCELLED))
     for sql in ("UPDATE ticket_events SET note = 'x'", "DELETE FROM ticket_events"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
             async with db.transaction() as uow:
                 await uow.events._exec(sql)
 

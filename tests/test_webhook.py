@@ -18,7 +18,7 @@ from localapi import LocalBotApi
 from runtime.app import GridBot
 from runtime.stores import StorageInboxStore
 from runtime.webhook import SECRET_HEADER, WebhookReceiver, webhook_path, webhook_secret
-from storage.leases import FileLease, lease_key
+from storage.leases import open_lease
 from tests.support.e2e import GROUP_1, RESIDENT, RESIDENT_2, fast_options
 from tickets.clock import FakeClock
 
@@ -112,7 +112,7 @@ def webhook_bot(server: LocalBotApi, community: CommunityConfig, clock: FakeCloc
                            listen=f"127.0.0.1:{port}", inbox_poll=0.05, lease_retry=0.05,
                            lease_check=0.05)
     return GridBot(community, server.token, db_path, clock=clock, options=options,
-                   lease=FileLease(db_path, lease_key(server.token)))
+                   lease=open_lease(db_path, server.token))
 
 
 async def wait_idle(bot: GridBot, server: LocalBotApi) -> None:

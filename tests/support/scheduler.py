@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -87,10 +86,12 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(tmp_path: Path, config: CommunityConfig,
+async def harness(target: str, config: CommunityConfig,
                   start: datetime) -> AsyncIterator[Harness]:
+    """The scheduler over the database at ``target`` (the ``db_target`` fixture: a SQLite
+    path or a PostgreSQL URL)."""
     clock = FakeClock(start)
-    db = await open_database(tmp_path / "gridbot.db", clock=clock, timezone=config.timezone)
+    db = await open_database(target, clock=clock, timezone=config.timezone)
     dispatcher = StubDispatcher()
     services = Services(config=config, db=db, clock=clock,
                         lexicon=lexicon_from_config(config),

@@ -80,10 +80,10 @@ def screenshot_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def console(tmp_path: Path) -> AsyncIterator[Console]:
+async def console(db_target: str) -> AsyncIterator[Console]:
     clock = FakeClock(NOW)
     config = example_community()
-    db = await open_database(tmp_path / "console.db", clock=clock)
+    db = await open_database(db_target, clock=clock)
     service = TicketService(db, config, clock, RecordingPresenter())
     app = create_console_app(ConsoleDeps(db=db, config=config, clock=clock, service=service))
     server = TestServer(app)
