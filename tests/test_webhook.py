@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -175,3 +176,29 @@ async def test_a_standby_receives_and_the_holder_handles(
     finally:
         await standby.stop()
         await holder.stop()
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--webhook", "https://bot.example.org/tg/x"], "须配 --listen"),
+    (["--webhook", "bot.example.org/tg/x", "--listen", "127.0.0.1:8443"], "完整网址"),
+    (["--webhook", "https://bot.example.org/tg/x", "--listen", "8443"], "主机:端口"),
+    (["--listen", "127.0.0.1:8443"], "只与 --webhook 一起使用"),
+])
+def test_bad_webhook_flags_exit_2_with_one_sentence(tmp_path: Path, flags: list[str],
+                                                     expected: str) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    config = tmp_path / "community.toml"
+    subprocess.run([sys.executable, str(root / "bot.py"), "init", str(config)], check=True,
+                   capture_output=True, cwd=root)
+    result = subprocess.run(
+        [sys.executable, str(root / "bot.py"), "run", "--no-web", "--config", str(config),
+         "--db", str(tmp_path / "g.db"), *flags],
+        capture_output=True, text=True, cwd=root, timeout=60,
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": "123:secret"})
+    assert result.returncode == 2
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "g.db").exists()  # refused before anything was opened
