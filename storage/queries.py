@@ -111,7 +111,7 @@ class TicketQueries(Repository):
         """Tickets a resident reported, newest first."""
         rows = await self._all(
             f"SELECT {COLUMNS} FROM tickets WHERE reporter_id = ? "
-            "ORDER BY created_at DESC LIMIT ?", (user_id, limit))
+            "ORDER BY created_at DESC, id DESC LIMIT ?", (user_id, limit))  # ties: newest id
         return [row_to_ticket(r) for r in rows]
 
     async def needing_followup(self, before: datetime, limit: int = 100) -> list[Ticket]:

@@ -14,9 +14,9 @@ PostgreSQL fail, they are never skipped.
 
 Each test gets a fresh database: a copy (``CREATE DATABASE … TEMPLATE``) of a template
 migrated once per session, so it starts on an up-to-date, empty GridBot schema without running
-the migrations again. Copying costs about 250 ms on this 2-core machine (as much as migrating
+the migrations again. Copying costs 250–700 ms on this 2-core machine (as much as migrating
 a new schema), so a database a test has finished with is emptied (every table's rows deleted,
-sequences restarted: about 1 ms) and handed to the next test, unless something is still
+sequences restarted: about 40 ms) and handed to the next test, unless something is still
 connected to it or the test added a schema; then it is dropped.
 """
 
@@ -198,9 +198,13 @@ def start() -> PgServer:
         for path in (root, sockets):
             os.chown(path, user.pw_uid, user.pw_gid)
     stop_cmd = [*prefix, str(bindir / "pg_ctl")]
-    watchdog = subprocess.Popen(
-        [sys.executable, "-c", _WATCHDOG, str(data), str(root), *stop_cmd],
-        stdin=subprocess.PIPE, start_new_session=True)
+    try:
+        watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(data), str(root), *stop_cmd],
+            stdin=subprocess.PIPE, start_new_session=True)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
     try:
         _initdb(prefix, bindir, data)
         port = _start_server(prefix, bindir, data, sockets)
