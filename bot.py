@@ -41,6 +41,10 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-web", action="store_true", help="不启动网格工作台")
     run.add_argument("--deployment", metavar="FILE",
                      help="街道部署文件:在一个进程里运行其中所有社区(令牌取自各社区的 token_env)")
+    run.add_argument("--webhook", metavar="URL",
+                     help="改用 webhook 接收消息:公开网址,如 https://host/tg/<secret>(须配 --listen)")
+    run.add_argument("--listen", metavar="HOST:PORT",
+                     help="webhook 接收端监听地址,如 127.0.0.1:8443(反向代理转发到此)")
 
     web = sub.add_parser("web", help="单独运行网格工作台(与机器人共用同一数据库)")
     web.add_argument("--config", default=DEFAULT_CONFIG, help="社区配置文件 (默认 community.toml)")
@@ -317,14 +321,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     web = None if args.no_web else args.web
     _check_web_address(web)
+    _check_webhook(args, token)
     from runtime import StartupError, run_bot
 
     try:
         run_bot(config=config, token=token, db_path=args.db, api_url=args.api_url, web=web,
-                web_url=args.web_url)
+                web_url=args.web_url, webhook=args.webhook, listen=args.listen)
     except StartupError as error:
         raise CliError(str(error)) from error
     return EXIT_OK
+
+
+def _check_webhook(args: argparse.Namespace, token: str) -> None:
+    """Bad --webhook/--listen values and a token without a bot id: one sentence, exit 2."""
+    from runtime.webhook import parse_listen, webhook_path
+    from storage.leases import lease_key
+
+    try:
+        lease_key(token)
+        if args.webhook is None and args.listen is not None:
+            raise ValueError("--listen 只与 --webhook 一起使用")
+        if args.webhook is not None:
+            webhook_path(args.webhook)
+            if args.listen is None:
+                raise ValueError("--webhook 须配 --listen 主机:端口(本进程接收 webhook 的地址)")
+            parse_listen(args.listen)
+    except ValueError as error:
+        raise CliError(str(error)) from None
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

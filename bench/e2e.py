@@ -33,13 +33,12 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,9 +48,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import storage  # noqa: E402
 from localapi import LocalBotApi  # noqa: E402
 from localapi.faults import SEND_METHODS  # noqa: E402
 from localapi.state import Request, User  # noqa: E402
+from storage.timefmt import from_db  # noqa: E402
+from tests.support import pg  # noqa: E402
+from tests.support.backends import query  # noqa: E402
 from ui.texts import fold_card_numbers  # noqa: E402
 
 GROUP_LIMIT_PER_MINUTE = 20  # Telegram: messages per minute into one group
@@ -394,58 +397,61 @@ def _vm_hwm(pid: int) -> int:
     return 0
 
 
-def db_counts(db: Path) -> dict[str, int]:
-    """Counts read from the bot's database (read-only; WAL lets us read while it writes)."""
+def _rows(db: Path | str, sql: str) -> list[tuple[object, ...]]:
+    """Rows read from the bot's database by a second client, on either backend (SQLite
+    read-only through WAL; PostgreSQL through its own connection); [] when unreadable."""
+    target = str(db)
+    if not storage.is_postgres_url(target) and not Path(target).exists():
+        return []
+    with contextlib.suppress(Exception):
+        return query(target, sql)
+    return []
+
+
+def db_counts(db: Path | str) -> dict[str, int]:
+    """Counts read from the bot's database while it runs."""
     queries = {
         "tickets": "SELECT count(*) FROM tickets",
         "supporters": "SELECT count(*) FROM supporters",
         "outbox_pending": "SELECT count(*) FROM outbox WHERE status = 'pending'",
         "outbox_failed": "SELECT count(*) FROM outbox WHERE status = 'failed'",
         "inbox_unprocessed": "SELECT count(*) FROM inbox WHERE processed_at IS NULL",
+        "resent": "SELECT count(*) FROM outbox WHERE suspect_since IS NOT NULL",
     }
     out = dict.fromkeys(queries, -1)
-    if not db.exists():
-        return out
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
-            for name, sql in queries.items():
-                with contextlib.suppress(sqlite3.Error):
-                    out[name] = c.execute(sql).fetchone()[0]
-    except sqlite3.Error:
-        pass
+    for name, sql in queries.items():
+        rows = _rows(db, sql)
+        if rows:
+            out[name] = int(rows[0][0])  # type: ignore[call-overload]
     return out
 
 
-def staff_brief_delays(db: Path) -> list[float]:
+def staff_brief_delays(db: Path | str) -> list[float]:
     """Seconds each private brief to a worker/secretary waited in the outbox (queued →
     sent). Private chats have no per-chat limit, so this shows whether group throttling
     holds them up."""
-    sql = ("SELECT (julianday(sent_at) - julianday(created_at)) * 86400 FROM outbox "
-           "WHERE status = 'sent' AND kind = 'staff' AND chat_id > 0")
-    with contextlib.suppress(sqlite3.Error), contextlib.closing(
-            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
-        return [float(v) for (v,) in c.execute(sql) if v is not None]
-    return []
+    rows = _rows(db, "SELECT created_at, sent_at FROM outbox "
+                     "WHERE status = 'sent' AND kind = 'staff' AND chat_id > 0")
+    delays = []
+    for created, sent in rows:
+        a, b = from_db(created), from_db(sent)  # type: ignore[arg-type]
+        if a is not None and b is not None:
+            delays.append((b - a).total_seconds())
+    return delays
 
 
-def ticket_sources(db: Path) -> dict[str, tuple[int, int]]:
+def ticket_sources(db: Path | str) -> dict[str, tuple[int, int]]:
     """Ticket number → (chat, message) of its report (combined messages name tickets by
     number, not by replying to the report)."""
-    sql = "SELECT number, source_chat_id, source_message_id FROM tickets"
-    with contextlib.suppress(sqlite3.Error), contextlib.closing(
-            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
-        return {str(n): (int(a), int(b)) for n, a, b in c.execute(sql)}
-    return {}
+    rows = _rows(db, "SELECT number, source_chat_id, source_message_id FROM tickets")
+    return {str(n): (int(a), int(b)) for n, a, b in rows}  # type: ignore[call-overload]
 
 
-def pending_card_sources(db: Path) -> set[tuple[int, int]]:
+def pending_card_sources(db: Path | str) -> set[tuple[int, int]]:
     """(chat, message) of reports whose ticket card is still waiting in the outbox."""
-    sql = ("SELECT t.source_chat_id, t.source_message_id FROM outbox o "
-           "JOIN tickets t ON t.id = o.card_ticket_id WHERE o.status = 'pending'")
-    with contextlib.suppress(sqlite3.Error), contextlib.closing(
-            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as c:
-        return {(int(a), int(b)) for a, b in c.execute(sql)}
-    return set()
+    rows = _rows(db, "SELECT t.source_chat_id, t.source_message_id FROM outbox o "
+                     "JOIN tickets t ON t.id = o.card_ticket_id WHERE o.status = 'pending'")
+    return {(int(a), int(b)) for a, b in rows}  # type: ignore[call-overload]
 
 
 # ------------------------------------------------------------------------------- one run
@@ -490,6 +496,11 @@ class RunResult:
     limiter_log_lines: int = 0
     outbox_failed: int = 0
     folded_messages: int = 0
+    processes: int = 1
+    killed: str = ""  # "process 1 (pid N) after S s"
+    takeover: str = ""  # "process 2 after S s" / "none"
+    takeover_seconds: float = -1.0
+    resent: int = 0  # rows on the wire at the kill, sent again (at least once)
 
     @property
     def cpu_ms_per_message(self) -> float:
@@ -512,8 +523,9 @@ class RunResult:
         missing = self.acks_missing_queued + self.acks_missing_lost
         if missing:
             missed.append(f"{tag} {missing} report(s) unacknowledged")
-        if self.duplicate_acks:
-            missed.append(f"{tag} {self.duplicate_acks} acknowledged twice")
+        if self.duplicate_acks > self.resent:
+            missed.append(f"{tag} {self.duplicate_acks} acknowledged twice "
+                          f"(only {self.resent} on the wire at the kill)")
         if self.served_429:
             missed.append(f"{tag} {self.served_429} × 429")
         if self.rate <= 50 and self.brief_delays:
@@ -527,7 +539,8 @@ class RunResult:
         """No crash, nothing lost or doubled, no error logged, drained in time. (429s are
         reported as figures, not failures: the outbox recovers from them by design.)"""
         return (self.exit_code == 0 and self.drained and self.acks_missing_lost == 0
-                and self.duplicate_acks == 0 and self.tickets == self.problems
+                and self.duplicate_acks <= self.resent and self.tickets == self.problems
+                and (not self.killed or self.takeover_seconds >= 0)
                 and self.supporters == self.supports and not self.log_errors
                 and self.outbox_failed == 0)
 
@@ -551,6 +564,48 @@ async def wait_bot_ready(server: LocalBotApi, proc: asyncio.subprocess.Process,
         await asyncio.sleep(0.05)
 
 
+def log_has(log: Path, needle: bytes) -> bool:
+    return log.exists() and needle in log.read_bytes()
+
+
+async def wait_standby(proc: asyncio.subprocess.Process, log: Path, within: float) -> None:
+    """A second process is ready once it says it stands by (the lease is held)."""
+    deadline = time.monotonic() + within
+    while not log_has(log, b"standby"):
+        if proc.returncode is not None:
+            raise RuntimeError(f"a standby bot exited with code {proc.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"a second bot did not stand by within {within:.0f} s")
+        await asyncio.sleep(0.1)
+
+
+TAKEOVER_LOG = b"is running for"  # logged by a process once it acts for the token
+EXPECTED_AFTER_KILL = "in flight at restart"
+
+
+async def kill_holder(holder: asyncio.subprocess.Process,
+                      others: Sequence[asyncio.subprocess.Process], logs: Sequence[Path],
+                      after: float, result: RunResult, say: Callable[[str], None]) -> None:
+    """SIGKILL the lease holder ``after`` seconds into the load, then time the takeover."""
+    await asyncio.sleep(after)
+    holder.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    result.killed = f"process 1 (pid {holder.pid}) after {after:g} s"
+    say(f"SIGKILL {result.killed}")
+    while True:
+        for index, log in enumerate(logs[1:], start=2):
+            if log_has(log, TAKEOVER_LOG):
+                result.takeover_seconds = time.monotonic() - killed_at
+                result.takeover = (f"process {index} (pid {others[index - 2].pid}) after "
+                                   f"{result.takeover_seconds:.1f} s")
+                say(f"token taken over by {result.takeover}")
+                return
+        if time.monotonic() - killed_at > 60 or not others:
+            result.takeover = "none within 60 s"
+            return
+        await asyncio.sleep(0.05)
+
+
 async def stop_bot(proc: asyncio.subprocess.Process, within: float = 20.0) -> int | None:
     """SIGTERM (the production stop path), then SIGKILL if it hangs (returns None)."""
     if proc.returncode is None:
@@ -565,9 +620,10 @@ async def stop_bot(proc: asyncio.subprocess.Process, within: float = 20.0) -> in
 
 async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], workdir: Path,
                    *, seed: int, drain_timeout: float, quiet: bool,
-                   profiled: bool = False) -> RunResult:
-    """One rate: fresh server, database and bot process; load; drain; measure."""
-    result = RunResult(rate=rate, seconds=seconds)
+                   profiled: bool = False, processes: int = 1,
+                   kill_after: float | None = None, db_url: str | None = None) -> RunResult:
+    """One rate: fresh server, database and bot process(es); load; drain; measure."""
+    result = RunResult(rate=rate, seconds=seconds, processes=processes)
     rng = random.Random(f"{seed}:{rate}")
     plan, problems = make_plan(rate, seconds, groups, rng)
     result.reports = sum(p.kind != "chat" for p in plan)
@@ -575,9 +631,13 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
     result.supports = sum(p.kind == "support" for p in plan)
     run_dir = workdir / f"rate{rate:g}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    db, config, log_path = run_dir / "bench.db", run_dir / "bench.toml", run_dir / "bot.log"
+    sqlite_db, config = run_dir / "bench.db", run_dir / "bench.toml"
+    db: Path | str = db_url or sqlite_db
+    logs = [run_dir / (f"bot{i + 1}.log" if processes > 1 else "bot.log")
+            for i in range(processes)]
     config.write_text(config_text(groups), encoding="utf-8")
-    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+    for stale in (sqlite_db, sqlite_db.with_name(sqlite_db.name + "-wal"),
+                  sqlite_db.with_name(sqlite_db.name + "-shm"), *logs):
         stale.unlink(missing_ok=True)  # a kept directory from an earlier run
 
     def say(text: str) -> None:
@@ -599,16 +659,27 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
 
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "PYTHONUNBUFFERED": "1"}
         env.pop("TELEGRAM_API_URL", None)
-        with log_path.open("wb") as log:
-            profile = ("-m", "cProfile", "-o", str(run_dir / "bot.prof")) if profiled else ()
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, *profile, str(ROOT / "bot.py"), "run", "--no-web", "--config", str(config),
-                "--db", str(db), "--api-url", server.base_url,
-                cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log)
+
+        async def spawn(log_file: Path) -> asyncio.subprocess.Process:
+            with log_file.open("ab") as log:
+                profile = ("-m", "cProfile", "-o", str(run_dir / "bot.prof")) if profiled else ()
+                return await asyncio.create_subprocess_exec(
+                    sys.executable, *profile, str(ROOT / "bot.py"), "run", "--no-web",
+                    "--config", str(config), "--db", str(db), "--api-url", server.base_url,
+                    cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log,
+                    stderr=log)
+
+        proc = await spawn(logs[0])  # the first takes the lease; the others stand by
+        others: list[asyncio.subprocess.Process] = []
         watch = ProcessWatch(proc.pid)
         watch.start()
+        killer: asyncio.Task[None] | None = None
         try:
             await wait_bot_ready(server, proc, within=60)
+            for log_file in logs[1:]:
+                others.append(await spawn(log_file))
+            for other, log_file in zip(others, logs[1:], strict=True):
+                await wait_standby(other, log_file, within=60)
             # Staff open their private chats first, as the README asks, so briefs go to
             # them privately instead of as mentions in the groups.
             for person in staff:
@@ -623,11 +694,14 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
             posted: list[tuple[Planned, int, float]] = []  # plan item, message id, wall time
             load_start_wall = time.time()
             start = loop.time()
+            if kill_after is not None:
+                killer = asyncio.create_task(
+                    kill_holder(proc, others, logs, kill_after, result, say))
             for item in plan:
                 delay = start + item.at - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                if proc.returncode is not None:
+                if proc.returncode is not None and kill_after is None:
                     break
                 wall = time.time()
                 message = await server.post(item.group.chat_id, resident(item.user_id),
@@ -649,7 +723,10 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
                 counts = await asyncio.to_thread(db_counts, db)
                 idle = (server.pending_updates() == 0 and counts["inbox_unprocessed"] == 0
                         and counts["outbox_pending"] == 0)
-                if idle or proc.returncode is not None:
+                if killer is not None and not killer.done():
+                    idle = False  # the takeover is still to be seen
+                alive = [p for p in (proc, *others) if p.returncode is None]
+                if idle or not alive:
                     result.drained = idle
                     break
                 if loop.time() - drain_start > drain_timeout:
@@ -666,25 +743,37 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
             watch.sample()
             result.cpu_run = watch.cpu - result.cpu_startup
         finally:
-            result.exit_code = await stop_bot(proc)
+            if killer is not None and not killer.done():
+                killer.cancel()
+            codes = [await stop_bot(p) for p in (proc, *others)]
+            # The killed process's -9 is the point of the run; every other must exit 0.
+            kept = [c for p, c in zip((proc, *others), codes, strict=True)
+                    if not (result.killed and p is proc)]
+            result.exit_code = next((c for c in kept if c != 0), 0)
             await watch.stop()
         result.peak_rss = watch.peak_rss
 
         counts = db_counts(db)
         result.tickets, result.supporters = counts["tickets"], counts["supporters"]
         result.outbox_failed = max(0, counts["outbox_failed"])
+        result.resent = max(0, counts["resent"])
         result.brief_delays = staff_brief_delays(db)
         _measure(result, server, originals, load_start_wall, pending_card_sources(db),
                  ticket_sources(db))
 
-    text = log_path.read_text("utf-8", errors="replace")
-    errors = [line for line in text.splitlines() if " ERROR " in line or " CRITICAL " in line]
+    text = "\n".join(read_log(log) for log in logs)
+    errors = [line for line in text.splitlines() if (" ERROR " in line or " CRITICAL " in line)
+              and not (result.killed and EXPECTED_AFTER_KILL in line)]
     # PTB's AIORateLimiter logs every 429 it passes on as an ERROR with a traceback; the
     # outbox then waits retry_after and resends. Those are counted as 429s, not as faults.
     limiter = [line for line in errors if LIMITER_LOG in line]
     result.limiter_log_lines = len(limiter)
     result.log_errors = [line for line in errors if LIMITER_LOG not in line]
     return result
+
+
+def read_log(log: Path) -> str:
+    return log.read_text("utf-8", errors="replace") if log.exists() else ""
 
 
 def _acks(server: LocalBotApi, originals: dict[tuple[int, int], float],
@@ -790,6 +879,10 @@ def print_result(r: RunResult) -> None:
           f"429s served: {r.served_429} ({r.served_429_groups} on group chats)")
     print(f"traffic: {r.group_sends} group sends, {r.edits} card edits, "
           f"{r.private_sends} private sends; outbox failed rows: {r.outbox_failed}")
+    if r.killed:
+        print(f"processes: {r.processes}; killed {r.killed}; token taken over by "
+              f"{r.takeover}; {r.resent} send(s) on the wire at the kill sent again "
+              f"(at least once), {r.duplicate_acks} acknowledgement(s) doubled")
     drain = "drained" if r.drained else "NOT drained"
     print(f"{drain} {r.drain_seconds:.1f} s after the load; bot peak RSS "
           f"{r.peak_rss / 2**20:.0f} MiB, CPU {r.cpu_run:.1f} s during load+drain "
@@ -836,13 +929,28 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"e2e bench: rates {','.join(f'{r:g}' for r in args.rates)} msg/s, "
               f"{args.seconds:g} s each, {len(groups)} groups over 2 grids, "
               f"~30% reports (25% of them repeats), seed {args.seed}", flush=True)
+        print(f"backend {args.backend}, {args.processes} gridbot run process(es)"
+              + (f", SIGKILL of the lease holder {args.kill_one_after:g} s into each load"
+                 if args.kill_one_after is not None else ""), flush=True)
         results = []
-        for rate in args.rates:
-            result = await run_rate(rate, args.seconds, groups, workdir, seed=args.seed,
-                                    drain_timeout=args.drain_timeout, quiet=args.quiet,
-                                    profiled=args.profile)
-            print_result(result)
-            results.append(result)
+        pg_server: pg.PgServer | None = None
+        if args.backend == "postgres" and args.db is None:
+            pg_server = await asyncio.to_thread(pg.start)  # as the tests start it
+            print(f"throwaway PostgreSQL on port {pg_server.port}", flush=True)
+        try:
+            for rate in args.rates:
+                db_url = args.db
+                if pg_server is not None:
+                    db_url = pg_server.url(pg_server.new_database(template=None))
+                result = await run_rate(rate, args.seconds, groups, workdir, seed=args.seed,
+                                        drain_timeout=args.drain_timeout, quiet=args.quiet,
+                                        profiled=args.profile, processes=args.processes,
+                                        kill_after=args.kill_one_after, db_url=db_url)
+                print_result(result)
+                results.append(result)
+        finally:
+            if pg_server is not None:
+                await asyncio.to_thread(pg_server.stop)
         print_table(results)
         bad = [r for r in results if not r.healthy]
         if bad:
@@ -874,7 +982,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="run the bot under cProfile (bot.prof next to its log; use "
                              "with --keep); slows it down, so figures are not comparable")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite",
+                        help="database backend (postgres without --db: a throwaway server "
+                             "started as the tests start it)")
+    parser.add_argument("--db", metavar="postgresql://…",
+                        help="an existing PostgreSQL database (implies --backend postgres; "
+                             "each rate's run adds to it, so give one rate)")
+    parser.add_argument("--processes", type=int, default=1, metavar="N",
+                        help="gridbot run processes on one token and database (default 1)")
+    parser.add_argument("--kill-one-after", type=float, metavar="S",
+                        help="SIGKILL the lease holder S seconds into each load; check the "
+                             "takeover and that nothing was lost or doubled")
     args = parser.parse_args(argv)
+    if args.db is not None:
+        if not storage.is_postgres_url(args.db):
+            parser.error("--db takes a postgresql:// URL (SQLite runs use a fresh file)")
+        args.backend = "postgres"
+    if not 1 <= args.processes <= 8:
+        parser.error("--processes must be in 1..8")
+    if args.kill_one_after is not None and (args.processes < 2 or args.kill_one_after <= 0):
+        parser.error("--kill-one-after needs --processes 2 or more and a positive S")
     if args.quick:
         args.rates, args.seconds = "10,50", 3.0
         args.drain_timeout = min(args.drain_timeout, 60.0)

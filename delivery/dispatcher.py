@@ -65,7 +65,8 @@ class DeliveryStore(Protocol):
 
     async def due(self, now: datetime, limit: int,
                   exclude_chats: Sequence[int] = ()) -> Sequence[PendingSend]: ...
-    async def mark_in_flight(self, row_id: int) -> None: ...
+    async def mark_in_flight(self, row_id: int) -> bool | None:
+        """Claim the row for sending; False: another sender holds it (skip it)."""
     async def mark_sent(self, row_id: int, telegram_message_id: int | None) -> None: ...
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
         """Retry the row at ``next_attempt_at``; the rest of its chat waits as well."""
@@ -274,7 +275,8 @@ class OutboxDispatcher:
     async def _deliver(self, row: PendingSend) -> bool:
         """Send one row; returns False when the chat must pause (rate limit, outage)."""
         message = row.message
-        await self._store.mark_in_flight(row.row_id)
+        if await self._store.mark_in_flight(row.row_id) is False:
+            return False  # another process is sending it: the chat waits (keeps its order)
         try:
             sent = await self._send(row)
         except RetryAfter as error:

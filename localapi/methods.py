@@ -89,6 +89,8 @@ class BotApiMethods:
         self._wait_change = wait_change
         self._is_closing = is_closing
         self._poll_generation = 0
+        #: Called after a setWebhook with a URL (the server starts delivering).
+        self.on_webhook_set: Callable[[], None] = lambda: None
         self.settings: dict[str, Any] = {}
         self._handlers: dict[str, Handler] = {}
         for name in dir(self):
@@ -146,12 +148,20 @@ class BotApiMethods:
 
     async def api_set_webhook(self, p: JSON, f: dict[str, bytes]) -> tuple[Any, None]:
         self.store.webhook_url = str(p.get("url") or "")
+        self.store.webhook_secret = str(p.get("secret_token") or "")
+        allowed = p.get("allowed_updates")
+        self.store.set_allowed_updates(allowed if isinstance(allowed, list) else None)
         if p.get("drop_pending_updates"):
             self.store.updates.clear()
+        if self.store.webhook_url:
+            self.on_webhook_set()
+        self.store.changed()
         return True, None
 
     async def api_delete_webhook(self, p: JSON, f: dict[str, bytes]) -> tuple[Any, None]:
         self.store.webhook_url = ""
+        self.store.webhook_secret = ""
+        self.store.changed()
         if p.get("drop_pending_updates"):
             if self.store.updates:
                 self.store.confirm(self.store.updates[-1]["update_id"] + 1)

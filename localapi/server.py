@@ -17,6 +17,7 @@ from .errors import NOT_FOUND, UNAUTHORIZED, ApiError
 from .faults import Faults
 from .methods import BotApiMethods
 from .state import JSON, CallbackAnswer, Message, Request, Store, User, scope_key
+from .webhook import WebhookPusher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,6 +83,9 @@ class LocalBotApi(ActorsMixin):
         self.faults = Faults(self.store, enforce_limits=enforce_limits,
                              strict_private=strict_private)
         self.methods = BotApiMethods(self.store, self._wait_change, lambda: self._closing)
+        #: Webhook mode: updates are POSTed to the URL given by setWebhook.
+        self.webhook = WebhookPusher(self.store, self._wait_change)
+        self.methods.on_webhook_set = self.webhook.ensure_running
         #: unexpected exceptions raised while serving (should stay empty)
         self.internal_errors: list[BaseException] = []
         self.poll_count = 0
@@ -114,6 +118,7 @@ class LocalBotApi(ActorsMixin):
         """Answer pending long polls with ``[]`` and stop listening."""
         self._closing = True
         self._notify()
+        await self.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -287,6 +287,7 @@ class Store:
         self.confirmed_offset = 0
         self.allowed_updates: frozenset[str] | None = None
         self.webhook_url = ""
+        self.webhook_secret = ""
         self.requests: list[Request] = []
         self.callback_queries: dict[str, CallbackQuery] = {}
         self.callback_answers: list[CallbackAnswer] = []

@@ -34,9 +34,12 @@ from handlers.context import CONTEXT_TYPES, Services
 from handlers.menus import sync_staff_menus
 from runtime.api_url import DEFAULT_API_URL, bot_api_urls
 from runtime.inbox import DurableBot, GridApplication
+from runtime.lease import LeaseKeeper
 from runtime.lexicon import ready_lexicon
 from runtime.stores import StorageDeliveryStore, StorageInboxStore
+from runtime.webhook import InboxPump, WebhookReceiver, webhook_path, webhook_secret
 from scheduler.jobs import GridScheduler
+from storage.leases import Lease, open_lease
 from tickets.clock import Clock, SystemClock
 from ui.presenter import ChatPresenter
 
@@ -78,6 +81,16 @@ class BotOptions:
     # False: another poller feeds this bot's update queue (several communities sharing
     # one token, runtime/shared_token.py); everything else runs as usual.
     poll: bool = True
+    # Several processes (see README "Several processes"): a standby retries the token
+    # lease every lease_retry seconds; the holder checks it every lease_check seconds.
+    lease_retry: float = 3.0
+    lease_check: float = 2.0
+    # Webhook mode instead of long polling: the public URL (its path is served on
+    # ``listen``), the secret Telegram sends back, how often the holder scans the inbox.
+    webhook_url: str | None = None
+    listen: str | None = None
+    webhook_secret: str | None = None
+    inbox_poll: float = 0.2
 
 
 
@@ -94,8 +107,10 @@ class GridBot:
         options: BotOptions | None = None,
         schema: str | None = None,
         limiter: SlidingWindowRateLimiter | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.config = config
+        self.token = token
         self.db_path = db_path
         self.schema = schema  # PostgreSQL: the community's schema (a deployment's key)
         self.clock = clock or SystemClock()
@@ -105,6 +120,22 @@ class GridBot:
         self.services: Services | None = None
         self.scheduler: GridScheduler | None = None
         self.console: ConsoleServer | None = None
+        #: The token lease (None: act unconditionally, as a single process does).
+        self.lease = lease
+        self.db: storage.Database | None = None
+        self.webhook: WebhookReceiver | None = None
+        self._keeper: LeaseKeeper | None = None
+        self._pump: InboxPump | None = None
+        self._app_used = False  # a shut-down Application is rebuilt for the next activation
+        self._acting = False
+        #: (monotonic time, "active" | "standby") each time the role changed.
+        self.role_changes: list[tuple[float, str]] = []
+
+    @property
+    def active(self) -> bool:
+        """True while this process acts for the token (polls, sends, schedules); False
+        from the moment it starts standing down."""
+        return self._acting
 
     def _build_application(self, token: str) -> GridApplication:
         base_url, base_file_url = bot_api_urls(self.options.api_url)
@@ -145,14 +176,32 @@ class GridBot:
         return bot
 
     async def start(self, stop: asyncio.Event | None = None) -> None:
-        """Open storage, connect to the Bot API and start polling.
+        """Open storage; then, holding the token's lease (or without a lease), connect to
+        the Bot API and start polling; otherwise stand by and retry the lease.
 
         An unreachable Bot API is retried with backoff (logged) until it answers or
         ``stop`` is set (then :class:`StartupAborted`); a rejected token raises
         :class:`StartupError` at once."""
+        self.db = await self._open_database()
         try:
-            db = await storage.open_database(self.db_path, clock=self.clock,
-                                             timezone=self.config.timezone, schema=self.schema)
+            if self.options.webhook_url is not None:
+                await self._start_receiver(self.db)
+            if self.lease is None:
+                await self._activate(stop)
+                return
+            self._keeper = LeaseKeeper(
+                self.lease, activate=lambda: self._activate(stop), deactivate=self._lost,
+                retry=self.options.lease_retry, check=self.options.lease_check)
+            await self._keeper.start()
+        except BaseException:
+            await self._close_all()
+            raise
+
+    async def _open_database(self) -> storage.Database:
+        try:
+            return await storage.open_database(self.db_path, clock=self.clock,
+                                               timezone=self.config.timezone,
+                                               schema=self.schema)
         except storage.SchemaTooNew as error:
             raise StartupError(
                 f"数据库 {storage.printable(self.db_path)} 由更新版本的 GridBot 写入(结构版本 {error.found},"
@@ -166,6 +215,15 @@ class GridBot:
         except storage.DATABASE_ERRORS as error:
             raise StartupError(
                 f"无法打开数据库 {storage.printable(self.db_path)}: {error}") from error
+
+    async def _activate(self, stop: asyncio.Event | None = None) -> None:
+        """Act for the token: seed the limiter, recover what was in flight, connect, start
+        the sender, the scheduler and polling (or the webhook), replay pending updates."""
+        db = self.db
+        assert db is not None
+        if self._app_used:  # an earlier activation shut its Application down
+            self.application = self._build_application(self.token)
+        self._app_used = True
         async with db.transaction() as uow:
             if self.limiter is not None:  # the limits hold across restarts
                 now = self.clock.now()
@@ -203,7 +261,6 @@ class GridBot:
             await self._connect(stop)
         except BaseException:
             await self.bot.shutdown()
-            await db.close()
             self.services = None
             raise
         services.bot_username = self.bot.username or ""
@@ -214,18 +271,31 @@ class GridBot:
         if self.options.scheduler_tick > 0:
             self.scheduler = GridScheduler(services, tick_seconds=self.options.scheduler_tick)
             self.scheduler.start()
-        await self.application.replay_pending()
-        assert self.application.updater is not None
-        if self.options.poll:
-            await self.application.updater.start_polling(
-                timeout=self.options.poll_timeout,
-                poll_interval=self.options.poll_interval,
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
-                error_callback=_polling_error,
-            )
-        await self.application.start()
-        log.info("GridBot @%s is running for %s", services.bot_username, self.config.name)
+        if self.options.webhook_url is not None:
+            await self.application.start()
+            self._pump = InboxPump(self.application, inbox, every=self.options.inbox_poll)
+            if self.webhook is not None:
+                self.webhook.on_stored = self._pump.wake
+            self._pump.start()
+            await self.bot.set_webhook(
+                self.options.webhook_url, secret_token=self._webhook_secret(),
+                allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        else:
+            await self.application.replay_pending()
+            assert self.application.updater is not None
+            if self.options.poll:  # False: a shared-token poller feeds the update queue
+                await self.application.updater.start_polling(
+                    timeout=self.options.poll_timeout,
+                    poll_interval=self.options.poll_interval,
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,
+                    error_callback=_polling_error,
+                )
+            await self.application.start()
+        self._acting = True
+        self.role_changes.append((asyncio.get_running_loop().time(), "active"))
+        log.info("GridBot @%s is running for %s%s", services.bot_username, self.config.name,
+                 f" (lease {self.lease.key})" if self.lease is not None else "")
 
     async def _connect(self, stop: asyncio.Event | None) -> None:
         """``Application.initialize`` (getMe), retried while the Bot API is unreachable.
@@ -316,12 +386,33 @@ class GridBot:
 
     async def stop(self) -> None:
         """Stop cleanly; whatever is unfinished stays in the database for the next start."""
+        if self._keeper is not None:
+            await self._keeper.stop()  # no takeover from here on
+            self._keeper = None
+        await self._deactivate(drain_timeout=5.0)
+        await self._close_all()
+
+    async def _lost(self) -> None:
+        """The lease is gone: stop acting at once; another process takes over."""
+        log.error("lease %s lost: stopping polling, sending and the scheduler; standing by",
+                  self.lease.key if self.lease is not None else "?")
+        await self._deactivate(drain_timeout=0.0)
+
+    async def _deactivate(self, *, drain_timeout: float) -> None:
+        """Stop polling (or the inbox pump), the console, the scheduler and the sender.
+        With no time to drain (the lease was lost) the sender stops first."""
+        self._acting = False
         app = self.application
+        services = self.services
+        if drain_timeout <= 0 and services is not None:
+            await services.dispatcher.stop(drain_timeout=0.0)
+        if self._pump is not None:
+            await self._pump.stop()
+            self._pump = None
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
             await app.stop()
-        services = self.services
         if self.console is not None:
             await self.console.stop()
             self.console = None
@@ -329,11 +420,36 @@ class GridBot:
             if self.scheduler is not None:
                 await self.scheduler.stop()
                 self.scheduler = None
-            await services.dispatcher.stop(drain_timeout=5.0)
+            await services.dispatcher.stop(drain_timeout=drain_timeout)
+            self.role_changes.append((asyncio.get_running_loop().time(), "standby"))
         await app.shutdown()
-        if services is not None:
-            await services.db.close()
         self.services = None
+
+    async def _close_all(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        if self.lease is not None:
+            await self.lease.release()
+        if self.db is not None:
+            await self.db.close()
+            self.db = None
+
+    def _webhook_secret(self) -> str:
+        return self.options.webhook_secret or webhook_secret(self.token)
+
+    async def _start_receiver(self, db: storage.Database) -> None:
+        """Every process (standby too) stores webhook updates; the holder handles them."""
+        assert self.options.webhook_url is not None
+        listen = self.options.listen or "127.0.0.1:8443"
+        receiver = WebhookReceiver(
+            StorageInboxStore(db, self.clock), secret=self._webhook_secret(),
+            path=webhook_path(self.options.webhook_url), listen=listen)
+        try:
+            await receiver.start()
+        except OSError as error:
+            raise StartupError(f"无法监听 --listen {listen}: {error}") from error
+        self.webhook = receiver
 
 
 def _polling_error(error: Exception) -> None:
@@ -354,9 +470,11 @@ async def serve(bot: GridBot, stop: asyncio.Event) -> None:
 
 def run_bot(
     *, config: CommunityConfig, token: str, db_path: str, api_url: str | None = None,
-    web: str | None = None, web_url: str | None = None,
+    web: str | None = None, web_url: str | None = None, webhook: str | None = None,
+    listen: str | None = None,
 ) -> None:
-    """``gridbot run``: the real bot until SIGINT/SIGTERM."""
+    """``gridbot run``: the real bot until SIGINT/SIGTERM. It acts for the token only while
+    it holds the token's lease; started beside a holder it stands by."""
     import os
 
     from runtime.secrets import install_token_redaction
@@ -375,8 +493,10 @@ def run_bot(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        bot = GridBot(config, token, db_path,
-                      options=BotOptions(api_url=api_url, web=web, web_url=web_url))
+        options = BotOptions(api_url=api_url, web=web, web_url=web_url, webhook_url=webhook,
+                             listen=listen)
+        bot = GridBot(config, token, db_path, options=options,
+                      lease=open_lease(db_path, token))
         await serve(bot, stop)
 
     asyncio.run(main())

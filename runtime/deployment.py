@@ -10,11 +10,15 @@ GridBot (which then does not poll), and share the token's rate limiter.
 
 The staff console, when asked for, is one server for the whole deployment
 (:mod:`runtime.street_console`).
+
+Several processes may run the same deployment file: the one holding the deployment's lease
+(:func:`deployment_lease`) runs it, the others stand by (:func:`serve_leased_deployment`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import signal
 from collections.abc import Callable, Mapping
@@ -25,7 +29,9 @@ from typing import TYPE_CHECKING
 from community.deployment import Deployment, DeploymentCommunity, is_database_url
 from delivery import SlidingWindowRateLimiter
 from runtime.app import BotOptions, GridBot, StartupAborted, StartupError
+from runtime.lease import LeaseKeeper
 from runtime.shared_token import TokenPoller
+from storage.leases import FileLease, Lease, PostgresLease
 from tickets.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -33,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DeploymentRuntime", "run_deployment"]
+__all__ = ["DeploymentRuntime", "deployment_lease", "run_deployment", "serve_leased_deployment"]
 
 
 class DeploymentRuntime:
@@ -138,6 +144,50 @@ async def serve_deployment(runtime: DeploymentRuntime, stop: asyncio.Event) -> N
         await runtime.stop()
 
 
+def deployment_lease(deployment: Deployment) -> Lease:
+    """The one lease of a whole deployment: the process holding it runs every community
+    (pollers, senders, schedulers, the console); others started with the same file stand
+    by and take over when it dies. Keyed by the sorted community keys, held beside the
+    first community's database (its SQLite file, or its PostgreSQL server)."""
+    keys = ",".join(sorted(c.key for c in deployment.communities))
+    key = "deployment-" + hashlib.sha256(keys.encode()).hexdigest()[:16]
+    target = deployment.communities[0].db
+    if is_database_url(target):
+        return PostgresLease(target, key)
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    return FileLease(target, key)
+
+
+async def serve_leased_deployment(make_runtime: Callable[[], DeploymentRuntime], lease: Lease,
+                                  stop: asyncio.Event, *, retry: float = 3.0,
+                                  check: float = 2.0) -> None:
+    """Run the deployment while holding its lease, until ``stop`` is set: a fresh
+    :class:`DeploymentRuntime` on each activation, stopped the moment the lease is lost."""
+    running: list[DeploymentRuntime] = []
+
+    async def activate() -> None:
+        runtime = make_runtime()
+        await runtime.start(stop)
+        running.append(runtime)
+
+    async def deactivate() -> None:
+        while running:
+            await running.pop().stop()
+
+    keeper = LeaseKeeper(lease, activate=activate, deactivate=deactivate,
+                         retry=retry, check=check)
+    try:
+        await keeper.start()
+    except StartupAborted:
+        return
+    try:
+        await stop.wait()
+    finally:
+        await keeper.stop()
+        await deactivate()
+        await lease.release()
+
+
 def run_deployment(*, deployment: Deployment, environ: Mapping[str, str],
                    api_url: str | None = None, web: str | None = None,
                    web_url: str | None = None) -> None:
@@ -162,8 +212,9 @@ def run_deployment(*, deployment: Deployment, environ: Mapping[str, str],
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        runtime = DeploymentRuntime(
-            deployment, environ, options=BotOptions(api_url=api_url, web=web, web_url=web_url))
-        await serve_deployment(runtime, stop)
+        options = BotOptions(api_url=api_url, web=web, web_url=web_url)
+        await serve_leased_deployment(
+            lambda: DeploymentRuntime(deployment, environ, options=options),
+            deployment_lease(deployment), stop)
 
     asyncio.run(main())

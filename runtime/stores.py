@@ -48,6 +48,7 @@ class StorageDeliveryStore:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._claimed: set[int] = set()  # rows this sender marked in flight, not settled
 
     async def due(self, now: datetime, limit: int,
                   exclude_chats: Sequence[int] = ()) -> Sequence[PendingSend]:
@@ -80,11 +81,20 @@ class StorageDeliveryStore:
                 status_rows=[line.row_id for line in kept if line.status])
             return PendingSend(fold_id, message, 0)
 
-    async def mark_in_flight(self, row_id: int) -> None:
+    async def mark_in_flight(self, row_id: int) -> bool:
+        """Claim the row; False when another process is sending it. A row this sender
+        claimed before and left pending (a migrated chat, a lost card) is its own still."""
         async with self.db.transaction() as uow:
-            await uow.outbox.mark_in_flight(row_id)
+            if row_id in self._claimed:
+                await uow.outbox.mark_in_flight(row_id)
+                return True
+            claimed = await uow.outbox.claim_in_flight(row_id)
+        if claimed:
+            self._claimed.add(row_id)
+        return claimed
 
     async def mark_sent(self, row_id: int, telegram_message_id: int | None) -> None:
+        self._claimed.discard(row_id)
         async with self.db.transaction() as uow:
             await uow.outbox.mark_sent(row_id, telegram_message_id)
             row = await uow.outbox.get(row_id)
@@ -92,6 +102,7 @@ class StorageDeliveryStore:
                 await uow.outbox.fold_delivered(row_id, telegram_message_id, row.message.chat_id)
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
+        self._claimed.discard(row_id)
         async with self.db.transaction() as uow:
             row = await uow.outbox.get(row_id)
             await uow.outbox.mark_retry(row_id, error, next_attempt_at)
@@ -99,11 +110,13 @@ class StorageDeliveryStore:
                 await uow.outbox.defer_chat(row.message.chat_id, next_attempt_at)
 
     async def mark_failed(self, row_id: int, error: str) -> None:
+        self._claimed.discard(row_id)
         async with self.db.transaction() as uow:
             await uow.outbox.mark_failed(row_id, error)
             await uow.outbox.unfold(row_id)  # a refused combined message: one by one then
 
     async def set_card(self, row_id: int, ticket_id: int, chat_id: int, message_id: int) -> None:
+        self._claimed.discard(row_id)
         async with self.db.transaction() as uow:
             await uow.outbox.set_card(ticket_id, chat_id, message_id)
             await uow.outbox.mark_sent(row_id, message_id)
@@ -113,6 +126,7 @@ class StorageDeliveryStore:
             await uow.outbox.clear_card(ticket_id)
 
     async def forbidden(self, row_id: int, fallback: OutgoingMessage | None) -> None:
+        self._claimed.discard(row_id)
         async with self.db.transaction() as uow:
             row = await uow.outbox.get(row_id)
             await uow.outbox.mark_failed(row_id, "403 forbidden")

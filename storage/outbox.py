@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storage.base import Repository
 from storage.connection import Row
@@ -366,3 +366,17 @@ class OutboxRepository(Repository):
         return from_db(await self._scalar(
             "SELECT min(created_at) FROM outbox WHERE status = 'pending'"
         ))
+
+    # -- several processes (README "Several processes") ----------------------------------
+
+    async def claim_in_flight(self, outbox_id: int, now: datetime | None = None,
+                              stale_after: float = 60.0) -> bool:
+        """Mark the row in flight unless another sender holds it: True when this caller
+        may send it. A claim older than ``stale_after`` seconds (a sender that failed
+        after its send) may be taken over. Only the lease holder sends, so a refusal means
+        a holder that lost its lease and has not noticed yet: it must skip the row."""
+        at = self._now(now)
+        stale = to_db(at - timedelta(seconds=stale_after))
+        return await self._exec(
+            "UPDATE outbox SET in_flight_at = ? WHERE id = ? AND status = 'pending' "
+            "AND (in_flight_at IS NULL OR in_flight_at < ?)", (to_db(at), outbox_id, stale)) == 1
