@@ -39,10 +39,12 @@ import tempfile
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import psutil
+from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -52,6 +54,7 @@ import storage  # noqa: E402
 from localapi import LocalBotApi  # noqa: E402
 from localapi.faults import SEND_METHODS  # noqa: E402
 from localapi.state import Request, User  # noqa: E402
+from storage.pg_database import DEFAULT_SCHEMA  # noqa: E402
 from storage.timefmt import from_db  # noqa: E402
 from tests.support import pg  # noqa: E402
 from tests.support.backends import query  # noqa: E402
@@ -98,50 +101,151 @@ STAFF = ((1001, "王芳", "wangfang_grid"), (1002, "李强", "liqiang_grid"),
          (1000, "张书记", "zhang_shuji"))
 
 
-def config_text(groups: Sequence[GroupSpec]) -> str:
-    """The bench community: the example's two grids and people, with the bench groups."""
+def config_text(groups: Sequence[GroupSpec], *, name: str = "幸福里社区(压测)",
+                staff: Sequence[tuple[int, str, str]] = STAFF) -> str:
+    """The bench community: the example's two grids and people, with the bench groups
+    (``name`` and ``staff`` differ per community of a deployment)."""
     def chats(grid: str) -> str:
         return ", ".join(str(g.chat_id) for g in groups if g.grid == grid)
 
+    (wang, wang_name, wang_user), (li, li_name, li_user), (zhang, zhang_name, zhang_user) = staff
     return f"""\
 [community]
-name = "幸福里社区(压测)"
+name = "{name}"
 timezone = "Asia/Shanghai"
 
 [[grids]]
 name = "第一网格"
 areas = [{{ compound = "阳光花园", buildings = "1-12" }}, {{ compound = "临江路", buildings = "2-6" }}]
 chats = [{chats("第一网格")}]
-workers = ["王芳"]
-backup = "李强"
+workers = ["{wang_name}"]
+backup = "{li_name}"
 
 [[grids]]
 name = "第二网格"
 areas = [{{ compound = "阳光花园", buildings = "13-20" }}, {{ compound = "翠苑小区" }}]
 chats = [{chats("第二网格")}]
-workers = ["李强"]
-backup = "王芳"
+workers = ["{li_name}"]
+backup = "{wang_name}"
 
 [[people]]
-name = "王芳"
-telegram_id = 1001
-username = "wangfang_grid"
+name = "{wang_name}"
+telegram_id = {wang}
+username = "{wang_user}"
 roles = ["worker"]
 grids = ["第一网格"]
 
 [[people]]
-name = "李强"
-telegram_id = 1002
-username = "liqiang_grid"
+name = "{li_name}"
+telegram_id = {li}
+username = "{li_user}"
 roles = ["worker"]
 grids = ["第二网格"]
 
 [[people]]
-name = "张书记"
-telegram_id = 1000
-username = "zhang_shuji"
+name = "{zhang_name}"
+telegram_id = {zhang}
+username = "{zhang_user}"
 roles = ["supervisor", "admin"]
 """
+
+
+# ------------------------------------------------------------------------ deployment
+
+COMMUNITY_NAMES = ("幸福里社区", "安乐社区", "和平社区", "永宁社区", "长青社区", "春晖社区")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchCommunity:
+    """One community of the bench deployment: its groups (chat ids of its own), staff
+    (ids and usernames of its own: a person belongs to one community) and token."""
+
+    key: str
+    name: str
+    groups: tuple[GroupSpec, ...]
+    staff: tuple[tuple[int, str, str], ...]
+    token: str
+    token_env: str
+
+    def config(self) -> str:
+        return config_text(self.groups, name=self.name, staff=self.staff)
+
+
+def bench_token(index: int) -> str:
+    """A well-formed fake token for the bench's ``index``-th bot (1-based)."""
+    return f"{7_000_000_100 + index}:" + f"AAFbench-deployment-token-{index:02d}".ljust(35, "0")
+
+
+def make_communities(count: int, groups: Sequence[GroupSpec]) -> list[BenchCommunity]:
+    """``count`` communities, each with ``groups`` (chat ids shifted per community) and its
+    three staff; from three communities on, the last two share one token (one poller routes
+    by chat), the others have a token each. One community is the bench's classic one."""
+    out = []
+    for c in range(count):
+        shared = count >= 3 and c == count - 1
+        token_index = c if shared else c + 1
+        out.append(BenchCommunity(
+            key="xingfuli" if count == 1 else f"community{c + 1}",
+            name=f"{COMMUNITY_NAMES[c]}(压测)",
+            groups=tuple(replace(g, chat_id=g.chat_id - c * 10_000_000,
+                                 title=g.title if c == 0 else f"{COMMUNITY_NAMES[c]}·{g.title}")
+                         for g in groups),
+            staff=tuple((uid + 100 * c, name, username if c == 0 else f"{username}_c{c + 1}")
+                        for uid, name, username in STAFF),
+            token=bench_token(token_index), token_env=f"BENCH_BOT{token_index}_TOKEN"))
+    return out
+
+
+def deployment_text(communities: Sequence[BenchCommunity], database: str) -> str:
+    """The deployment file: every community inline; SQLite files under ``database`` (a
+    directory) or one PostgreSQL database, a schema per community."""
+    parts = [f'[deployment]\nname = "幸福街道(压测)"\ndatabase = "{database}"\n']
+    for community in communities:
+        body = community.config()
+        for section in ("community", "grids", "people"):
+            body = body.replace(f"[[{section}]]", f"[[communities.{section}]]").replace(
+                f"[{section}]", f"[communities.{section}]")
+        parts.append(f'\n[[communities]]\nkey = "{community.key}"\n'
+                     f'token_env = "{community.token_env}"\n{body}')
+    return "".join(parts)
+
+
+class TokenRouter:
+    """One Bot API address for every token: ``gridbot run --deployment --api-url`` gives all
+    its bots one base URL, so requests are handed to the local server of their token (each
+    server enforces its own token's limits, as Telegram does)."""
+
+    def __init__(self, servers: dict[str, LocalBotApi]) -> None:
+        self.servers = servers
+        self.app = web.Application(client_max_size=60 * 1024 * 1024)
+        self.app.router.add_route("*", "/bot{token}/{method}", self._api)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        server = self.servers.get(request.match_info["token"])
+        if server is None:
+            return web.json_response({"ok": False, "error_code": 401,
+                                      "description": "Unauthorized"}, status=401)
+        return await server._handle_api(request)
+
+    async def __aenter__(self) -> TokenRouter:
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5,
+                                     handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        sockets = site._server.sockets if site._server is not None else []  # type: ignore[attr-defined]
+        self.port = sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
 
 
 # ------------------------------------------------------------------------------ corpus
@@ -397,18 +501,18 @@ def _vm_hwm(pid: int) -> int:
     return 0
 
 
-def _rows(db: Path | str, sql: str) -> list[tuple[object, ...]]:
+def _rows(db: Path | str, sql: str, schema: str | None = None) -> list[tuple[object, ...]]:
     """Rows read from the bot's database by a second client, on either backend (SQLite
     read-only through WAL; PostgreSQL through its own connection); [] when unreadable."""
     target = str(db)
     if not storage.is_postgres_url(target) and not Path(target).exists():
         return []
     with contextlib.suppress(Exception):
-        return query(target, sql)
+        return query(target, sql, schema=schema or DEFAULT_SCHEMA)
     return []
 
 
-def db_counts(db: Path | str) -> dict[str, int]:
+def db_counts(db: Path | str, schema: str | None = None) -> dict[str, int]:
     """Counts read from the bot's database while it runs."""
     queries = {
         "tickets": "SELECT count(*) FROM tickets",
@@ -420,18 +524,18 @@ def db_counts(db: Path | str) -> dict[str, int]:
     }
     out = dict.fromkeys(queries, -1)
     for name, sql in queries.items():
-        rows = _rows(db, sql)
+        rows = _rows(db, sql, schema)
         if rows:
             out[name] = int(rows[0][0])  # type: ignore[call-overload]
     return out
 
 
-def staff_brief_delays(db: Path | str) -> list[float]:
+def staff_brief_delays(db: Path | str, schema: str | None = None) -> list[float]:
     """Seconds each private brief to a worker/secretary waited in the outbox (queued →
     sent). Private chats have no per-chat limit, so this shows whether group throttling
     holds them up."""
     rows = _rows(db, "SELECT created_at, sent_at FROM outbox "
-                     "WHERE status = 'sent' AND kind = 'staff' AND chat_id > 0")
+                     "WHERE status = 'sent' AND kind = 'staff' AND chat_id > 0", schema)
     delays = []
     for created, sent in rows:
         a, b = from_db(created), from_db(sent)  # type: ignore[arg-type]
@@ -440,17 +544,18 @@ def staff_brief_delays(db: Path | str) -> list[float]:
     return delays
 
 
-def ticket_sources(db: Path | str) -> dict[str, tuple[int, int]]:
+def ticket_sources(db: Path | str, schema: str | None = None) -> dict[str, tuple[int, int]]:
     """Ticket number → (chat, message) of its report (combined messages name tickets by
     number, not by replying to the report)."""
-    rows = _rows(db, "SELECT number, source_chat_id, source_message_id FROM tickets")
+    rows = _rows(db, "SELECT number, source_chat_id, source_message_id FROM tickets", schema)
     return {str(n): (int(a), int(b)) for n, a, b in rows}  # type: ignore[call-overload]
 
 
-def pending_card_sources(db: Path | str) -> set[tuple[int, int]]:
+def pending_card_sources(db: Path | str, schema: str | None = None) -> set[tuple[int, int]]:
     """(chat, message) of reports whose ticket card is still waiting in the outbox."""
     rows = _rows(db, "SELECT t.source_chat_id, t.source_message_id FROM outbox o "
-                     "JOIN tickets t ON t.id = o.card_ticket_id WHERE o.status = 'pending'")
+                     "JOIN tickets t ON t.id = o.card_ticket_id WHERE o.status = 'pending'",
+                 schema)
     return {(int(a), int(b)) for a, b in rows}  # type: ignore[call-overload]
 
 
@@ -501,6 +606,12 @@ class RunResult:
     takeover: str = ""  # "process 2 after S s" / "none"
     takeover_seconds: float = -1.0
     resent: int = 0  # rows on the wire at the kill, sent again (at least once)
+    community: str = ""  # a community's share of a run (its key), "" for the whole run
+    token: str = ""  # the label of its token (T1, T2, …)
+    foreign_tickets: int = 0  # tickets whose report was posted in another community's group
+    parts: list[RunResult] = field(default_factory=list)  # per community
+    token_takeovers: dict[str, tuple[int, float]] = field(default_factory=dict)  # → process, s
+    token_sends: dict[str, tuple[int, int]] = field(default_factory=dict)  # → max/s, 429s
 
     @property
     def cpu_ms_per_message(self) -> float:
@@ -528,11 +639,42 @@ class RunResult:
                           f"(only {self.resent} on the wire at the kill)")
         if self.served_429:
             missed.append(f"{tag} {self.served_429} × 429")
+        for label, (per_second, _) in self.token_sends.items():
+            if per_second > GLOBAL_LIMIT_PER_SECOND:
+                missed.append(f"{tag} token {label} {per_second} sends/s > "
+                              f"{GLOBAL_LIMIT_PER_SECOND}")
+        if self.group_minute_max > GROUP_LIMIT_PER_MINUTE:
+            missed.append(f"{tag} {self.group_minute_max} sends/min into one group > "
+                          f"{GROUP_LIMIT_PER_MINUTE}")
+        if len(self.parts) > 1:
+            for part in self.parts:
+                missed += [f"{tag} {part.community}: {why}" for why in part.community_faults()]
         if self.rate <= 50 and self.brief_delays:
             b99 = percentile(self.brief_delays, 99)
             if b99 > BRIEF_P99_GOAL:
                 missed.append(f"{tag} briefs p99 {b99:.1f} s > {BRIEF_P99_GOAL:g} s")
         return missed
+
+    def community_faults(self) -> list[str]:
+        """What went wrong for one community's share of a run (empty: none)."""
+        faults = []
+        if self.tickets != self.problems:
+            faults.append(f"tickets {self.tickets}/{self.problems}")
+        if self.foreign_tickets:
+            faults.append(f"{self.foreign_tickets} ticket(s) from another community's groups")
+        if self.supporters != self.supports:
+            faults.append(f"supporters {self.supporters}/{self.supports}")
+        if self.acks_missing_queued + self.acks_missing_lost:
+            faults.append(f"{self.acks_missing_queued + self.acks_missing_lost} unacknowledged")
+        if self.duplicate_acks > self.resent:
+            faults.append(f"{self.duplicate_acks} acknowledged twice ({self.resent} resent)")
+        if self.outbox_failed:
+            faults.append(f"{self.outbox_failed} outbox row(s) failed")
+        if self.killed and self.takeover_seconds < 0:
+            faults.append(f"token {self.token} not taken over")
+        if self.group_minute_max > GROUP_LIMIT_PER_MINUTE:
+            faults.append(f"{self.group_minute_max} sends/min into one group")
+        return faults
 
     @property
     def healthy(self) -> bool:
@@ -542,7 +684,8 @@ class RunResult:
                 and self.duplicate_acks <= self.resent and self.tickets == self.problems
                 and (not self.killed or self.takeover_seconds >= 0)
                 and self.supporters == self.supports and not self.log_errors
-                and self.outbox_failed == 0)
+                and self.outbox_failed == 0 and self.foreign_tickets == 0
+                and all(not part.community_faults() for part in self.parts))
 
 
 def latency_cells(values: Sequence[float]) -> tuple[str, str, str, str]:
@@ -585,25 +728,39 @@ EXPECTED_AFTER_KILL = "in flight at restart"
 
 async def kill_holder(holder: asyncio.subprocess.Process,
                       others: Sequence[asyncio.subprocess.Process], logs: Sequence[Path],
-                      after: float, result: RunResult, say: Callable[[str], None]) -> None:
-    """SIGKILL the lease holder ``after`` seconds into the load, then time the takeover."""
+                      after: float, result: RunResult, say: Callable[[str], None],
+                      tokens: dict[str, list[bytes]]) -> None:
+    """SIGKILL the lease holder ``after`` seconds into the load, then time the takeover of
+    each token (``tokens``: label → the "is running for <community>" lines of its
+    communities, all of which a survivor must log)."""
     await asyncio.sleep(after)
     holder.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     result.killed = f"process 1 (pid {holder.pid}) after {after:g} s"
     say(f"SIGKILL {result.killed}")
-    while True:
-        for index, log in enumerate(logs[1:], start=2):
-            if log_has(log, TAKEOVER_LOG):
-                result.takeover_seconds = time.monotonic() - killed_at
-                result.takeover = (f"process {index} (pid {others[index - 2].pid}) after "
-                                   f"{result.takeover_seconds:.1f} s")
-                say(f"token taken over by {result.takeover}")
-                return
+    waiting = dict(tokens)
+    while waiting:
+        for label, needles in list(waiting.items()):
+            for index, log in enumerate(logs[1:], start=2):
+                text = log.read_bytes() if log.exists() else b""
+                if all(needle in text for needle in needles):
+                    seconds = time.monotonic() - killed_at
+                    result.token_takeovers[label] = (index, seconds)
+                    say(f"token {label} taken over by process {index} "
+                        f"(pid {others[index - 2].pid}) after {seconds:.1f} s")
+                    del waiting[label]
+                    break
+        if not waiting:
+            break
         if time.monotonic() - killed_at > 60 or not others:
-            result.takeover = "none within 60 s"
-            return
+            break
         await asyncio.sleep(0.05)
+    if waiting or not tokens:
+        result.takeover = f"none within 60 s ({', '.join(waiting)})"
+        return
+    index, seconds = max(result.token_takeovers.values(), key=lambda t: t[1])
+    result.takeover_seconds = seconds
+    result.takeover = f"process {index} (pid {others[index - 2].pid}) after {seconds:.1f} s"
 
 
 async def stop_bot(proc: asyncio.subprocess.Process, within: float = 20.0) -> int | None:
@@ -621,51 +778,97 @@ async def stop_bot(proc: asyncio.subprocess.Process, within: float = 20.0) -> in
 async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], workdir: Path,
                    *, seed: int, drain_timeout: float, quiet: bool,
                    profiled: bool = False, processes: int = 1,
-                   kill_after: float | None = None, db_url: str | None = None) -> RunResult:
-    """One rate: fresh server, database and bot process(es); load; drain; measure."""
+                   kill_after: float | None = None, db_url: str | None = None,
+                   communities: int = 1) -> RunResult:
+    """One rate: fresh server(s), database(s) and bot process(es); load; drain; measure.
+
+    One community: ``gridbot run --config`` on one token (the classic bench). Several:
+    ``gridbot run --deployment`` with a local Bot API server per token behind one address."""
     result = RunResult(rate=rate, seconds=seconds, processes=processes)
     rng = random.Random(f"{seed}:{rate}")
-    plan, problems = make_plan(rate, seconds, groups, rng)
+    bench = make_communities(communities, groups)
+    all_groups = [g for c in bench for g in c.groups]
+    plan, problems = make_plan(rate, seconds, all_groups, rng)
     result.reports = sum(p.kind != "chat" for p in plan)
     result.problems = len(problems)
     result.supports = sum(p.kind == "support" for p in plan)
     run_dir = workdir / f"rate{rate:g}"
     run_dir.mkdir(parents=True, exist_ok=True)
     sqlite_db, config = run_dir / "bench.db", run_dir / "bench.toml"
-    db: Path | str = db_url or sqlite_db
+    deployment_file, data_dir = run_dir / "deployment.toml", run_dir / "data"
+    deployed = communities > 1
+    dbs: dict[str, tuple[Path | str, str | None]] = {}
+    for community in bench:
+        if not deployed:
+            dbs[community.key] = (db_url or sqlite_db, None)
+        elif db_url:
+            dbs[community.key] = (db_url, community.key)
+        else:
+            dbs[community.key] = (data_dir / f"{community.key}.db", None)
     logs = [run_dir / (f"bot{i + 1}.log" if processes > 1 else "bot.log")
             for i in range(processes)]
     config.write_text(config_text(groups), encoding="utf-8")
+    deployment_file.write_text(deployment_text(bench, db_url or "data"), encoding="utf-8")
     for stale in (sqlite_db, sqlite_db.with_name(sqlite_db.name + "-wal"),
                   sqlite_db.with_name(sqlite_db.name + "-shm"), *logs):
         stale.unlink(missing_ok=True)  # a kept directory from an earlier run
+    shutil.rmtree(data_dir, ignore_errors=True)
+    by_token: dict[str, list[BenchCommunity]] = defaultdict(list)
+    for community in bench:
+        by_token[community.token].append(community)
+    labels = {token: f"T{i + 1}" for i, token in enumerate(by_token)}
 
     def say(text: str) -> None:
         if not quiet:
             print(f"  [{rate:g}/s] {text}", flush=True)
 
-    async with LocalBotApi(enforce_limits=True) as server:
-        staff: list[User | int] = [server.user(uid, name, username)
-                                   for uid, name, username in STAFF]
-        for spec in groups:
-            server.group(spec.chat_id, spec.title, admins=[staff[2]], members=staff[:2])
-        residents: dict[int, User] = {}
+    def all_counts() -> list[dict[str, int]]:
+        return [db_counts(db, schema) for db, schema in dbs.values()]
 
-        def resident(uid: int) -> User:
-            if uid not in residents:
-                residents[uid] = server.user(
+    async with contextlib.AsyncExitStack() as stack:
+        servers: dict[str, LocalBotApi] = {}
+        for index, token in enumerate(by_token, start=1):
+            server = (LocalBotApi(token, enforce_limits=True,
+                                  bot_username=f"gridbot_bench{index}_bot")
+                      if deployed else LocalBotApi(enforce_limits=True))
+            servers[token] = await stack.enter_async_context(server)
+        server_of = {c.key: servers[c.token] for c in bench}
+        chat_server = {g.chat_id: server_of[c.key] for c in bench for g in c.groups}
+        staff: dict[str, list[User | int]] = {}
+        for community in bench:
+            server = server_of[community.key]
+            staff[community.key] = [server.user(uid, name, username)
+                                    for uid, name, username in community.staff]
+            for spec in community.groups:
+                server.group(spec.chat_id, spec.title, admins=[staff[community.key][2]],
+                             members=staff[community.key][:2])
+        residents: dict[tuple[int, int], User] = {}
+
+        def resident(server: LocalBotApi, uid: int) -> User:
+            if (id(server), uid) not in residents:
+                residents[(id(server), uid)] = server.user(
                     uid, SURNAMES[uid % len(SURNAMES)] + GIVEN[uid // 7 % len(GIVEN)])
-            return residents[uid]
+            return residents[(id(server), uid)]
 
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("TELEGRAM_API_URL", None)
+        if deployed:
+            router = await stack.enter_async_context(TokenRouter(servers))
+            api_url = router.base_url
+            env.update({c.token_env: c.token for c in bench})
+            target: tuple[str, ...] = ("--deployment", str(deployment_file))
+        else:
+            [only] = servers.values()
+            api_url = only.base_url
+            env["TELEGRAM_BOT_TOKEN"] = only.token
+            target = ("--config", str(config), "--db", str(dbs[bench[0].key][0]))
 
         async def spawn(log_file: Path) -> asyncio.subprocess.Process:
             with log_file.open("ab") as log:
                 profile = ("-m", "cProfile", "-o", str(run_dir / "bot.prof")) if profiled else ()
                 return await asyncio.create_subprocess_exec(
                     sys.executable, *profile, str(ROOT / "bot.py"), "run", "--no-web",
-                    "--config", str(config), "--db", str(db), "--api-url", server.base_url,
+                    *target, "--api-url", api_url,
                     cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log,
                     stderr=log)
 
@@ -674,29 +877,37 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
         watch = ProcessWatch(proc.pid)
         watch.start()
         killer: asyncio.Task[None] | None = None
+        originals: dict[tuple[int, int], float] = {}
+        load_start_wall = time.time()
         try:
-            await wait_bot_ready(server, proc, within=60)
+            for server in servers.values():
+                await wait_bot_ready(server, proc, within=60)
             for log_file in logs[1:]:
                 others.append(await spawn(log_file))
             for other, log_file in zip(others, logs[1:], strict=True):
                 await wait_standby(other, log_file, within=60)
             # Staff open their private chats first, as the README asks, so briefs go to
             # them privately instead of as mentions in the groups.
-            for person in staff:
-                await server.start_private(person)
-            await server.wait_for(lambda: server.pending_updates() == 0, timeout=30)
+            for community in bench:
+                for person in staff[community.key]:
+                    await server_of[community.key].start_private(person)
+            for server in servers.values():
+                await server.wait_for(partial(_no_pending, server), timeout=30)
             watch.sample()
             result.cpu_startup = watch.cpu
             say(f"bot ready (pid {proc.pid}); {len(plan)} messages, {result.reports} reports, "
-                f"{result.problems} distinct problems")
+                f"{result.problems} distinct problems"
+                + (f"; {communities} communities on {len(servers)} tokens" if deployed else ""))
 
             loop = asyncio.get_running_loop()
             posted: list[tuple[Planned, int, float]] = []  # plan item, message id, wall time
             load_start_wall = time.time()
             start = loop.time()
             if kill_after is not None:
+                needles = {labels[token]: [f"is running for {c.name}".encode() for c in members]
+                           for token, members in by_token.items()}
                 killer = asyncio.create_task(
-                    kill_holder(proc, others, logs, kill_after, result, say))
+                    kill_holder(proc, others, logs, kill_after, result, say, needles))
             for item in plan:
                 delay = start + item.at - loop.time()
                 if delay > 0:
@@ -704,14 +915,15 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
                 if proc.returncode is not None and kill_after is None:
                     break
                 wall = time.time()
-                message = await server.post(item.group.chat_id, resident(item.user_id),
-                                            item.text)
+                server = chat_server[item.group.chat_id]
+                message = await server.post(item.group.chat_id,
+                                            resident(server, item.user_id), item.text)
                 posted.append((item, message.message_id, wall))
             load_seconds = loop.time() - start
             result.posted = len(posted)
             result.achieved = len(posted) / max(load_seconds, 1e-9)
-            result.backlog_at_end = server.pending_updates() + max(
-                0, (await asyncio.to_thread(db_counts, db))["inbox_unprocessed"])
+            result.backlog_at_end = sum(s.pending_updates() for s in servers.values()) + sum(
+                max(0, c["inbox_unprocessed"]) for c in await asyncio.to_thread(all_counts))
             say(f"posted {len(posted)} in {load_seconds:.1f} s; input backlog "
                 f"{result.backlog_at_end}; draining (up to {drain_timeout:.0f} s)")
 
@@ -720,9 +932,10 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
             drain_start = loop.time()
             last_note = drain_start
             while True:
-                counts = await asyncio.to_thread(db_counts, db)
-                idle = (server.pending_updates() == 0 and counts["inbox_unprocessed"] == 0
-                        and counts["outbox_pending"] == 0)
+                counts = await asyncio.to_thread(all_counts)
+                idle = (all(s.pending_updates() == 0 for s in servers.values())
+                        and all(c["inbox_unprocessed"] == 0 and c["outbox_pending"] == 0
+                                for c in counts))
                 if killer is not None and not killer.done():
                     idle = False  # the takeover is still to be seen
                 alive = [p for p in (proc, *others) if p.returncode is None]
@@ -733,11 +946,9 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
                     break
                 if loop.time() - last_note > 30:
                     last_note = loop.time()
-                    numbers = await asyncio.to_thread(ticket_sources, db)
-                    acked = len(_acks(server, originals, numbers))
-                    say(f"draining: {loop.time() - drain_start:.0f} s, acks {acked}/"
-                        f"{len(originals)}, outbox pending {counts['outbox_pending']}, "
-                        f"429s {len(server.faults.served_429)}")
+                    say(f"draining: {loop.time() - drain_start:.0f} s, outbox pending "
+                        f"{sum(max(0, c['outbox_pending']) for c in counts)}, 429s "
+                        f"{sum(len(s.faults.served_429) for s in servers.values())}")
                 await asyncio.sleep(0.25)
             result.drain_seconds = loop.time() - drain_start
             watch.sample()
@@ -753,13 +964,60 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
             await watch.stop()
         result.peak_rss = watch.peak_rss
 
-        counts = db_counts(db)
-        result.tickets, result.supporters = counts["tickets"], counts["supporters"]
-        result.outbox_failed = max(0, counts["outbox_failed"])
-        result.resent = max(0, counts["resent"])
-        result.brief_delays = staff_brief_delays(db)
-        _measure(result, server, originals, load_start_wall, pending_card_sources(db),
-                 ticket_sources(db))
+        for community in bench:
+            db, schema = dbs[community.key]
+            mine = [p for p in problems if p.group in community.groups]
+            chats = {g.chat_id for g in community.groups}
+            part = RunResult(rate=rate, seconds=seconds, processes=processes,
+                             community=community.key, token=labels[community.token])
+            part.problems = len(mine)
+            part.supports = sum(len(p.voices) - 1 for p in mine)
+            part.reports = sum(1 for item in plan if item.kind != "chat" and item.group.chat_id in chats)
+            stored = db_counts(db, schema)
+            part.tickets, part.supporters = stored["tickets"], stored["supporters"]
+            part.outbox_failed = max(0, stored["outbox_failed"])
+            part.resent = max(0, stored["resent"])
+            part.brief_delays = staff_brief_delays(db, schema)
+            numbers = ticket_sources(db, schema)
+            part.foreign_tickets = sum(1 for chat, _ in numbers.values() if chat not in chats)
+            mine_originals = {k: v for k, v in originals.items() if k[0] in chats}
+            _measure(part, server_of[community.key], mine_originals, load_start_wall,
+                     pending_card_sources(db, schema), numbers,
+                     chats=chats | {uid for uid, _, _ in community.staff})
+            result.parts.append(part)
+        for token, server in servers.items():
+            whole = RunResult(rate=rate, seconds=seconds)
+            _measure(whole, server, {}, load_start_wall, set(), {})
+            result.token_sends[labels[token]] = (whole.sends_second_max, whole.served_429)
+            result.sends_second_max = max(result.sends_second_max, whole.sends_second_max)
+            result.sends_second_attempted = max(result.sends_second_attempted,
+                                                whole.sends_second_attempted)
+            result.served_429 += whole.served_429
+            result.served_429_groups += whole.served_429_groups
+            result.group_sends += whole.group_sends
+            result.private_sends += whole.private_sends
+            result.edits += whole.edits
+            result.folded_messages += whole.folded_messages
+            result.group_minute_max = max(result.group_minute_max, whole.group_minute_max)
+            result.group_minute_attempted = max(result.group_minute_attempted,
+                                                whole.group_minute_attempted)
+            result.group_calendar_minute_max = max(result.group_calendar_minute_max,
+                                                   whole.group_calendar_minute_max)
+        for part in result.parts:
+            part.exit_code, part.drained = result.exit_code, result.drained
+            part.killed = result.killed
+            taken = result.token_takeovers.get(part.token)
+            part.takeover_seconds = taken[1] if taken else -1.0
+            result.tickets = max(result.tickets, 0) + part.tickets
+            result.supporters = max(result.supporters, 0) + part.supporters
+            result.outbox_failed += part.outbox_failed
+            result.resent += part.resent
+            result.brief_delays += part.brief_delays
+            result.latencies += part.latencies
+            result.acks_missing_queued += part.acks_missing_queued
+            result.acks_missing_lost += part.acks_missing_lost
+            result.duplicate_acks += part.duplicate_acks
+            result.foreign_tickets += part.foreign_tickets
 
     text = "\n".join(read_log(log) for log in logs)
     errors = [line for line in text.splitlines() if (" ERROR " in line or " CRITICAL " in line)
@@ -770,6 +1028,10 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
     result.limiter_log_lines = len(limiter)
     result.log_errors = [line for line in errors if LIMITER_LOG not in line]
     return result
+
+
+def _no_pending(server: LocalBotApi) -> bool:
+    return server.pending_updates() == 0
 
 
 def read_log(log: Path) -> str:
@@ -797,11 +1059,16 @@ def _acks(server: LocalBotApi, originals: dict[tuple[int, int], float],
 
 def _measure(result: RunResult, server: LocalBotApi, originals: dict[tuple[int, int], float],
              origin: float, queued_cards: set[tuple[int, int]],
-             numbers: dict[str, tuple[int, int]]) -> None:
+             numbers: dict[str, tuple[int, int]], *, chats: set[int] | None = None) -> None:
+    """Fill ``result`` from what ``server`` saw; ``chats``: only sends to these chats (one
+    community's groups and staff on a token it may share)."""
+    def ours(request: Request) -> bool:
+        return chats is None or chat_of(request) in chats
+
     acks = _acks(server, originals, numbers)
     result.folded_messages = sum(
         1 for r in server.sent(method="sendMessage")
-        if r.time >= origin and fold_card_numbers(r.text or ""))
+        if r.time >= origin and fold_card_numbers(r.text or "") and ours(r))
     for key, posted_at in originals.items():
         times = acks.get(key)
         if times:
@@ -814,7 +1081,7 @@ def _measure(result: RunResult, server: LocalBotApi, originals: dict[tuple[int, 
 
     def sends(include_failed: bool) -> list[Request]:
         return [r for r in server.sent(include_failed=include_failed)
-                if r.method.lower() in SEND_METHODS and r.time >= origin]
+                if r.method.lower() in SEND_METHODS and r.time >= origin and ours(r)]
 
     by_group: dict[int, list[float]] = defaultdict(list)
     by_group_attempted: dict[int, list[float]] = defaultdict(list)
@@ -830,7 +1097,7 @@ def _measure(result: RunResult, server: LocalBotApi, originals: dict[tuple[int, 
         if chat is not None and chat < 0:
             by_group_attempted[chat].append(request.time)
     result.edits = sum(1 for r in server.sent() if r.method.lower() == "editmessagetext"
-                       and r.time >= origin)
+                       and r.time >= origin and ours(r))
     result.group_minute_max = max((max_in_window(t, 60) for t in by_group.values()), default=0)
     result.group_minute_attempted = max(
         (max_in_window(t, 60) for t in by_group_attempted.values()), default=0)
@@ -838,9 +1105,17 @@ def _measure(result: RunResult, server: LocalBotApi, originals: dict[tuple[int, 
         (max_per_calendar_minute(t, origin) for t in by_group.values()), default=0)
     result.sends_second_max = max_in_window((r.time for r in sends(False)), 1.0)
     result.sends_second_attempted = max_in_window((r.time for r in sends(True)), 1.0)
-    served = server.faults.served_429
+    served = [f for f in server.faults.served_429
+              if chats is None or _chat_in(f.chat_id, chats)]
     result.served_429 = len(served)
     result.served_429_groups = sum(1 for f in served if _negative(f.chat_id))
+
+
+def _chat_in(chat_id: object, chats: set[int]) -> bool:
+    try:
+        return int(chat_id) in chats  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
 
 
 def _negative(chat_id: object) -> bool:
@@ -883,6 +1158,16 @@ def print_result(r: RunResult) -> None:
         print(f"processes: {r.processes}; killed {r.killed}; token taken over by "
               f"{r.takeover}; {r.resent} send(s) on the wire at the kill sent again "
               f"(at least once), {r.duplicate_acks} acknowledgement(s) doubled")
+        if len(r.token_sends) > 1:
+            print("takeover per token: " + "; ".join(
+                f"{label} by process {index} after {seconds:.1f} s"
+                for label, (index, seconds) in sorted(r.token_takeovers.items())))
+    if len(r.token_sends) > 1:
+        print("per token (limit 30/s each): " + "; ".join(
+            f"{label} max {per_second} sends/s, {served} × 429"
+            for label, (per_second, served) in r.token_sends.items()))
+    if r.foreign_tickets:
+        print(f"tickets in the wrong community's database: {r.foreign_tickets}")
     drain = "drained" if r.drained else "NOT drained"
     print(f"{drain} {r.drain_seconds:.1f} s after the load; bot peak RSS "
           f"{r.peak_rss / 2**20:.0f} MiB, CPU {r.cpu_run:.1f} s during load+drain "
@@ -915,6 +1200,31 @@ def print_table(results: Sequence[RunResult]) -> None:
         print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
 
 
+def print_communities(results: Sequence[RunResult]) -> None:
+    """One row per community of each run: its tickets, acknowledgements, limits, token."""
+    head = ("rate/s", "community", "token", "tickets", "foreign", "supp.", "missing", "dup/resent",
+            "p50 s", "p99 s", "grp/min", "token sends/s", "429s", "takeover", "ok")
+    rows = []
+    for r in results:
+        for part in r.parts:
+            p50, _, p99, _ = latency_cells(part.latencies)
+            per_second, served = r.token_sends.get(part.token, (0, 0))
+            taken = r.token_takeovers.get(part.token)
+            takeover = f"P{taken[0]} {taken[1]:.1f} s" if taken else ("none" if r.killed else "-")
+            rows.append((
+                f"{r.rate:g}", part.community, part.token, f"{part.tickets}/{part.problems}",
+                str(part.foreign_tickets), f"{part.supporters}/{part.supports}",
+                str(part.acks_missing_queued + part.acks_missing_lost),
+                f"{part.duplicate_acks}/{part.resent}", p50, p99, str(part.group_minute_max),
+                str(per_second), str(served), takeover,
+                "yes" if not part.community_faults() else "NO"))
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    print("\n| " + " | ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
 # ---------------------------------------------------------------------------------- main
 
 
@@ -931,7 +1241,11 @@ async def main_async(args: argparse.Namespace) -> int:
               f"~30% reports (25% of them repeats), seed {args.seed}", flush=True)
         print(f"backend {args.backend}, {args.processes} gridbot run process(es)"
               + (f", SIGKILL of the lease holder {args.kill_one_after:g} s into each load"
-                 if args.kill_one_after is not None else ""), flush=True)
+                 if args.kill_one_after is not None else "")
+              + (f"; {args.communities} communities in one deployment (gridbot run "
+                 f"--deployment), {len({c.token for c in make_communities(args.communities, groups)})}"
+                 " tokens, each community with its own groups and staff"
+                 if args.communities > 1 else ""), flush=True)
         results = []
         pg_server: pg.PgServer | None = None
         if args.backend == "postgres" and args.db is None:
@@ -945,13 +1259,16 @@ async def main_async(args: argparse.Namespace) -> int:
                 result = await run_rate(rate, args.seconds, groups, workdir, seed=args.seed,
                                         drain_timeout=args.drain_timeout, quiet=args.quiet,
                                         profiled=args.profile, processes=args.processes,
-                                        kill_after=args.kill_one_after, db_url=db_url)
+                                        kill_after=args.kill_one_after, db_url=db_url,
+                                        communities=args.communities)
                 print_result(result)
                 results.append(result)
         finally:
             if pg_server is not None:
                 await asyncio.to_thread(pg_server.stop)
         print_table(results)
+        if args.communities > 1:
+            print_communities(results)
         bad = [r for r in results if not r.healthy]
         if bad:
             print(f"\nunhealthy runs: {', '.join(f'{r.rate:g}/s' for r in bad)}"
@@ -993,7 +1310,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kill-one-after", type=float, metavar="S",
                         help="SIGKILL the lease holder S seconds into each load; check the "
                              "takeover and that nothing was lost or doubled")
+    parser.add_argument("--communities", type=int, default=1, metavar="N",
+                        help="communities in one deployment (default 1: gridbot run --config; "
+                             "2..6: gridbot run --deployment, each community with its own "
+                             "groups and staff; from 3 on the last two share a token)")
     args = parser.parse_args(argv)
+    if not 1 <= args.communities <= len(COMMUNITY_NAMES):
+        parser.error(f"--communities must be in 1..{len(COMMUNITY_NAMES)}")
     if args.db is not None:
         if not storage.is_postgres_url(args.db):
             parser.error("--db takes a postgresql:// URL (SQLite runs use a fresh file)")
