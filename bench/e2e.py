@@ -18,8 +18,20 @@ to two grids, waits (bounded) for the bot to drain, and prints:
 
 then a final table. Only 127.0.0.1 traffic; bounded in time and count; stops by itself.
 
+``--communities N`` (2..6) runs ``gridbot run --deployment`` instead: N communities, each
+with its own copy of the groups (its own chat ids), its own staff and database (a SQLite
+file each, or a schema each in one PostgreSQL database); from three on, the last two share
+one token, the others have one each. Every token gets its own local Bot API server (its
+own limits), all behind one address (``--api-url``). The load goes across every
+community's groups; the checks hold per community (every report one ticket in its own
+database, none in another's; one acknowledgement each) and per token (limits, takeover
+after ``--kill-one-after``: by which process, after how many seconds); a per-community
+table follows the usual one.
+
 Usage: .venv/bin/python bench/e2e.py [--rates 10,50,200] [--seconds 20] [--quick]
        [--drain-timeout 900] [--groups 6] [--seed 7] [--keep DIR]
+       [--backend sqlite|postgres] [--db URL] [--processes N [--kill-one-after S]]
+       [--communities N]
 Exit code: 0 when every run finished and the bot stayed healthy (no crash, no lost
 ticket or acknowledgement, no duplicate acknowledgement); 1 otherwise.
 """
@@ -1149,7 +1161,8 @@ def print_result(r: RunResult) -> None:
     print(f"sends per group per minute: max {r.group_minute_max} (rolling 60 s; limit "
           f"{GROUP_LIMIT_PER_MINUTE}), {r.group_calendar_minute_max} per calendar minute, "
           f"{r.group_minute_attempted} attempted incl. refused")
-    print(f"sends per second overall: max {r.sends_second_max} (rolling 1 s; limit "
+    overall = "overall" if len(r.token_sends) <= 1 else "per token (the busiest)"
+    print(f"sends per second {overall}: max {r.sends_second_max} (rolling 1 s; limit "
           f"{GLOBAL_LIMIT_PER_SECOND}), {r.sends_second_attempted} attempted; "
           f"429s served: {r.served_429} ({r.served_429_groups} on group chats)")
     print(f"traffic: {r.group_sends} group sends, {r.edits} card edits, "

@@ -37,3 +37,23 @@ def test_e2e_bench_quick_runs_and_prints_the_table() -> None:
         assert ok == "yes", output[-4000:]
     missing = re.findall(r"^acks missing: (\d+) ", done.stdout, re.MULTILINE)
     assert missing == ["0", "0"], output[-4000:]
+
+
+def test_e2e_bench_runs_a_deployment_of_three_communities() -> None:
+    """``--communities 3``: one ``gridbot run --deployment`` process, two tokens (the last
+    two communities share one); the per-community table has a ``yes`` row for each."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "e2e.py"), "--rates", "10", "--seconds", "3",
+         "--drain-timeout", "60", "--communities", "3", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    rows = re.findall(r"^\|\s+10 \|\s+(community\d)\s+\|\s+(T\d)\s+\|\s+(\d+)/(\d+)\s+\|\s+0 \|"
+                      r".*\|\s+(yes|NO) \|$", done.stdout, re.MULTILINE)
+    assert [(c, t) for c, t, *_ in rows] == [
+        ("community1", "T1"), ("community2", "T2"), ("community3", "T2")], output[-4000:]
+    for community, _token, tickets, expected, ok in rows:
+        assert tickets == expected and int(expected) > 0, f"{community}: {tickets}/{expected}"
+        assert ok == "yes", output[-4000:]
+    assert done.stdout.rstrip().endswith("overall: ok"), output[-4000:]
