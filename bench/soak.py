@@ -64,6 +64,8 @@ class Incarnation:
     started: float
     rss: list[tuple[float, int]] = field(default_factory=list)
     killed: bool = False
+    #: Seconds after start when the sampler first saw it acting (None: stood by all along).
+    active_since: float | None = None
 
     @property
     def acting(self) -> bool:
@@ -103,7 +105,10 @@ class Soak:
                     rss = psutil.Process(inc.proc.pid).memory_info().rss
                 except psutil.Error:
                     continue
-                inc.rss.append((time.monotonic() - inc.started, rss))
+                age = time.monotonic() - inc.started
+                if inc.active_since is None and inc.acting:
+                    inc.active_since = age
+                inc.rss.append((age, rss))
             await asyncio.sleep(every)
 
     async def kill_cycle(self, every: float, say: object) -> None:
@@ -121,8 +126,10 @@ class Soak:
             self.alive.remove(holder)
             self.dead.append(holder)
             killed_at = time.monotonic()
-            fresh = await self.spawn()  # restarted at once: it stands by
-            while not any(inc.acting for inc in self.alive if inc is not fresh):
+            fresh = await self.spawn()  # restarted at once
+            # Whoever gets the lease first takes over: the standby (retrying every 3 s) or
+            # the restarted process, when its start-up beats the standby's next retry.
+            while not (acting := [inc for inc in self.alive if inc.acting]):
                 if time.monotonic() - killed_at > 60:
                     self.failures.append(f"no takeover within 60 s after killing "
                                          f"process {holder.number}")
@@ -131,19 +138,31 @@ class Soak:
             else:
                 seconds = time.monotonic() - killed_at
                 self.takeovers.append(seconds)
+                taker = acting[0]
+                how = "the restarted process" if taker is fresh else "the standby"
                 say(f"killed process {holder.number} (pid {holder.proc.pid}); taken over "
-                    f"after {seconds:.1f} s; process {fresh.number} restarted as standby")
+                    f"after {seconds:.1f} s by process {taker.number} ({how}); process "
+                    f"{fresh.number} restarted")
+
+
+def _phases(inc: Incarnation) -> list[tuple[str, list[tuple[float, int]]]]:
+    """The samples of each role the process had (standby, then active), without the
+    first 30 s of each (start-up, and the jump from standby to active)."""
+    cut = inc.active_since
+    standby = [(t, r) for t, r in inc.rss if (cut is None or t < cut) and t >= 30]
+    active = [(t, r) for t, r in inc.rss if cut is not None and t >= cut + 30]
+    return [(name, samples) for name, samples in (("standby", standby), ("active", active))
+            if samples]
 
 
 def rss_line(inc: Incarnation) -> str:
-    settled = [rss for t, rss in inc.rss if t >= 30] or [rss for _, rss in inc.rss]
-    if not settled:
-        return f"process {inc.number}: no sample"
-    first, last, peak = settled[0], settled[-1], max(settled)
     alive = inc.rss[-1][0] if inc.rss else 0
+    parts = [f"{name} {(samples[-1][0] - samples[0][0]) / 60:.1f} min: RSS "
+             f"{samples[0][1] / 2**20:.0f} → {samples[-1][1] / 2**20:.0f} MiB (peak "
+             f"{max(r for _, r in samples) / 2**20:.0f})" for name, samples in _phases(inc)]
     return (f"process {inc.number} ({'killed' if inc.killed else 'stopped'}, "
-            f"{alive / 60:.1f} min, {len(inc.rss)} samples): RSS {first / 2**20:.0f} → "
-            f"{last / 2**20:.0f} MiB (peak {peak / 2**20:.0f})")
+            f"{alive / 60:.1f} min, {len(inc.rss)} samples): "
+            + ("; ".join(parts) if parts else "too short to settle"))
 
 
 async def soak(args: argparse.Namespace) -> int:
@@ -262,16 +281,17 @@ async def soak(args: argparse.Namespace) -> int:
         reasons.append("a rate limit exceeded")
     if not result.drained or result.exit_code != 0:
         reasons.append(f"drained {result.drained}, exit code {result.exit_code}")
-    if any(max(t for t, _ in inc.rss) > 600 and _grew(inc) for inc in incarnations
-           if inc.rss):
-        reasons.append("RSS grew by more than 20 % over a process's life")
+    if any(_grew(inc) for inc in incarnations):
+        reasons.append("RSS grew by more than 20 % within one role of a process")
     print("overall: ok" if not reasons else f"overall: FAILED ({'; '.join(reasons)})")
     return 0 if not reasons else 1
 
 
 def _grew(inc: Incarnation) -> bool:
-    settled = [rss for t, rss in inc.rss if t >= 60]
-    return len(settled) > 2 and settled[-1] > 1.2 * settled[0]
+    """More than 20 % growth within a role that lasted at least two minutes once settled
+    (standby → active is a role change, not growth)."""
+    return any(samples[-1][0] - samples[0][0] >= 120 and samples[-1][1] > 1.2 * samples[0][1]
+               for _, samples in _phases(inc))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
