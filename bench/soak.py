@@ -105,6 +105,8 @@ class Soak:
                     rss = psutil.Process(inc.proc.pid).memory_info().rss
                 except psutil.Error:
                     continue
+                if rss == 0:  # killed, not yet reaped
+                    continue
                 age = time.monotonic() - inc.started
                 if inc.active_since is None and inc.acting:
                     inc.active_since = age
