@@ -42,15 +42,20 @@ async def serve_console(*, config: CommunityConfig, config_path: str | None, db_
             bot_token=token, config_source=source)
         server = await ConsoleServer(deps, host, port).start()
         print(f"网格工作台: {server.url}(公开地址 {public})", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await server.stop()
+        await serve_until_signal(server)
     finally:
         if bot is not None:
             await bot.shutdown()
         await db.close()
+
+
+async def serve_until_signal(server: ConsoleServer) -> None:
+    """Keep a started console serving until SIGINT/SIGTERM, then stop it."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()

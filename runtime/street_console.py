@@ -4,9 +4,7 @@ community's bot process state: its database, use cases, outbox wake-up) or alone
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -16,6 +14,7 @@ from telegram import Bot
 import storage
 from community.deployment import Deployment
 from runtime.api_url import bot_api_urls
+from runtime.console import serve_until_signal
 from services.service import TicketService
 from tickets.clock import Clock, SystemClock
 from ui.presenter import ChatPresenter
@@ -126,13 +125,6 @@ async def serve_deployment_console(deployment: Deployment, *, address: str,
     try:
         server = await street_server(street, host, port).start()
         print(f"网格工作台: {server.url}(公开地址 {public},{len(opened)} 个社区)", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await server.stop()
+        await serve_until_signal(server)
     finally:
         await _close(opened, bots)
