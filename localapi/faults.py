@@ -42,6 +42,9 @@ class FaultRule:
     remaining: int | None
     error: ApiError | None = None
     seconds: float = 0.0
+    #: the parameters of every call this rule applied to, as it arrived in full (a delayed
+    #: call is here while its answer is still held back)
+    applied: list[dict[str, Any]] = field(default_factory=list)
 
     def matches(self, method: str, chat_id: Any) -> bool:
         """Whether this rule applies to a call of ``method`` (lower-case) for ``chat_id``."""
@@ -51,8 +54,9 @@ class FaultRule:
             return False
         return self.chat_id is None or _same_chat(self.chat_id, chat_id)
 
-    def consume(self) -> None:
-        """Use up one occurrence."""
+    def consume(self, params: dict[str, Any]) -> None:
+        """Use up one occurrence (on a call with ``params``)."""
+        self.applied.append(params)
         if self.remaining is not None:
             self.remaining -= 1
 
@@ -223,16 +227,16 @@ class Faults:
         decision = Decision()
         for rule in self.rules:
             if rule.kind == "delay" and rule.matches(method, chat_id):
-                rule.consume()
+                rule.consume(params)
                 decision.delay += rule.seconds
         for rule in self.rules:
             if rule.kind == "drop" and rule.matches(method, chat_id):
-                rule.consume()
+                rule.consume(params)
                 decision.drop = True
                 return decision
         for rule in self.rules:
             if rule.kind == "error" and rule.matches(method, chat_id):
-                rule.consume()
+                rule.consume(params)
                 decision.error, decision.reason = rule.error, "rule"
                 return decision
         decision.error, decision.reason = self._chat_error(method, chat_id)

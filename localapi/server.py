@@ -212,6 +212,7 @@ class LocalBotApi(ActorsMixin):
             record = Request(self._seq, method, params, files, time.time())
         decision = self.faults.decide(method, params)
         if decision.delay:
+            self._notify()  # a call is held: waiters on ``FaultRule.applied`` see it now
             await asyncio.sleep(decision.delay)
         if decision.drop:
             if record is not None:

@@ -132,12 +132,13 @@ async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(tmp_path: Pat
     assert duplicates <= resent <= 8  # only sends cut off by the kill can repeat
 
 
-def fold_in_flight(db: str) -> bool:
+def fold_in_flight(db: str, after_row: int) -> str | None:
+    """The text of the combined message in flight, of those queued after ``after_row``."""
     with contextlib.suppress(sqlite3.Error):
-        [(count,)] = query(db, "SELECT count(*) FROM outbox WHERE kind = 'fold' "
-                               "AND in_flight_at IS NOT NULL")
-        return bool(count)
-    return False
+        rows = query(db, "SELECT text FROM outbox WHERE kind = 'fold' "
+                         "AND in_flight_at IS NOT NULL AND id > ?", after_row)
+        return str(rows[0][0]) if rows else None
+    return None
 
 
 async def test_sigkill_during_a_combined_send_repeats_only_what_was_on_the_wire(
@@ -162,19 +163,29 @@ async def test_sigkill_during_a_combined_send_repeats_only_what_was_on_the_wire(
                    for index, user in enumerate(residents[:5])]
         await server.wait_for(lambda: len(cards_by_report(server, db)) == 5, timeout=30)
         # Every group send now takes 3 s to answer: a combined message stays on the wire.
-        server.faults.delay(3.0, methods="sendMessage", chat_id=group)
+        held = server.faults.delay(3.0, methods="sendMessage", chat_id=group)
+        # A combined message of the first five (the workers' notices fall back to the
+        # group) may still be on the wire, undelayed: only rows queued from now on count.
+        [(delayed_from,)] = query(db, "SELECT coalesce(max(id), 0) FROM outbox")
         reports += [await server.post(group, user, report_text(index))
                     for index, user in enumerate(residents[5:], start=5)]
+        on_the_wire = None
         for _ in range(1500):  # the database is not the server: poll it
             # in a thread: a synchronous read would stall this loop, which also runs the
             # local Bot API server whose delayed answers keep the fold on the wire
-            if await asyncio.to_thread(fold_in_flight, db):
+            on_the_wire = await asyncio.to_thread(fold_in_flight, db, delayed_from)
+            if on_the_wire is not None:
                 break
             await asyncio.sleep(0.02)
+        assert on_the_wire is not None, "no combined message went in flight"
+        # Claimed is not yet sent: kill only once the server holds the whole request.
+        await server.wait_for(lambda: any(p.get("text") == on_the_wire for p in held.applied),
+                              timeout=30)
         bot.send_signal(signal.SIGKILL)
         await bot.wait()
-        [(on_the_wire,)] = query(
-            db, "SELECT text FROM outbox WHERE kind = 'fold' AND in_flight_at IS NOT NULL")
+        assert query(db, "SELECT text FROM outbox WHERE kind = 'fold' "
+                         "AND in_flight_at IS NOT NULL AND id > ?",
+                     delayed_from) == [(on_the_wire,)]
         first_copy = await server.wait_for(lambda: [
             r for r in server.sent(chat_id=group, method="sendMessage")
             if r.params.get("text") == on_the_wire], timeout=30)
