@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import aiohttp
@@ -324,3 +325,45 @@ async def test_linked_from_the_street_page_and_the_navigation(
     status, page = await browser.get("/street/tickets")
     assert re.search(r'<a href="/street/tickets" class="active"[^>]*>街道工单</a>', page)
     assert '<a href="/street">街道总览</a>' in page
+
+
+async def test_the_street_list_in_chromium(street: Street, http: aiohttp.ClientSession,
+                                           chromium: Any, screenshot_dir: Path) -> None:
+    browser = await chief(street, http)
+    base = street.server.url
+    cookies = [{"name": c.key, "value": c.value, "url": base} for c in browser.session.cookie_jar]
+    for width, height, name in ((1280, 900, "desktop"), (390, 844, "phone")):
+        context = await chromium.new_context(viewport={"width": width, "height": height},
+                                             locale="zh-CN", accept_downloads=True)
+        await context.add_cookies(cookies)
+        page = await context.new_page()
+        await page.goto(base + "/street")
+        await page.click("#street-tickets-link")
+        await page.wait_for_url("**/street/tickets")
+        rows = page.locator("#street-ticket-list tbody tr")
+        assert await rows.count() == 8
+        assert "幸福里社区" in await rows.first.inner_text()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width
+        await page.screenshot(path=str(screenshot_dir / f"street-tickets-{name}.png"),
+                              full_page=name == "desktop")
+        # Choose two communities and open tickets through the form.
+        await page.click("#filters summary")
+        await page.check("#filters input[name=c][value=anle]")
+        await page.check("#filters input[name=c][value=heping]")
+        await page.select_option("#f-state", "open")
+        await page.click("#filters button[type=submit]")
+        await page.wait_for_url("**/street/tickets?*")
+        assert await rows.count() == 5
+        assert {await r.get_attribute("data-community") for r in await rows.all()} == {
+            "anle", "heping"}
+        assert "共 5 件" in (await page.inner_text("#street-counts")).replace("\n", " ")
+        await page.screenshot(path=str(screenshot_dir / f"street-tickets-{name}-filtered.png"),
+                              full_page=name == "desktop")
+        async with page.expect_download() as download:
+            await page.click("#export-link")
+        assert (await download.value).suggested_filename.startswith("幸福街道_街道工单_")
+        # A row opens its ticket in its own community.
+        await rows.first.locator("a").first.click()
+        await page.wait_for_url("**/tickets/*")
+        assert "电梯困人" in await page.inner_text("main")
+        await context.close()
