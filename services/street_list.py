@@ -70,7 +70,7 @@ class StreetPage:
 
 class _Order:
     """A row's place in the merged order: keys in the sort's direction, then the
-    community's position ascending."""
+    community's position ascending (for the export's heap, which cannot reverse)."""
 
     __slots__ = ("descending", "keys", "position")
 
@@ -135,14 +135,18 @@ async def street_page(sources: Sequence[Source], sort: Sort, cursor: str | None,
         return read
 
     results = await _bounded([reader(s) for s in sources])
-    merged = sorted(((_Order(_keys(row, sort), s.position, sort.descending), s, row)
-                     for s, (rows, _) in zip(sources, results, strict=True) for row in rows),
-                    key=lambda item: item[0])
+    candidates = [(_keys(row, sort), s.position, s, row)
+                  for s, (rows, _) in zip(sources, results, strict=True) for row in rows]
+    # The merged order with native tuple comparisons; only the page's rows are ordered.
+    if sort.descending:  # keys descending, then the community's position ascending
+        merged = heapq.nlargest(size + 1, candidates, key=lambda c: (c[0], -c[1]))
+    else:
+        merged = heapq.nsmallest(size + 1, candidates, key=lambda c: (c[0], c[1]))
     page = StreetPage(counts=[(s, n) for s, (_, n) in zip(sources, results, strict=True)])
-    page.rows = [StreetTicket(s, row_to_ticket(row)) for _, s, row in merged[:size]]
+    page.rows = [StreetTicket(s, row_to_ticket(row)) for _, _, s, row in merged[:size]]
     if len(merged) > size:
-        _, last_source, last = merged[size - 1]
-        page.next_cursor = encode_street_cursor(_keys(last, sort), last_source.key)
+        keys, _, last_source, _ = merged[size - 1]
+        page.next_cursor = encode_street_cursor(keys, last_source.key)
     return page
 
 
