@@ -4,7 +4,8 @@ community list checks them, plus ``c`` (which communities).
 
 ``grid`` and ``worker`` name one community's grids and people, so the street list
 ignores them (as it ignores any unknown parameter); ``category`` may be any category of
-a chosen community (a community's own categories filter the others to nothing). Dates
+a chosen community (a community's own categories filter the others to nothing); ``q``
+may also be a number as the street list shows it, ``anle 2611-0001``. Dates
 are each community's own days (its config's time zone). Bad values raise
 :class:`~web.list_params.BadParameter` with a Chinese message.
 """
@@ -20,7 +21,7 @@ from multidict import MultiMapping
 
 from community.model import CommunityConfig
 from services.street_list import decode_street_cursor
-from storage.console_repo import CursorError, Sort, TicketFilter
+from storage.console_repo import NUMBER_RE, CursorError, Sort, TicketFilter
 from web.list_params import MAX_QUERY_STRING, BadParameter, known_categories, parse_list_query
 
 #: The community list's parameters that the street list takes over unchanged.
@@ -74,11 +75,18 @@ def parse_street_query(query: MultiMapping[str], communities: Sequence[tuple[str
     keys = [key for key, _ in communities]
     if len(query_string) > MAX_QUERY_STRING + 24 * len(keys):  # room for every ``c``
         raise BadParameter("查询参数太长")
-    chosen = _chosen(query, keys)
+    picked = chosen = _chosen(query, keys)
     configs = dict(communities)
     shared = {key: _single(query, key, 200) for key in SHARED_KEYS if key in query}
+    given_text = shared.get("q", "")
+    community, _, number = given_text.partition(" ")
+    if community in keys and NUMBER_RE.match(number.strip()):
+        # A number as the street list shows it ("anle 2611-0001"): that community's.
+        chosen = tuple(k for k in chosen if k == community)
+        shared["q"] = number.strip()
     category = _single(query, "category")
-    if category and not any(category in known_categories(configs[k]) for k in chosen):
+    if category and not any(category in known_categories(configs[k])
+                            for k in chosen or keys):
         raise BadParameter(f"没有这个类别：{category}")
     cursor = _single(query, "after", 400) or None
 
@@ -88,12 +96,15 @@ def parse_street_query(query: MultiMapping[str], communities: Sequence[tuple[str
         parsed = parse_list_query(shared, configs[key], now)
         filters[key] = (replace(parsed.filter, category=category) if category
                         else parsed.filter)
-    assert parsed is not None  # a deployment has at least one community
+    if parsed is None:  # "anle 2611-0001" while 安乐 is not among the chosen
+        parsed = parse_list_query(shared, configs[keys[0]], now)
     params = dict(parsed.params)
+    if given_text:
+        params["q"] = given_text
     if category:
         params["category"] = category
-    if len(chosen) < len(keys):
-        params = {"c": ",".join(chosen), **params}
+    if len(picked) < len(keys):
+        params = {"c": ",".join(picked), **params}
     if cursor is not None:
         try:
             decode_street_cursor(cursor, parsed.sort, {k: i for i, k in enumerate(keys)})

@@ -248,6 +248,12 @@ async def test_filters_and_counts(street: Street, http: aiohttp.ClientSession) -
     assert status == 200 and re.search(r'id="street-total">1<', page)
     counts = dict(re.findall(r'data-community="(\w+)"><a [^>]+>[^<]+</a> <strong>(\d+)<', page))
     assert counts == {"anle": "1"}
+    # A number matches in every community; written as the list shows it, in one.
+    a1, h3 = street.tickets["A1"][1], street.tickets["H3"][1]
+    assert a1 == h3 == street.tickets["X1"][1]  # each community's first of the month
+    assert await listed(street, browser, f"q={a1}") == ["A1", "H3", "X1"]
+    assert await listed(street, browser, f"q=heping+{h3}") == ["H3"]
+    assert await listed(street, browser, f"q=heping+{h3}&c=anle") == []
     # A community's own grid or person means nothing street-wide: ignored, not refused.
     assert await listed(street, browser, "grid=第一网格") == NEWEST
 
