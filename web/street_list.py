@@ -9,6 +9,7 @@ starts the street member's session there, as the community switcher does.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -103,7 +104,7 @@ async def street_tickets_xlsx(request: web.Request) -> web.StreamResponse:
     filename = f"{street.name}_街道工单_{local:%Y%m%d_%H%M}.xlsx"
     sources = _sources(street, query)
 
-    async def fill(path: Any) -> object:
+    async def fill(path: Path) -> object:
         return await export_street_tickets(
             sources, path, query.sort,
             lambda t: viewer.personal_for(t.grid, t.assignee, t.escalated_to), now,
