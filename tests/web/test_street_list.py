@@ -344,6 +344,7 @@ async def test_the_street_list_in_chromium(street: Street, http: aiohttp.ClientS
         await context.add_cookies(cookies)
         page = await context.new_page()
         await page.goto(base + "/street")
+        await page.screenshot(path=str(screenshot_dir / f"street-{name}.png"))
         await page.click("#street-tickets-link")
         await page.wait_for_url("**/street/tickets")
         rows = page.locator("#street-ticket-list tbody tr")
