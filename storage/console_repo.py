@@ -212,8 +212,10 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: Sort) -> list[Any]:
-    """The key values a cursor carries; CursorError unless they fit ``sort``."""
+def decode_cursor(cursor: str, sort: Sort, extra: int = 0) -> list[Any]:
+    """The key values a cursor carries; CursorError unless they fit ``sort``. ``extra``:
+    the cursor carries that many more short strings after the keys (the street list's
+    community key)."""
     if len(cursor) > 400:
         raise CursorError("cursor too long")
     try:
@@ -221,9 +223,10 @@ def decode_cursor(cursor: str, sort: Sort) -> list[Any]:
         values = json.loads(raw.decode())
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise CursorError(str(exc)) from exc
-    if not isinstance(values, list) or len(values) != len(sort.keys):
+    if not isinstance(values, list) or len(values) != len(sort.keys) + extra:
         raise CursorError("cursor does not fit the sort")
-    for key, value in zip(sort.keys, values, strict=True):
+    kinds = [*sort.keys, *[""] * extra]
+    for key, value in zip(kinds, values, strict=True):
         numeric = key in ("id", "supporters_count", URGENCY_RANK_SQL)
         ok = (isinstance(value, int) and not isinstance(value, bool)) if numeric else (
             isinstance(value, str) and len(value) <= 40)
@@ -259,10 +262,11 @@ class ConsoleRepository(Repository):
         return int(n) > COMMON_MATCHES
 
     async def _select(self, flt: TicketFilter, scope: Scope, sort: Sort,
-                      after: Sequence[Any] | None, limit: int) -> tuple[str, list[Any]]:
+                      after: Sequence[Any] | None, limit: int,
+                      inclusive: bool = False) -> tuple[str, list[Any]]:
         terms, params = flt.where(scope, await self._common_text(flt), self._sql)
         if after is not None:
-            op = "<" if sort.descending else ">"
+            op = ("<" if sort.descending else ">") + ("=" if inclusive else "")
             terms.append(f"({', '.join(sort.keys)}) {op} ({', '.join('?' * len(after))})")
             params += list(after)
         direction = " DESC" if sort.descending else ""
@@ -286,18 +290,25 @@ class ConsoleRepository(Repository):
         return page
 
     async def chunk(self, flt: TicketFilter, scope: Scope, sort: Sort,
-                    after: Sequence[Any] | None, size: int
+                    after: Sequence[Any] | None, size: int, inclusive: bool = False
                     ) -> tuple[list[Row], list[Any] | None]:
         """Up to ``size`` rows (map with :func:`row_to_ticket`) after the raw key values
-        ``after``, and the keys of the last one (None when this was the last chunk).
-        Exports loop over this, one read snapshot per chunk, so a long export never
-        holds the reader; the rows are mapped in the export's worker thread."""
-        sql, params = await self._select(flt, scope, sort, after, size)
+        ``after`` (``inclusive``: at or after them), and the keys of the last one (None
+        when this was the last chunk). Each row also carries its sort keys as ``k0``,
+        ``k1``, … Exports loop over this, one read snapshot per chunk, so a long export
+        never holds the reader; the rows are mapped in the export's worker thread."""
+        sql, params = await self._select(flt, scope, sort, after, size, inclusive)
         rows = await self._all(sql, params)
         if len(rows) < size:
             return rows, None
         last = rows[-1]
         return rows, [last[f"k{i}"] for i in range(len(sort.keys))]
+
+    async def count(self, flt: TicketFilter, scope: Scope) -> int:
+        """How many tickets the filter shows (all pages)."""
+        terms, params = flt.where(scope, await self._common_text(flt), self._sql)
+        return int(await self._scalar(
+            "SELECT count(*) FROM tickets WHERE " + " AND ".join(terms), params))
 
     async def newer_than(self, flt: TicketFilter, scope: Scope, since_id: int,
                          limit: int = 20) -> list[Ticket]:

@@ -40,7 +40,7 @@ TICKET_HEADERS = (
     "报事内容", "报事人", "负责人", "接单时间", "办结时间", "办结期限", "逾期", "附议人数",
     "评价", "重开次数",
 )
-_WIDTHS = (11, 16, 8, 12, 8, 10, 12, 6, 6, 8, 50, 10, 10, 16, 16, 16, 6, 8, 8, 8)
+TICKET_WIDTHS = (11, 16, 8, 12, 8, 10, 12, 6, 6, 8, 50, 10, 10, 16, 16, 16, 6, 8, 8, 8)
 
 #: Decides per ticket whether phones and rooms may be shown (the viewer's rule).
 PersonalRule = Callable[[Ticket], bool]
@@ -73,7 +73,7 @@ class TicketWorkbook:
     (:mod:`services.xlsx_stream`): memory does not grow with the rows."""
 
     def __init__(self, path: str | Path, title: str) -> None:
-        self._sheet = StreamingSheet(path, "工单", TICKET_HEADERS, _WIDTHS, title)
+        self._sheet = StreamingSheet(path, "工单", TICKET_HEADERS, TICKET_WIDTHS, title)
 
     @property
     def rows(self) -> int:

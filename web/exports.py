@@ -85,7 +85,7 @@ async def _stream_file(request: web.Request, path: Path, filename: str) -> web.S
     return response
 
 
-async def _with_temp_file(request: web.Request, filename: str,
+async def with_temp_file(request: web.Request, filename: str,
                           fill: Callable[[Path], Awaitable[object]]) -> web.StreamResponse:
     fd, name = tempfile.mkstemp(prefix="gridbot-export-", suffix=".xlsx")
     os.close(fd)
@@ -118,7 +118,7 @@ async def tickets_xlsx(request: web.Request) -> web.StreamResponse:
         log.info("console: %s exported %d tickets", viewer.person_key, rows)
         return rows
 
-    return await _with_temp_file(request, filename, fill)
+    return await with_temp_file(request, filename, fill)
 
 
 async def monthly_xlsx(request: web.Request) -> web.StreamResponse:
@@ -137,7 +137,7 @@ async def monthly_xlsx(request: web.Request) -> web.StreamResponse:
     async def fill(path: Path) -> object:
         return await asyncio.to_thread(write_monthly_report, path, report, config, now)
 
-    return await _with_temp_file(request, filename, fill)
+    return await with_temp_file(request, filename, fill)
 
 
 # -- tokens (secretary only) -----------------------------------------------------------

@@ -44,10 +44,19 @@ _env = jinja2.Environment(
 
 def nav_for(viewer: Any) -> tuple[tuple[str, str], ...]:
     if viewer is not None and viewer.street:
-        return (("街道总览", "/street"), *NAV, ("导出令牌", "/export/tokens"))
+        return (("街道总览", "/street"), ("街道工单", "/street/tickets"), *NAV,
+                ("导出令牌", "/export/tokens"))
     if viewer is not None and viewer.is_supervisor:
         return (*NAV, ("导出令牌", "/export/tokens"))
     return NAV
+
+
+def active_nav(path: str, nav: tuple[tuple[str, str], ...]) -> str | None:
+    """The href of the navigation entry the page belongs to: the longest one that is the
+    path or a folder of it (``/street/tickets`` is 街道工单, not 街道总览)."""
+    hits = [href for _, href in nav
+            if path == href or (href != "/" and path.startswith(href.rstrip("/") + "/"))]
+    return max(hits, key=len, default=None)
 
 
 def street_nav(request: web.Request) -> Any:
@@ -82,6 +91,7 @@ def template_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": session.csrf_token if session is not None else "",
         "community": config.name,
         "nav": nav_for(request.get(VIEWER)),
+        "active": active_nav(request.path, nav_for(request.get(VIEWER))),
         "street": street_nav(request),
         "path": request.path,
         "dt": lambda value, fmt="%m-%d %H:%M": _format_time(value, tz, fmt),

@@ -148,10 +148,10 @@ def navigation(request: web.Request) -> dict[str, Any] | None:
             "communities": [(c.key, c.name) for c in street.communities]}
 
 
-def _street_viewer(request: web.Request) -> Viewer:
+def require_street_viewer(request: web.Request, refusal: str = STREET_ONLY) -> Viewer:
     viewer = request.get(VIEWER)
     if viewer is None or not viewer.street:
-        raise web.HTTPForbidden(text=STREET_ONLY)
+        raise web.HTTPForbidden(text=refusal)
     return viewer
 
 
@@ -164,7 +164,7 @@ def _local_path(value: str) -> str:
 
 async def street_page(request: web.Request) -> web.Response:
     """街道总览: one row per community for the period, and the street's total."""
-    _street_viewer(request)
+    require_street_viewer(request)
     street = request.app[STREET]
     first = street.communities[0].deps
     tz = ZoneInfo(first.current_config().timezone)
@@ -178,7 +178,7 @@ async def street_page(request: web.Request) -> web.Response:
 
 async def switch(request: web.Request) -> web.StreamResponse:
     """A street viewer moves to another community (a session is started there)."""
-    viewer = _street_viewer(request)
+    viewer = require_street_viewer(request)
     street = request.app[STREET]
     target = street.get(request.query.get("c"))
     if target is None:
@@ -199,10 +199,12 @@ async def switch(request: web.Request) -> web.StreamResponse:
 def create_street_app(street: StreetConsole) -> web.Application:
     """The console app of the first community, serving each request for its community."""
     from web.app import create_console_app
+    from web.street_list import add_street_list_routes
 
     app = create_console_app(street.communities[0].deps)
     app.middlewares.insert(0, community_middleware)
     app[STREET] = street
     app.router.add_get("/street", street_page)
     app.router.add_get("/street/switch", switch)
+    add_street_list_routes(app)
     return app
