@@ -321,3 +321,48 @@ def test_a_named_problem_and_fumes_take_their_category(text: str, slug: str) -> 
 def test_accidents_beside_a_named_place_and_gas_smells_keep_their_category(
         text: str, slug: str) -> None:
     assert parse(text).category == slug
+
+
+# --- twelfth round: false alarms on standing complaints -----------------------------------
+@pytest.mark.parametrize("text", [
+    "投诉阳光幼儿园的环境有问题，最近好些班级的小朋友无缘无故流鼻血，家长都很担心，请相关部门出面查一查。",
+    "人民路口的公交站，我等了四十分钟不见来车，站牌上写十分钟一趟，完全不准，请公交公司管一管。",
+    "K5路公交首站在东塘路口，我在第二站等待三十分钟不见来车，手机地图显示8分钟一趟纯属子虚乌有。",
+    "12路公交等了半个多小时还没有一辆车来，冬天站在风口里冻得不行，希望公交集团加开班次。",
+])
+def test_nosebleeds_in_a_complaint_and_a_bus_that_does_not_come_are_no_emergency(
+        text: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "隔壁小孩突然流鼻血不止，家里没有大人，谁能过来帮一下",
+    "我家孩子流鼻血一直流个不停，用纸堵不住，快来人帮忙",
+    "在公交站等车的时候，旁边一个大爷突然倒地抽搐，叫他没反应，快打120",
+])
+def test_heavy_bleeding_and_a_collapse_at_a_bus_stop_stay_emergencies(text: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.urgency == "emergency"
+
+
+# --- twelfth round: short wishes for the city's transport and public projects -------------
+@pytest.mark.parametrize("text", [
+    "强烈建议28路公交车早高峰多安排几辆，火车站路口的公交站人太多了，车也难等。",
+    "建仁路新装了隔离护栏，大家去对面要绕一大圈，建议在中间增加一条人行斑马线！",
+    "不知道河西到机场什么时候开通地铁，是否有这个规划？谢谢！",
+    "滨江大道三期从大桥到码头一直没有开工，对于这一段有开工的计划么？",
+    "学府路是条断头路，好几年前就说要拉通，这么多年还没见动静。",
+])
+def test_short_city_wishes_and_project_questions_are_not_reports(text: str) -> None:
+    assert not parse(text).is_report
+
+
+@pytest.mark.parametrize("text", [
+    "孩子上学的公交站太远了 希望开通一条小区到学校的线路",
+    "小区门口的路改造了半年还没见动静，坑坑洼洼的，老人出门都不方便",
+    "人民路口的红绿灯坏了好几天了，一直不亮，车和人抢着过，太危险了，建议赶紧修好",
+    "28路公交车司机开车太猛，今天在车上好几个老人差点摔倒，建议公交公司管一管",
+])
+def test_a_wish_for_ones_compound_and_failing_transport_stay_reports(text: str) -> None:
+    assert parse(text).is_report
