@@ -223,7 +223,7 @@ def _decide(text: str, lexicon: Lexicon, head: formal.FormalHead | None,
                            PETITION_MODEL_WEIGHT if is_formal else CATEGORY_MODEL_WEIGHT)
     if (is_formal or petition.parking_sale(text)) and "parking" not in scores and len(combined) > 1:
         combined.pop("parking", None)  # the model's pick from road words alone
-    if is_formal and "property" not in scores and petition.no_property_actor(text) and len(
+    if is_formal and "property" not in scores and petition.not_property(text) and len(
             combined) > 1:
         combined.pop("property", None)  # the model's pick from 不作为 / 收费 / 管理 alone
     slug, _ = best_category(combined, lexicon)

@@ -135,7 +135,8 @@ EXPLICIT = (
         r"|私自(?:搭建|改建|扩建|改造)|破墙|住改商|封闭.{0,4}(?:天井|露台)|拆除违|擅自|破坏结构|承重墙"
         r"|私自[^,。]{0,8}改|公共区域[^,。]{0,10}(?:装|建|搭|围)"
         r"|违法违规|违规项目|施工许可|与[^,。]{0,12}(?:竣工图|规划|图纸)不符|违反[^,。]{0,6}规划"
-        r"|(?:改变|更改)[^,。]{0,4}规划|搭建|加建|扩建|违规[^,。]{0,4}(?:建|装|安装)"), 3.5),
+        r"|(?:改变|更改)[^,。]{0,4}规划|搭建|加建|扩建|违规[^,。]{0,4}(?:(?<!组)建|安装|装(?![载卸]))"),
+     3.5),
     ("noise", _rx(r"扰民|噪音|噪声|杂音|隔音|吵得|吵闹|太吵|很吵|轰鸣|轰隆"
                   r"|(?:深夜|凌晨|通宵|半夜|夜间|晚上|夜里)[^,。]{0,6}施工"
                   r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜|晚上|夜里)"
@@ -187,6 +188,12 @@ def no_property_actor(text: str) -> bool:
     return not PROPERTY_ACTOR.search(text)
 
 
+def not_property(text: str) -> bool:
+    """No property company's failure: nobody of it named, or (twelfth round) no compound,
+    building or owners named (a guard in a park, a guard's uniform worn by someone else)."""
+    return no_property_actor(text) or not HOME_SCOPE.search(text)
+
+
 def named_problem(text: str, scores: dict[str, float]) -> str | None:
     """The grid category of the first explicit problem the message names (EXPLICIT) that its
     keywords also found, if any: a model's "other" pick must not overrule it."""
@@ -204,6 +211,11 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
     """Category scores of a petition after its topics, explicit problems and parking rule."""
     out = {slug: min(v * KEYWORD_FACTOR, KEYWORD_SCORE_CAP) for slug, v in scores.items()}
     named = False
+    if INVESTMENT_FRAUD.search(text):
+        # (twelfth round) lenders of a failed platform, a pyramid scheme: public order, as
+        # labelled, however many refunds, loans and courts the petition names on the way
+        named = True
+        out["public_order"] = out.get("public_order", 0.0) + INVESTMENT_FRAUD_BONUS
     for slug, rx, bonus in EXPLICIT:
         m = rx.search(text)
         if m and (slug != "property" or m.start() < HEAD):
@@ -219,9 +231,14 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
         out["other"] = out.get("other", 0.0) + min(topics, OTHER_TOPIC_CAP)
     if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)):
         del out["parking"]
-    if "property" in out and no_property_actor(text):
+    if "property" in out and not_property(text):
         out["other"] = out.get("other", 0.0) + out.pop("property")
     return out
+
+
+INVESTMENT_FRAUD = _rx(r"出借人|网贷|[Pp]2[Pp]|非法集资|非吸|非法吸收|传销|理财(?:产品|平台)|投资平台|数字货币"
+                       r"|高额(?:回报|利息|收益|返利)|日均收益|平台[^。]{0,20}投资|投资[^。]{0,10}平台")
+INVESTMENT_FRAUD_BONUS = 5.0
 
 
 # --- Petitions that report nothing: consultations, suggestions, thanks ------------------------

@@ -366,3 +366,40 @@ def test_short_city_wishes_and_project_questions_are_not_reports(text: str) -> N
 ])
 def test_a_wish_for_ones_compound_and_failing_transport_stay_reports(text: str) -> None:
     assert parse(text).is_report
+
+
+# --- twelfth round: categories of petitions ------------------------------------------------
+@pytest.mark.parametrize(("text", "slug"), [
+    # investment fraud is public order, however many refunds and courts it names
+    ("各位领导：您们好，鑫盛财富是有国资背景的平台，省里发文p2p一刀切以后，由市里牵头组成联合小组，"
+     "可是对于我们出借人，至今没见到一丝曙光，退款遥遥无期，法院也不受理，恳请成立省级工作组从严从快处理，"
+     "还我们出借人公道。", "public_order"),
+    ("我是外省人，2017年有人通过网络联系我母亲，诱导她相信一个经过批准的合法平台，西地省金楼，"
+     "让她进行投资，不到一个月她借钱投进去六十万，现在平台跑路，钱一分也要不回来，请有关部门立案追回。",
+     "public_order"),
+    # 违规 in another sense is not an illegal building
+    ("星沙大道上某饮料公司的货车违法超载严重，违规装载气瓶，每天在大街小巷和居民区穿行，在这个法治社会"
+     "他们无视交通法规，一旦出事后果不堪设想，希望交管部门出来管管这些无视法律的车队。", "other"),
+    ("锦江大厦违规组建业主委员会筹备组：筹备组没有建设单位代表，公告日期不满十五日，每次开会街道和"
+     "社区都没有按规定到场，请主管部门依法纠正。", "other"),
+    # a guard in a park is no property company
+    ("湘江公园每天早晨偷钓的人十分猖獗，巡逻的保安却不见踪影，偷钓者为了钓鱼方便，把岸边的水草破坏得"
+     "一片狼藉，这时保安在哪里呢？早上六点半还看到两名保安躺在亭子里睡觉，请公园管理处加强管理。", "other"),
+])
+def test_fraud_other_senses_of_violation_and_a_park_guard(text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    ("尊敬的领导：我是幸福里小区的业主，我们楼下一楼的住户违规搭建了一个二十平米的阳光房，"
+     "把公共通道都占了，多次向城管反映没有结果，请有关部门依法拆除。", "illegal_construction"),
+    ("尊敬的领导：我是锦绣家园小区的业主，小区的保安晚上经常脱岗，外来车辆随便进出，上个月好几户被盗，"
+     "物业收费却一分不少，请有关部门督促物业公司整改。", "property"),
+    ("各位领导：我们是刘某的邻居，他是一家理发店的老板，上个月为了催讨欠款和人打了一架，"
+     "现在天天有人上门闹事，半夜还砸门，严重影响我们休息，请派出所出面处理。", "public_order"),
+])
+def test_a_real_illegal_building_a_compound_guard_and_a_brawl_keep_their_category(
+        text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
