@@ -120,6 +120,7 @@ OTHER_TOPIC_CAP = 6.0
 # A petition names its subject first (the bot never sees the board's title).
 HEAD = 40
 HEAD_BONUS = 2.0
+FIRST_NAMED_BONUS = 1.0
 TOPIC_HEAD_BONUS = 1.0
 UNNAMED_BONUS = 1.5
 # Keyword evidence in a petition is noisy (it lists many nouns, 物业 five times, names): it
@@ -161,6 +162,10 @@ EXPLICIT = (
 # Parking needs vehicles being parked; roads, pavements, green belts and sold parking spaces
 # alone are not a parking problem.
 PARKING_ACT = _rx(r"停车|停放|停着|停在|停满|违停|乱停|抄牌|僵尸车|占道停|泊车|停到")
+# (twelfth round) buses cutting in, a bus terminal's disorder, lorries on a road: the city's
+# traffic, not a parking problem, unless cars are parked where they should not be.
+BUS_TRAFFIC = _rx(r"公交车|公交公司|\d+路(?:车|公交)|大货车|渣土车|运渣车|搅拌车|半挂车")
+PRIVATE_PARKING = _rx(r"违停|乱停|违章停车|违法停车|私家车|车位|停满|僵尸车|占道停车|乱停乱放|停车场")
 PARKING_SALE = _rx(
     r"(?:捆绑|购买|买|出售|销售|卖|开盘|发票|产权)[^,。]{0,8}车位|车位[^,。]{0,6}(?:捆绑|销售|出售|发票|产权|开盘|款)"
 )
@@ -216,6 +221,7 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
         # labelled, however many refunds, loans and courts the petition names on the way
         named = True
         out["public_order"] = out.get("public_order", 0.0) + INVESTMENT_FRAUD_BONUS
+    first: tuple[int, str] | None = None
     for slug, rx, bonus in EXPLICIT:
         m = rx.search(text)
         if m and (slug != "property" or m.start() < HEAD):
@@ -223,13 +229,20 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
             # (物业 comes up in most petitions as the party that did nothing; it is the
             # complaint when the petition opens with it)
             out[slug] = out.get(slug, 0.0) + bonus + (HEAD_BONUS if m.start() < HEAD else 0.0)
+            if m.start() < HEAD and (first is None or m.start() < first[0]):
+                first = (m.start(), slug)
+    if first is not None:
+        # (twelfth round) several problems at the head ("油烟直排…深夜噪声扰民", "烧烤，占道
+        # 经营，油烟扰民"): the petition names its subject first
+        out[first[1]] += FIRST_NAMED_BONUS
     topics = sum(w + (TOPIC_HEAD_BONUS if rx.search(text, 0, HEAD) else 0.0)
                  for rx, w in OTHER_TOPICS if rx.search(text))
     if not named:
         topics += UNNAMED_BONUS  # no grid problem named: most likely "other"
     if topics:
         out["other"] = out.get("other", 0.0) + min(topics, OTHER_TOPIC_CAP)
-    if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)):
+    if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)
+                             or (BUS_TRAFFIC.search(text) and not PRIVATE_PARKING.search(text))):
         del out["parking"]
     if "property" in out and not_property(text):
         out["other"] = out.get("other", 0.0) + out.pop("property")

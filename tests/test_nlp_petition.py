@@ -403,3 +403,28 @@ def test_a_real_illegal_building_a_compound_guard_and_a_brawl_keep_their_categor
         text: str, slug: str) -> None:
     r = parse(text)
     assert r.is_report and r.category == slug
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    # several problems at the head of a petition: the first named is its subject
+    ("尊敬的领导：临街的味美饭店长期油烟直排，深夜噪声扰民，还占用公共通道，福泰园8栋的居民集体投诉"
+     "好几年了，执法部门每次来看一眼就走，请上级部门督促彻底整改。", "sanitation"),
+    ("尊敬的领导：工地每天深夜施工噪音巨大，渣土车进进出出，扬尘也很严重，周边几个小区的居民都无法休息，"
+     "多次拨打12345都没有结果，请有关部门依法查处。", "noise"),
+])
+def test_the_first_problem_a_petition_names_is_its_category(text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    ("交通局关于公交车乱挤乱插的回复明显失实：金星路口的辅道一共三条道，早晚高峰不存在其他车辆临时停靠，"
+     "就算临时停靠也不能一直停在路边上，可6路公交车进入直行道后，到路口强行变道左拐，请认真调查后重新回复。",
+     "other"),
+    ("尊敬的领导：映日路口的公交车站每天早上都被私家车违停占满，公交车只能停在马路中间上下客，小孩子上车"
+     "要穿过车流，非常危险，多次反映没有结果，请交警部门加强管理。", "parking"),
+])
+def test_buses_cutting_in_are_traffic_and_cars_parked_at_a_stop_are_parking(
+        text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
