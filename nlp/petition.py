@@ -249,8 +249,9 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
     return out
 
 
-INVESTMENT_FRAUD = _rx(r"出借人|网贷|[Pp]2[Pp]|非法集资|非吸|非法吸收|传销|理财(?:产品|平台)|投资平台|数字货币"
-                       r"|高额(?:回报|利息|收益|返利)|日均收益|平台[^。]{0,20}投资|投资[^。]{0,10}平台")
+INVESTMENT_FRAUD = _rx(r"出借人|网贷|[Pp]2[Pp]|非法集资|非吸|非法吸收|传销|理财(?:产品|平台)|投资平台"
+                       r"|数字货币|高额(?:回报|利息|收益|返利)|日均收益|平台[^。]{0,20}投资"
+                       r"|投资[^。]{0,10}平台")
 INVESTMENT_FRAUD_BONUS = 5.0
 
 
