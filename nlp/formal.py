@@ -75,6 +75,9 @@ EXCLAIM = _rx(r"[!！]")
 MONEY_OWED = _rx(r"拖欠|欠薪|退款|退还|押金|血汗钱|赔偿|补偿款|退房|退铺")
 WRONGDOING = _rx(r"骗|违法|违规|乱收费|强制|强迫|威胁|恐吓|霸占|侵占|不作为|腐败|谋私|涉黄|赌")
 HOW_TO = _rx(r"怎么办理|如何办理|需要什么|什么条件|什么标准|什么材料|哪个部门|怎么办|该如何")
+# (twelfth round) an opinion piece's register, and harm that has not happened yet
+OPINION = _rx(r"笔者|我认为|个人认为|我觉得|本人认为|看法|拙见|个人意见|一点建议|几点建议|提几点")
+FUTURE_HARM = _rx(r"将会|以后|日后|一旦|万一|建成后|将来|长此以往")
 SCALE = 5.0
 
 
@@ -113,11 +116,21 @@ def report_features(inp: FormalInputs) -> dict[str, float]:
         ("money_owed", MONEY_OWED, text),
         ("wrongdoing", WRONGDOING, text),
         ("how_to", HOW_TO, text),
+        ("policy_template", petition.POLICY_TEMPLATE, text),
+        ("home_scope", petition.HOME_SCOPE, text),
+        ("opinion", OPINION, text),
+        ("future_harm", FUTURE_HARM, text),
     ):
         if rx.search(where):
             f[name] = 1.0
     if "infra_wish" in f and "transit" in f:
         f["transit_wish"] = 1.0
+    if petition.awaited_opening(text):
+        f["awaited"] = 1.0
+    if "home_scope" not in f and petition.transit_wish(text):
+        f["city_wish"] = 1.0
+    if strength <= 1 and petition.SUGGEST.search(text):
+        f["suggest_weak"] = 1.0
     explicit = [m.start() for _, rx, _ in petition.EXPLICIT if (m := rx.search(text))]
     if explicit:
         f["explicit"] = 1.0

@@ -297,7 +297,7 @@ DANGER = [
     ("public_order", _rx(r"跳楼|要跳|想跳|往下跳|不想活|活不下去|轻生|寻死|自杀|遗书|喝农药|喝了农药|吃了安眠药|割腕"), False),
     ("elderly_care", _rx(r"掉下来了|掉下去了|掉进去了|从[^。!?\s]{0,6}(?:楼|阳台|窗|顶)[^。!?\s]{0,4}(?:掉|摔|跳|坠)|掉(?:进|到|下|入)?[^。!?\s]{0,4}(?:河|水|井|池|塘|湖|坑|化粪池|楼)|坠楼|坠落|摔下来|摔下去|滚下来|跳河|跳江|扑腾|从楼上[^。!?]{0,4}(?:掉|摔|跳|坠)|落水|溺水|往水里走|挂在(?:外面|窗外|阳台外)|栏杆外|窗台外"), True),
     # a person down: fallen, fainted, fit, stroke, heart, not breathing, electrocuted
-    ("elderly_care", _rx(r"倒了|倒在|倒地|栽倒|跌倒|摔倒|摔了|摔在|摔地|晕|昏|抽搐|癫痫|羊癫疯|羊角风|骤停|没呼吸|不呼吸|没气了|脸[^。!?\s]{0,2}(?:紫|青)了|嘴歪|说不出话|说不了话|半边身子|中风|脑梗|胸口(?:痛|疼|闷)|喘不上|喘不过|吐血|触电|抽风|不会说话|心口疼|爬不动|被车撞|撞倒|起不来|起唔来|爬不起来|动不了|(?:叫|喊)不醒|没反应|一动不动|流[^。!?\s]{0,3}血|出血|头破|头磕破|见血|满脸是血|快不行了"), True),
+    ("elderly_care", _rx(r"倒了|倒在|倒地|栽倒|跌倒|摔倒|摔了|摔在|摔地|晕|昏|抽搐|癫痫|羊癫疯|羊角风|骤停|没呼吸|不呼吸|没气了|脸[^。!?\s]{0,2}(?:紫|青)了|嘴歪|说不出话|说不了话|半边身子|中风|脑梗|胸口(?:痛|疼|闷)|喘不上|喘不过|吐血|触电|抽风|不会说话|心口疼|爬不动|被车撞|撞倒|起不来|起唔来|爬不起来|动不了|(?:叫|喊)不醒|没反应|一动不动|流(?!鼻血)[^。!?\s]{0,3}血|鼻血[^。!?]{0,6}(?:不止|止不住|一直流|流个不停)|出血|头破|头磕破|见血|满脸是血|快不行了"), True),
     # someone vulnerable missing
     ("elderly_care", _rx(r"(?:走丢|走失|失踪|找不到了|找不着了|找不到人|不见了|迷路|没回家|没回来|一直没回)"), True),
     # an elder or a relative not seen / not answering for a time
@@ -318,6 +318,9 @@ DANGER_GUARD = _rx(
 DANGER_WHO = _rx(_WHO)
 # Missing / not-seen stems need a vulnerable person named.
 DANGER_NEEDS_VULNERABLE = _rx(r"走丢|走失|失踪|找不|不见|迷路|没回|没出现|没见|没露面|联系不上|没人接|不接|没接|关机|没动静|没下楼|没出门|敲门|一直|不开门")
+# Waiting for a bus or a coach that does not come: a service complaint, never an emergency
+# (the character model's booster read "等待三十分钟不见来车" as one; twelfth round).
+TRANSIT_WAIT = _rx(r"不见来车|等(?:了|待)?[^。!?]{0,12}(?:不见|没见|都没|还没|没有)[^。!?]{0,3}(?:来车|车来|一辆车|一趟|公交)")
 # Habitual or generic wording ("好几个人绊倒了", "老是有人"): a standing problem, not one now.
 DANGER_HABITUAL = _rx(r"好几个(?!人(?:都)?(?:受伤|被困|流血|倒|晕|中毒|被砍|被打))|好几次|老是|总是|总(?=找不|走丢|迷路|摔|跑出)|经常|天天|每次|常常|(?<!一)动不动")
 # Hedges just before a stem: "会划伤孩子", "容易摔".

@@ -321,3 +321,110 @@ def test_a_named_problem_and_fumes_take_their_category(text: str, slug: str) -> 
 def test_accidents_beside_a_named_place_and_gas_smells_keep_their_category(
         text: str, slug: str) -> None:
     assert parse(text).category == slug
+
+
+# --- twelfth round: false alarms on standing complaints -----------------------------------
+@pytest.mark.parametrize("text", [
+    "投诉阳光幼儿园的环境有问题，最近好些班级的小朋友无缘无故流鼻血，家长都很担心，请相关部门出面查一查。",
+    "人民路口的公交站，我等了四十分钟不见来车，站牌上写十分钟一趟，完全不准，请公交公司管一管。",
+    "K5路公交首站在东塘路口，我在第二站等待三十分钟不见来车，手机地图显示8分钟一趟纯属子虚乌有。",
+    "12路公交等了半个多小时还没有一辆车来，冬天站在风口里冻得不行，希望公交集团加开班次。",
+])
+def test_nosebleeds_in_a_complaint_and_a_bus_that_does_not_come_are_no_emergency(
+        text: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.urgency != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "隔壁小孩突然流鼻血不止，家里没有大人，谁能过来帮一下",
+    "我家孩子流鼻血一直流个不停，用纸堵不住，快来人帮忙",
+    "在公交站等车的时候，旁边一个大爷突然倒地抽搐，叫他没反应，快打120",
+])
+def test_heavy_bleeding_and_a_collapse_at_a_bus_stop_stay_emergencies(text: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.urgency == "emergency"
+
+
+# --- twelfth round: short wishes for the city's transport and public projects -------------
+@pytest.mark.parametrize("text", [
+    "强烈建议28路公交车早高峰多安排几辆，火车站路口的公交站人太多了，车也难等。",
+    "建仁路新装了隔离护栏，大家去对面要绕一大圈，建议在中间增加一条人行斑马线！",
+    "不知道河西到机场什么时候开通地铁，是否有这个规划？谢谢！",
+    "滨江大道三期从大桥到码头一直没有开工，对于这一段有开工的计划么？",
+    "学府路是条断头路，好几年前就说要拉通，这么多年还没见动静。",
+])
+def test_short_city_wishes_and_project_questions_are_not_reports(text: str) -> None:
+    assert not parse(text).is_report
+
+
+@pytest.mark.parametrize("text", [
+    "孩子上学的公交站太远了 希望开通一条小区到学校的线路",
+    "小区门口的路改造了半年还没见动静，坑坑洼洼的，老人出门都不方便",
+    "人民路口的红绿灯坏了好几天了，一直不亮，车和人抢着过，太危险了，建议赶紧修好",
+    "28路公交车司机开车太猛，今天在车上好几个老人差点摔倒，建议公交公司管一管",
+])
+def test_a_wish_for_ones_compound_and_failing_transport_stay_reports(text: str) -> None:
+    assert parse(text).is_report
+
+
+# --- twelfth round: categories of petitions ------------------------------------------------
+@pytest.mark.parametrize(("text", "slug"), [
+    # investment fraud is public order, however many refunds and courts it names
+    ("各位领导：您们好，鑫盛财富是有国资背景的平台，省里发文p2p一刀切以后，由市里牵头组成联合小组，"
+     "可是对于我们出借人，至今没见到一丝曙光，退款遥遥无期，法院也不受理，恳请成立省级工作组从严从快处理，"
+     "还我们出借人公道。", "public_order"),
+    ("我是外省人，2017年有人通过网络联系我母亲，诱导她相信一个经过批准的合法平台，西地省金楼，"
+     "让她进行投资，不到一个月她借钱投进去六十万，现在平台跑路，钱一分也要不回来，请有关部门立案追回。",
+     "public_order"),
+    # 违规 in another sense is not an illegal building
+    ("星沙大道上某饮料公司的货车违法超载严重，违规装载气瓶，每天在大街小巷和居民区穿行，在这个法治社会"
+     "他们无视交通法规，一旦出事后果不堪设想，希望交管部门出来管管这些无视法律的车队。", "other"),
+    ("锦江大厦违规组建业主委员会筹备组：筹备组没有建设单位代表，公告日期不满十五日，每次开会街道和"
+     "社区都没有按规定到场，请主管部门依法纠正。", "other"),
+    # a guard in a park is no property company
+    ("湘江公园每天早晨偷钓的人十分猖獗，巡逻的保安却不见踪影，偷钓者为了钓鱼方便，把岸边的水草破坏得"
+     "一片狼藉，这时保安在哪里呢？早上六点半还看到两名保安躺在亭子里睡觉，请公园管理处加强管理。", "other"),
+])
+def test_fraud_other_senses_of_violation_and_a_park_guard(text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    ("尊敬的领导：我是幸福里小区的业主，我们楼下一楼的住户违规搭建了一个二十平米的阳光房，"
+     "把公共通道都占了，多次向城管反映没有结果，请有关部门依法拆除。", "illegal_construction"),
+    ("尊敬的领导：我是锦绣家园小区的业主，小区的保安晚上经常脱岗，外来车辆随便进出，上个月好几户被盗，"
+     "物业收费却一分不少，请有关部门督促物业公司整改。", "property"),
+    ("各位领导：我们是刘某的邻居，他是一家理发店的老板，上个月为了催讨欠款和人打了一架，"
+     "现在天天有人上门闹事，半夜还砸门，严重影响我们休息，请派出所出面处理。", "public_order"),
+])
+def test_a_real_illegal_building_a_compound_guard_and_a_brawl_keep_their_category(
+        text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    # several problems at the head of a petition: the first named is its subject
+    ("尊敬的领导：临街的味美饭店长期油烟直排，深夜噪声扰民，还占用公共通道，福泰园8栋的居民集体投诉"
+     "好几年了，执法部门每次来看一眼就走，请上级部门督促彻底整改。", "sanitation"),
+    ("尊敬的领导：工地每天深夜施工噪音巨大，渣土车进进出出，扬尘也很严重，周边几个小区的居民都无法休息，"
+     "多次拨打12345都没有结果，请有关部门依法查处。", "noise"),
+])
+def test_the_first_problem_a_petition_names_is_its_category(text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    ("交通局关于公交车乱挤乱插的回复明显失实：金星路口的辅道一共三条道，早晚高峰不存在其他车辆临时停靠，"
+     "就算临时停靠也不能一直停在路边上，可6路公交车进入直行道后，到路口强行变道左拐，请认真调查后重新回复。",
+     "other"),
+    ("尊敬的领导：映日路口的公交车站每天早上都被私家车违停占满，公交车只能停在马路中间上下客，小孩子上车"
+     "要穿过车流，非常危险，多次反映没有结果，请交警部门加强管理。", "parking"),
+])
+def test_buses_cutting_in_are_traffic_and_cars_parked_at_a_stop_are_parking(
+        text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
