@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 from localapi import LocalBotApi
@@ -99,6 +100,10 @@ async def start_process(deployment: Path, api_url: str,
             stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT)
 
 
+def _polled(server: LocalBotApi) -> bool:
+    return server.poll_count > 0
+
+
 def holdings(logs: list[Path]) -> list[set[str]]:
     return [held_tokens(log.read_text(errors="replace")) if log.exists() else set()
             for log in logs]
@@ -160,7 +165,7 @@ async def test_three_processes_spread_three_tokens_and_take_over_a_killed_ones(
             spread = holdings(logs)
             assert set().union(*spread) == set(keys)
             for server in servers.values():
-                await server.wait_for(lambda s=server: s.poll_count > 0, timeout=30)
+                await server.wait_for(partial(_polled, server), timeout=30)
 
             # A burst across the three communities; the holder of 安乐's token is
             # SIGKILLed halfway.
