@@ -118,7 +118,10 @@ class SpreadDeployment:
         self._stop = stop
         await self.presence.join()
         try:
-            await self._start_console()
+            try:
+                await self._start_console()
+            except Exception:  # the bots matter more than the console
+                log.exception("网格工作台无法启动;机器人照常运行,工作台未开启")
             await self._tick(first=True)
         except BaseException:
             await self._stop_everything()
