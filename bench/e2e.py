@@ -26,7 +26,11 @@ own limits), all behind one address (``--api-url``). The load goes across every
 community's groups; the checks hold per community (every report one ticket in its own
 database, none in another's; one acknowledgement each) and per token (limits, takeover
 after ``--kill-one-after``: by which process, after how many seconds); a per-community
-table follows the usual one.
+table follows the usual one. With ``--processes N`` the processes spread the tokens (a
+lease per token, runtime/spread.py): the bench waits until every token is held (and, with
+at least as many tokens as processes, every process holds one), SIGKILLs process 1 and
+times the takeover of each token it held; every token's server counts getUpdates conflicts
+(two processes polling one token), which must stay 0.
 
 Usage: .venv/bin/python bench/e2e.py [--rates 10,50,200] [--seconds 20] [--quick]
        [--drain-timeout 900] [--groups 6] [--seed 7] [--keep DIR]
@@ -56,7 +60,6 @@ from functools import partial
 from pathlib import Path
 
 import psutil
-from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -65,11 +68,14 @@ if str(ROOT) not in sys.path:
 import storage  # noqa: E402
 from localapi import LocalBotApi  # noqa: E402
 from localapi.faults import SEND_METHODS  # noqa: E402
+from localapi.router import TokenRouter  # noqa: E402
 from localapi.state import Request, User  # noqa: E402
+from storage.leases import lease_key  # noqa: E402
 from storage.pg_database import DEFAULT_SCHEMA  # noqa: E402
 from storage.timefmt import from_db  # noqa: E402
 from tests.support import pg  # noqa: E402
 from tests.support.backends import query  # noqa: E402
+from tests.support.processes import held_tokens  # noqa: E402
 from ui.texts import fold_card_numbers  # noqa: E402
 
 GROUP_LIMIT_PER_MINUTE = 20  # Telegram: messages per minute into one group
@@ -220,44 +226,6 @@ def deployment_text(communities: Sequence[BenchCommunity], database: str) -> str
         parts.append(f'\n[[communities]]\nkey = "{community.key}"\n'
                      f'token_env = "{community.token_env}"\n{body}')
     return "".join(parts)
-
-
-class TokenRouter:
-    """One Bot API address for every token: ``gridbot run --deployment --api-url`` gives all
-    its bots one base URL, so requests are handed to the local server of their token (each
-    server enforces its own token's limits, as Telegram does)."""
-
-    def __init__(self, servers: dict[str, LocalBotApi]) -> None:
-        self.servers = servers
-        self.app = web.Application(client_max_size=60 * 1024 * 1024)
-        self.app.router.add_route("*", "/bot{token}/{method}", self._api)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    async def _api(self, request: web.Request) -> web.StreamResponse:
-        server = self.servers.get(request.match_info["token"])
-        if server is None:
-            return web.json_response({"ok": False, "error_code": 401,
-                                      "description": "Unauthorized"}, status=401)
-        return await server._handle_api(request)
-
-    async def __aenter__(self) -> TokenRouter:
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5,
-                                     handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        sockets = site._server.sockets if site._server is not None else []  # type: ignore[attr-defined]
-        self.port = sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
 
 
 # ------------------------------------------------------------------------------ corpus
@@ -623,6 +591,13 @@ class RunResult:
     foreign_tickets: int = 0  # tickets whose report was posted in another community's group
     parts: list[RunResult] = field(default_factory=list)  # per community
     token_takeovers: dict[str, tuple[int, float]] = field(default_factory=dict)  # → process, s
+    #: Deployments on several processes: token label → the process (1-based) holding it
+    #: before the kill, and the labels the killed process held (to be taken over).
+    spread: dict[str, int] = field(default_factory=dict)
+    victim_tokens: set[str] = field(default_factory=set)
+    affected: bool = True  # a community's part: its token was on the killed process
+    #: getUpdates of a token ended by another process's getUpdates (409): two pollers.
+    poll_conflicts: int = 0
     token_sends: dict[str, tuple[int, int]] = field(default_factory=dict)  # → max/s, 429s
 
     @property
@@ -651,6 +626,9 @@ class RunResult:
                           f"(only {self.resent} on the wire at the kill)")
         if self.served_429:
             missed.append(f"{tag} {self.served_429} × 429")
+        if self.poll_conflicts:
+            missed.append(f"{tag} {self.poll_conflicts} getUpdates conflict(s): a token "
+                          "polled by two processes at once")
         for label, (per_second, _) in self.token_sends.items():
             if per_second > GLOBAL_LIMIT_PER_SECOND:
                 missed.append(f"{tag} token {label} {per_second} sends/s > "
@@ -682,7 +660,7 @@ class RunResult:
             faults.append(f"{self.duplicate_acks} acknowledged twice ({self.resent} resent)")
         if self.outbox_failed:
             faults.append(f"{self.outbox_failed} outbox row(s) failed")
-        if self.killed and self.takeover_seconds < 0:
+        if self.killed and self.affected and self.takeover_seconds < 0:
             faults.append(f"token {self.token} not taken over")
         if self.group_minute_max > GROUP_LIMIT_PER_MINUTE:
             faults.append(f"{self.group_minute_max} sends/min into one group")
@@ -694,9 +672,10 @@ class RunResult:
         reported as figures, not failures: the outbox recovers from them by design.)"""
         return (self.exit_code == 0 and self.drained and self.acks_missing_lost == 0
                 and self.duplicate_acks <= self.resent and self.tickets == self.problems
-                and (not self.killed or self.takeover_seconds >= 0)
+                and (not self.killed or not self.affected or self.takeover_seconds >= 0)
                 and self.supporters == self.supports and not self.log_errors
                 and self.outbox_failed == 0 and self.foreign_tickets == 0
+                and self.poll_conflicts == 0
                 and all(not part.community_faults() for part in self.parts))
 
 
@@ -734,6 +713,27 @@ async def wait_standby(proc: asyncio.subprocess.Process, log: Path, within: floa
         await asyncio.sleep(0.1)
 
 
+async def wait_spread(procs: Sequence[asyncio.subprocess.Process], logs: Sequence[Path],
+                      keys: dict[str, str], within: float) -> dict[str, int]:
+    """Processes of one deployment have spread its tokens (runtime/spread.py): every token
+    held, and — with at least as many tokens as processes — every process holding one.
+    ``keys``: label → lease key. Returns label → the process (1-based) holding it."""
+    deadline = time.monotonic() + within
+    while True:
+        held = [held_tokens(read_log(log)) for log in logs]
+        owner = {label: index for label, key in keys.items()
+                 for index, mine in enumerate(held, start=1) if key in mine}
+        enough = len(keys) < len(logs) or all(held)
+        if len(owner) == len(keys) and sum(map(len, held)) == len(keys) and enough:
+            return owner
+        for proc in procs:
+            if proc.returncode is not None:
+                raise RuntimeError(f"a bot exited with code {proc.returncode} while spreading")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the tokens were not spread within {within:.0f} s: {held}")
+        await asyncio.sleep(0.1)
+
+
 TAKEOVER_LOG = b"is running for"  # logged by a process once it acts for the token
 EXPECTED_AFTER_KILL = "in flight at restart"
 
@@ -741,20 +741,23 @@ EXPECTED_AFTER_KILL = "in flight at restart"
 async def kill_holder(holder: asyncio.subprocess.Process,
                       others: Sequence[asyncio.subprocess.Process], logs: Sequence[Path],
                       after: float, result: RunResult, say: Callable[[str], None],
-                      tokens: dict[str, list[bytes]]) -> None:
-    """SIGKILL the lease holder ``after`` seconds into the load, then time the takeover of
-    each token (``tokens``: label → the "is running for <community>" lines of its
-    communities, all of which a survivor must log)."""
+                      tokens: Callable[[], dict[str, list[bytes]]]) -> None:
+    """SIGKILL process 1 ``after`` seconds into the load, then time the takeover of each
+    token it held (``tokens()``, asked just before the kill: label → the lines a survivor
+    logs once it acts for that token, all of which must appear after the kill)."""
     await asyncio.sleep(after)
+    wanted = tokens()
+    offsets = [log.stat().st_size if log.exists() else 0 for log in logs]
     holder.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     result.killed = f"process 1 (pid {holder.pid}) after {after:g} s"
-    say(f"SIGKILL {result.killed}")
-    waiting = dict(tokens)
+    result.victim_tokens = set(wanted)
+    say(f"SIGKILL {result.killed}, holding {', '.join(sorted(wanted))}")
+    waiting = dict(wanted)
     while waiting:
         for label, needles in list(waiting.items()):
             for index, log in enumerate(logs[1:], start=2):
-                text = log.read_bytes() if log.exists() else b""
+                text = log.read_bytes()[offsets[index - 1]:] if log.exists() else b""
                 if all(needle in text for needle in needles):
                     seconds = time.monotonic() - killed_at
                     result.token_takeovers[label] = (index, seconds)
@@ -767,7 +770,7 @@ async def kill_holder(holder: asyncio.subprocess.Process,
         if time.monotonic() - killed_at > 60 or not others:
             break
         await asyncio.sleep(0.05)
-    if waiting or not tokens:
+    if waiting or not wanted:
         result.takeover = f"none within 60 s ({', '.join(waiting)})"
         return
     index, seconds = max(result.token_takeovers.values(), key=lambda t: t[1])
@@ -829,6 +832,7 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
     for community in bench:
         by_token[community.token].append(community)
     labels = {token: f"T{i + 1}" for i, token in enumerate(by_token)}
+    lease_keys = {labels[token]: lease_key(token) for token in by_token}
 
     def say(text: str) -> None:
         if not quiet:
@@ -896,8 +900,14 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
                 await wait_bot_ready(server, proc, within=60)
             for log_file in logs[1:]:
                 others.append(await spawn(log_file))
-            for other, log_file in zip(others, logs[1:], strict=True):
-                await wait_standby(other, log_file, within=60)
+            if deployed and processes > 1:  # a lease per token: they spread the tokens
+                result.spread = await wait_spread((proc, *others), logs, lease_keys, within=90)
+                say("tokens spread: " + "; ".join(
+                    f"P{i} " + ",".join(sorted(lb for lb, o in result.spread.items() if o == i))
+                    for i in range(1, processes + 1)))
+            else:
+                for other, log_file in zip(others, logs[1:], strict=True):
+                    await wait_standby(other, log_file, within=60)
             # Staff open their private chats first, as the README asks, so briefs go to
             # them privately instead of as mentions in the groups.
             for community in bench:
@@ -916,10 +926,17 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
             load_start_wall = time.time()
             start = loop.time()
             if kill_after is not None:
-                needles = {labels[token]: [f"is running for {c.name}".encode() for c in members]
-                           for token, members in by_token.items()}
+                def victim_tokens() -> dict[str, list[bytes]]:
+                    if not (deployed and processes > 1):  # process 1 holds the one token
+                        return {labels[token]: [f"is running for {c.name}".encode()
+                                                for c in members]
+                                for token, members in by_token.items()}
+                    mine = held_tokens(read_log(logs[0]))
+                    return {label: [f"token {key} taken".encode()]
+                            for label, key in lease_keys.items() if key in mine}
+
                 killer = asyncio.create_task(
-                    kill_holder(proc, others, logs, kill_after, result, say, needles))
+                    kill_holder(proc, others, logs, kill_after, result, say, victim_tokens))
             for item in plan:
                 delay = start + item.at - loop.time()
                 if delay > 0:
@@ -1001,6 +1018,7 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
             whole = RunResult(rate=rate, seconds=seconds)
             _measure(whole, server, {}, load_start_wall, set(), {})
             result.token_sends[labels[token]] = (whole.sends_second_max, whole.served_429)
+            result.poll_conflicts += server.poll_conflicts
             result.sends_second_max = max(result.sends_second_max, whole.sends_second_max)
             result.sends_second_attempted = max(result.sends_second_attempted,
                                                 whole.sends_second_attempted)
@@ -1020,6 +1038,7 @@ async def run_rate(rate: float, seconds: float, groups: Sequence[GroupSpec], wor
             part.killed = result.killed
             taken = result.token_takeovers.get(part.token)
             part.takeover_seconds = taken[1] if taken else -1.0
+            part.affected = not result.spread or part.token in result.victim_tokens
             result.tickets = max(result.tickets, 0) + part.tickets
             result.supporters = max(result.supporters, 0) + part.supporters
             result.outbox_failed += part.outbox_failed
@@ -1175,10 +1194,16 @@ def print_result(r: RunResult) -> None:
             print("takeover per token: " + "; ".join(
                 f"{label} by process {index} after {seconds:.1f} s"
                 for label, (index, seconds) in sorted(r.token_takeovers.items())))
+    if r.spread:
+        print("tokens before the kill: " + "; ".join(
+            f"P{i} " + ",".join(sorted(lb for lb, o in r.spread.items() if o == i))
+            for i in range(1, r.processes + 1)))
     if len(r.token_sends) > 1:
         print("per token (limit 30/s each): " + "; ".join(
             f"{label} max {per_second} sends/s, {served} × 429"
             for label, (per_second, served) in r.token_sends.items()))
+    print(f"getUpdates conflicts (a token polled by two processes at once): "
+          f"{r.poll_conflicts}")
     if r.foreign_tickets:
         print(f"tickets in the wrong community's database: {r.foreign_tickets}")
     drain = "drained" if r.drained else "NOT drained"
@@ -1223,7 +1248,10 @@ def print_communities(results: Sequence[RunResult]) -> None:
             p50, _, p99, _ = latency_cells(part.latencies)
             per_second, served = r.token_sends.get(part.token, (0, 0))
             taken = r.token_takeovers.get(part.token)
-            takeover = f"P{taken[0]} {taken[1]:.1f} s" if taken else ("none" if r.killed else "-")
+            takeover = (f"P{taken[0]} {taken[1]:.1f} s" if taken
+                        else f"kept by P{r.spread[part.token]}"
+                        if r.killed and part.token not in r.victim_tokens and r.spread
+                        else "none" if r.killed else "-")
             rows.append((
                 f"{r.rate:g}", part.community, part.token, f"{part.tickets}/{part.problems}",
                 str(part.foreign_tickets), f"{part.supporters}/{part.supports}",

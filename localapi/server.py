@@ -89,6 +89,9 @@ class LocalBotApi(ActorsMixin):
         #: unexpected exceptions raised while serving (should stay empty)
         self.internal_errors: list[BaseException] = []
         self.poll_count = 0
+        #: getUpdates calls ended by another getUpdates (409) while their client still
+        #: waited: two pollers on the token at once.
+        self.poll_conflicts = 0
         self._changed = asyncio.Event()
         self._closing = False
         self._seq = 0
@@ -227,6 +230,9 @@ class LocalBotApi(ActorsMixin):
         try:
             result, message = await handler(params, files)
         except ApiError as error:
+            if (polling and error.status == 409 and "other getUpdates" in error.description
+                    and request.transport is not None and not request.transport.is_closing()):
+                self.poll_conflicts += 1  # not a call its client already gave up
             return self._fail(record, error)
         except Exception as exc:  # a bug in the emulator: report it loudly
             log.exception("localapi: %s failed", method)

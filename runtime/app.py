@@ -384,12 +384,14 @@ class GridBot:
                                    f"next message due {next_due} (now {self.clock.now()})")
             await asyncio.sleep(0.02)
 
-    async def stop(self) -> None:
-        """Stop cleanly; whatever is unfinished stays in the database for the next start."""
+    async def stop(self, *, drain_timeout: float = 5.0) -> None:
+        """Stop cleanly; whatever is unfinished stays in the database for the next start.
+        ``drain_timeout=0``: stop sending first and at once (a deployment's token lease was
+        lost, see runtime/spread.py)."""
         if self._keeper is not None:
             await self._keeper.stop()  # no takeover from here on
             self._keeper = None
-        await self._deactivate(drain_timeout=5.0)
+        await self._deactivate(drain_timeout=drain_timeout)
         await self._close_all()
 
     async def _lost(self) -> None:

@@ -24,17 +24,32 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FileLease", "Lease", "PostgresLease", "lease_key", "open_lease",
-           "postgres_lock_ids"]
+__all__ = [
+    "FileLease",
+    "FilePresence",
+    "Lease",
+    "PostgresLease",
+    "PostgresPresence",
+    "Presence",
+    "lease_key",
+    "open_lease",
+    "open_presence",
+    "postgres_lock_ids",
+]
 
 #: First half of the two-int advisory lock id of every GridBot token lease. The two-int
 #: form never collides with the single-bigint form the write transactions use.
 LEASE_CLASS_ID = 0x47424C53  # "GBLS"
+#: First half of the member-slot locks of a deployment's processes (:class:`Presence`).
+MEMBER_CLASS_ID = 0x47424D53  # "GBMS"
+#: Member slots per deployment: at most this many processes count as members.
+MEMBER_SLOTS = 64
 
 
 class Lease(Protocol):
@@ -200,3 +215,176 @@ def open_lease(target: str, token: str) -> Lease:
     if target.startswith(("postgresql://", "postgres://")):
         return PostgresLease(target, key)
     return FileLease(target, key)
+
+
+# --------------------------------------------------------------------------- presence
+
+
+class Presence(Protocol):
+    """A process's membership of a deployment: it holds one of ``MEMBER_SLOTS`` slot locks
+    (freed by the system when it dies, like a lease), and counts the slots held by anyone
+    to estimate how many processes are alive — no membership protocol, no heartbeats."""
+
+    key: str
+    slot: int | None
+
+    async def join(self) -> int:
+        """Take the first free slot; its index. Raises RuntimeError when all are taken."""
+        ...
+
+    async def members(self) -> int:
+        """How many slots are held right now (this process's included)."""
+        ...
+
+    async def check(self) -> bool:
+        """True while this process still holds its slot."""
+        ...
+
+    async def unheld(self, leases: Sequence[Lease]) -> list[Lease]:
+        """Those of ``leases`` that look free (a hint: taking one may still fail)."""
+        ...
+
+    async def leave(self) -> None:
+        """Give the slot up (idempotent)."""
+        ...
+
+
+class FilePresence:
+    """Member slots as ``flock`` files ``<db>.lease-<key>-member-<i>`` (one host).
+
+    A slot is counted as held when a shared non-blocking lock on it fails; the probe's
+    lock is dropped at once, so a process joining meanwhile merely takes the next slot."""
+
+    def __init__(self, db_path: str | os.PathLike[str], key: str,
+                 slots: int = MEMBER_SLOTS) -> None:
+        self.key = key
+        self.db_path = os.fspath(db_path)
+        self.slots = slots
+        self.slot: int | None = None
+        self._lease: FileLease | None = None
+
+    def _slot_lease(self, index: int) -> FileLease:
+        return FileLease(self.db_path, f"{self.key}-member-{index}")
+
+    async def join(self) -> int:
+        if self.slot is not None:
+            return self.slot
+        for index in range(self.slots):
+            lease = self._slot_lease(index)
+            if await lease.try_acquire():
+                self._lease, self.slot = lease, index
+                return index
+        raise RuntimeError(f"all {self.slots} member slots of {self.key} are taken")
+
+    async def members(self) -> int:
+        count = 0
+        for index in range(self.slots):
+            path = self._slot_lease(index).path
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                count += 1
+            finally:
+                os.close(fd)  # closing drops a probe's shared lock
+        return count
+
+    async def check(self) -> bool:
+        return self._lease is not None and await self._lease.check()
+
+    async def unheld(self, leases: Sequence[Lease]) -> list[Lease]:
+        return [lease for lease in leases if not lease.held]  # trying a flock is cheap
+
+    async def leave(self) -> None:
+        lease, self._lease, self.slot = self._lease, None, None
+        if lease is not None:
+            await lease.release()
+
+
+def _member_lock_id(key: str, index: int) -> int:
+    digest = hashlib.sha256(f"{key}-member-{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+class PostgresPresence:
+    """Member slots as session-level advisory locks on a connection of its own; members
+    and free token leases are read from ``pg_locks`` in one query each."""
+
+    def __init__(self, url: str, key: str, *, slots: int = MEMBER_SLOTS,
+                 timeout: float = 5.0) -> None:
+        self.key = key
+        self.url = url
+        self.slots = slots
+        self.timeout = timeout
+        self.slot: int | None = None
+        self._ids = [_member_lock_id(key, index) for index in range(slots)]
+        self._conn: Any = None
+
+    async def join(self) -> int:
+        if self.slot is not None:
+            return self.slot
+        import asyncpg
+
+        conn = await asyncpg.connect(self.url, timeout=self.timeout, server_settings={
+            "application_name": f"gridbot-member-{self.key}"[:63],
+            "tcp_keepalives_idle": "5", "tcp_keepalives_interval": "5",
+            "tcp_keepalives_count": "3"})
+        try:
+            for index, lock_id in enumerate(self._ids):
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)",
+                                       MEMBER_CLASS_ID, lock_id):
+                    self._conn, self.slot = conn, index
+                    return index
+        except BaseException:
+            await _close(conn)
+            raise
+        await _close(conn)
+        raise RuntimeError(f"all {self.slots} member slots of {self.key} are taken")
+
+    async def _held(self, class_id: int, ids: Sequence[int]) -> set[int]:
+        """Which of the two-int advisory locks ``(class_id, id)`` are granted to anyone
+        (``pg_locks`` shows the second half as an unsigned oid)."""
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("join first")
+        rows = await asyncio.wait_for(conn.fetch(
+            "SELECT objid::bigint AS id FROM pg_locks WHERE locktype = 'advisory' "
+            "AND granted AND objsubid = 2 AND classid::bigint = $1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND objid::bigint = ANY($2::bigint[])",
+            class_id & 0xFFFFFFFF, [i & 0xFFFFFFFF for i in ids]), self.timeout)
+        return {int(row["id"]) for row in rows}
+
+    async def members(self) -> int:
+        return len(await self._held(MEMBER_CLASS_ID, self._ids))
+
+    async def check(self) -> bool:
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            return await asyncio.wait_for(conn.fetchval("SELECT 1"), self.timeout) == 1
+        except Exception as error:
+            log.error("presence %s: connection lost (%s)", self.key, error)
+            return False
+
+    async def unheld(self, leases: Sequence[Lease]) -> list[Lease]:
+        wanted = [lease for lease in leases if not lease.held]
+        halves = {lease.key: postgres_lock_ids(lease.key)[1] for lease in wanted}
+        held = await self._held(LEASE_CLASS_ID, list(halves.values()))
+        return [lease for lease in wanted if halves[lease.key] & 0xFFFFFFFF not in held]
+
+    async def leave(self) -> None:
+        conn, self._conn, self.slot = self._conn, None, None
+        if conn is not None:
+            await _close(conn)  # closing the session frees its slot
+
+
+def open_presence(target: str, key: str) -> Presence:
+    """The member slots of deployment ``key`` beside the database ``target``."""
+    if target.startswith(("postgresql://", "postgres://")):
+        return PostgresPresence(target, key)
+    return FilePresence(target, key)

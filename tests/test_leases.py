@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from runtime.lease import LeaseKeeper
-from storage.leases import FileLease, PostgresLease, lease_key, open_lease, postgres_lock_ids
+from storage.leases import (
+    FileLease,
+    PostgresLease,
+    PostgresPresence,
+    lease_key,
+    open_lease,
+    open_presence,
+    postgres_lock_ids,
+)
 from tests.support import pg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,3 +176,81 @@ async def test_postgres_lease_one_holder_and_freed_when_its_session_dies(
     await second.release()
     assert await first.try_acquire()
     await first.release()
+
+
+# ------------------------------------------------------------ member slots (presence)
+
+TOKEN_2 = "7000000002:AAF-another-secret-never-in-a-key"
+
+
+async def test_member_slots_count_the_processes_of_one_deployment(db_target: str) -> None:
+    a, b = open_presence(db_target, "deployment-x"), open_presence(db_target, "deployment-x")
+    other = open_presence(db_target, "deployment-y")
+    try:
+        assert await a.join() == 0
+        assert await a.join() == 0  # joined once
+        assert await a.members() == 1
+        assert await b.join() == 1
+        assert await a.members() == 2 and await b.members() == 2
+        assert await other.join() == 0 and await other.members() == 1  # its own slots
+        assert await a.check()
+        await a.leave()
+        await a.leave()  # idempotent
+        assert not await a.check()
+        assert await b.members() == 1
+        c = open_presence(db_target, "deployment-x")
+        assert await c.join() == 0  # the freed slot is taken again
+        assert await b.members() == 2
+        await c.leave()
+    finally:
+        for presence in (a, b, other):
+            await presence.leave()
+
+
+async def test_unheld_names_the_token_leases_nobody_holds(db_target: str) -> None:
+    presence = open_presence(db_target, "deployment-x")
+    holder = open_lease(db_target, TOKEN_2)  # its lock id's second half is negative
+    assert postgres_lock_ids(holder.key)[1] < 0  # (pg_locks shows it as an unsigned oid)
+    try:
+        await presence.join()
+        assert await holder.try_acquire()
+        probes = [open_lease(db_target, TOKEN), open_lease(db_target, TOKEN_2)]
+        free = [lease.key for lease in await presence.unheld(probes)]
+        assert "bot-7000000001" in free
+        if isinstance(presence, PostgresPresence):  # pg_locks shows the other's lock
+            assert free == ["bot-7000000001"]
+        assert [lease.key for lease in await presence.unheld([holder])] == []  # mine
+    finally:
+        await holder.release()
+        await presence.leave()
+
+
+async def test_a_killed_process_frees_its_member_slot(db_target: str) -> None:
+    script = ("import asyncio\n"
+              "from storage.leases import open_presence\n"
+              "async def main():\n"
+              f"    presence = open_presence({db_target!r}, 'deployment-x')\n"
+              "    print('slot', await presence.join(), flush=True)\n"
+              "    await asyncio.sleep(60)\n"
+              "asyncio.run(main())\n")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    mine = open_presence(db_target, "deployment-x")
+    try:
+        assert proc.stdout is not None
+        assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"slot 0"
+        assert await mine.join() == 1
+        assert await mine.members() == 2
+        proc.kill()
+        await proc.wait()
+        for _ in range(100):  # the server notices the closed session within moments
+            if await mine.members() == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert await mine.members() == 1
+    finally:
+        await mine.leave()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -136,6 +136,7 @@ async def test_concurrent_poll_conflicts_and_duplicate_injection(
         second = asyncio.create_task(bot.get_updates(timeout=5))
         with pytest.raises(Conflict, match="terminated by other getUpdates"):
             await first
+    assert server.poll_conflicts == 1  # counted: its client still waited for the answer
     alice, _, group = _people(server)
     message = await server.post(group, alice, "重复")
     (update,) = await second

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import sqlite3
 import sys
 from collections import Counter
@@ -64,3 +65,21 @@ def report_text(index: int) -> str:
     problems = ["楼道灯坏了", "门口下水道堵了", "单元门禁坏了", "楼道堆满杂物",
                 "有人在楼道给电动车充电", "楼上漏水到我家"]
     return f"{building}号楼{index // 12 + 1}单元{problems[index % len(problems)]}"
+
+
+def held_tokens(log_text: str) -> set[str]:
+    """The lease keys (``bot-<id>``) a ``gridbot run --deployment`` process holds according
+    to its log (runtime/spread.py logs ``token bot-<id> taken`` / ``released`` / ``lost``)."""
+    held: set[str] = set()
+    for line in log_text.splitlines():
+        match = _TOKEN_EVENT.search(line)
+        if match is None:
+            continue
+        if match["what"] == "taken":
+            held.add(match["key"])
+        else:
+            held.discard(match["key"])
+    return held
+
+
+_TOKEN_EVENT = re.compile(r"token (?P<key>bot-\d+) (?P<what>taken|released|lost)\b")
