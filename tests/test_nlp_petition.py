@@ -428,3 +428,38 @@ def test_buses_cutting_in_are_traffic_and_cars_parked_at_a_stop_are_parking(
         text: str, slug: str) -> None:
     r = parse(text)
     assert r.is_report and r.category == slug
+
+
+# --- Thirteenth round -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    # a bus route named elsewhere in the message
+    "A市215路公交车，有时要等四十分钟一趟，有时一下来三趟。能否规范发车时间？或者开放215的实时到站查询。",
+    # a train number
+    "每天早上7:40从西站发出的城际列车C8123沿途有五个站，其他四个站都停，偏偏东湖站不停，住在东湖站附近"
+    "的上班族根本坐不上车，这对我们极其不公平，请有关单位协调一下，让C8123在东湖站停靠。",
+    # a staff number
+    "解放路与五一路交汇处的某足浴店二楼，技师工号666，258，368，严重涉黄，望有关部门一查到底，还周边居民"
+    "一个干净的环境，我们已经忍了很久了。",
+    # a decree and a document number
+    "尊敬的领导，您好！我们村的征地补偿按照《A市征地补偿实施办法》（215号令）执行，但是街道工作人员又拿出"
+    "另一个文件，两个文件的标准并不一致，能否详细告知到底采用哪个标准，望回复，谢谢！",
+    # a range of fees
+    "什么时候公布今年的普惠性幼儿园收费标准？去年的标准是一类园每月不超过1300元，可是我们问了好几家幼儿园，"
+    "学费都在1350~1900元之间，请政府尽快公布最新的收费标准，谢谢！",
+    # money deducted
+    "领导好，我们是某保安服务公司的员工，公司给我们买的社保是最低档，每个月应该扣356，可是公司每个月从工资"
+    "里扣了610元，多扣的钱去哪里了？请劳动部门帮我们查一查，把多扣的钱要回来，谢谢。",
+])
+def test_numbers_that_are_no_flat_are_not_rooms(text: str) -> None:
+    assert parse(text).location.room is None
+
+
+@pytest.mark.parametrize(("text", "room"), [
+    ("A市215路公交车站旁边的幸福小区3栋1单元502，楼上天天半夜装修，噪音很大，我们家老人小孩都睡不着觉，"
+     "找物业也没人管，请有关部门处理。", "502"),
+    ("尊敬的领导：我是锦绣家园的业主，住在8栋2单元1203，楼上1303的住户私自把阳台改成厨房，油烟直排，"
+     "还经常往下漏水，多次协商无果，请有关部门督促整改。", "1203"),
+])
+def test_a_flat_named_beside_a_route_or_money_is_still_a_room(text: str, room: str) -> None:
+    assert parse(text).location.room == room
