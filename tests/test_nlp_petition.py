@@ -463,3 +463,17 @@ def test_numbers_that_are_no_flat_are_not_rooms(text: str) -> None:
 ])
 def test_a_flat_named_beside_a_route_or_money_is_still_a_room(text: str, room: str) -> None:
     assert parse(text).location.room == room
+
+
+def test_the_policy_template_naming_local_failures_is_no_report() -> None:
+    # the rules read a suggestion; the learned head used to overrule them on the failures named
+    r = parse("地处芙蓉区的车站路与人民路交汇口周边常年处于无人监管状态，周边学校众多，却没有红绿灯和过街"
+              "天桥，道路破损严重，垃圾焚烧，污水横流，车辆违停，交通事故频发，在国家大力倡导以人民为中心的"
+              "大背景下，希望市委市政府加快综合整治有何具体行动？")
+    assert not r.is_report
+
+
+def test_the_same_failures_in_a_complaint_stay_a_report() -> None:
+    r = parse("车站路与人民路交汇口周边常年无人监管，周边学校众多，却没有红绿灯，道路破损严重，垃圾焚烧，"
+              "污水横流，车辆违停，交通事故频发，我们多次向12345反映都没有结果，请有关部门尽快整治。")
+    assert r.is_report
