@@ -141,7 +141,10 @@ EXPLICIT = (
     ("noise", _rx(r"扰民|噪音|噪声|杂音|隔音|吵得|吵闹|太吵|很吵|轰鸣|轰隆"
                   r"|(?:深夜|凌晨|通宵|半夜|夜间|晚上|夜里)[^,。]{0,6}施工"
                   r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜|晚上|夜里)"
-                  r"|(?:无法|没办法|不能)(?:正常)?(?:休息|入睡|睡觉)|睡不着|睡不好"), 2.5),
+                  r"|(?:无法|没办法|不能)(?:正常)?(?:休息|入睡|睡觉)|睡不着|睡不好"
+                  # (thirteenth round) a plant's noise, loudspeakers, music, firecrackers
+                  r"|搅拌(?:站|厂|场)|混凝土(?:站|厂)|音响|高音喇叭|鞭炮声|震耳欲聋|不得安宁|大声喧哗"
+                  r"|声音[^,。]{0,8}(?:太大|很大|非常大|烦人|刺耳)"), 2.5),
     ("utilities", _rx(r"停水|水压|断水|停电|断电|供水|来水|水改|用电|供电|水表"), 2.0),
     ("sanitation", _rx(r"油烟|垃圾|臭气|恶臭|粉尘|扬尘|脏乱差|废气|刺鼻|偷排|空气污染|难闻"), 2.0),
     ("parking", _rx(r"违停|乱停|停满|僵尸车|违章停车|违法停车|停车乱|占道停车|停在人行道"), 2.5),
@@ -241,6 +244,10 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
         topics += UNNAMED_BONUS  # no grid problem named: most likely "other"
     if topics:
         out["other"] = out.get("other", 0.0) + min(topics, OTHER_TOPIC_CAP)
+    if STALLS.search(text) and "public_space" in out:
+        # (thirteenth round) street stalls and the rubbish they leave: the stalls are the
+        # complaint, the rubbish its consequence
+        out["public_space"] += STALL_BONUS
     if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)
                              or (BUS_TRAFFIC.search(text) and not PRIVATE_PARKING.search(text))):
         del out["parking"]
@@ -249,10 +256,14 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
     return out
 
 
+STALLS = _rx(r"摊贩|摆摊|占道经营|菜贩|小商小贩|商贩|夜宵摊|流动摊|马路市场|店外经营")
+STALL_BONUS = 2.0
+
+
 INVESTMENT_FRAUD = _rx(r"出借人|网贷|[Pp]2[Pp]|非法集资|非吸|非法吸收|传销|理财(?:产品|平台)|投资平台"
                        r"|数字货币|高额(?:回报|利息|收益|返利)|日均收益|平台[^。]{0,20}投资"
                        r"|投资[^。]{0,10}平台")
-INVESTMENT_FRAUD_BONUS = 5.0
+INVESTMENT_FRAUD_BONUS = 8.0
 
 
 # --- Petitions that report nothing: consultations, suggestions, thanks ------------------------

@@ -477,3 +477,35 @@ def test_the_same_failures_in_a_complaint_stay_a_report() -> None:
     r = parse("车站路与人民路交汇口周边常年无人监管，周边学校众多，却没有红绿灯，道路破损严重，垃圾焚烧，"
               "污水横流，车辆违停，交通事故频发，我们多次向12345反映都没有结果，请有关部门尽快整治。")
     assert r.is_report
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    # a plant's noise named by the plant alone (was "other": the developer topic)
+    ("我是幸福家园小区的居民，最近小区围墙外面新建了一个混凝土搅拌站，每天从早到晚不停运转，严重影响我们"
+     "的生活，周末也休息不好，家里老人开始失眠，请政府重视，请相关部门尽快处理。", "noise"),
+    # street stalls and the rubbish they leave (was sanitation)
+    ("滨江公园经过提质改造环境越来越好，周边几千市民每天来散步，但是东门口的流动菜贩越来越多，成了一个不合规"
+     "的菜市场，脏乱差情况严重，垃圾到处都是。多次在12345投诉，问题一直得不到根本解决，希望有关部门加强整治。",
+     "public_space"),
+    # an investment's victim asking for the money back (was "other": pensions, compensation)
+    ("我是一名退休职工，今年七十岁了，退休金两千多，前年把房屋拆迁补偿款三十万投进了某公司的理财产品，说好"
+     "年息百分之十二，逐月付息，今年过年后就停了，工作人员说公司要良性退出，之后电话微信全断了，我到派出所"
+     "报了案，至今没有消息，这是我治病的养命钱。", "public_order"),
+])
+def test_a_plants_noise_street_stalls_and_fraud_victims(text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    ("我是幸福家园小区的居民，最近小区旁边的垃圾中转站每天臭气熏天，污水横流，苍蝇蚊子到处飞，夏天根本不敢"
+     "开窗，多次向街道反映都没有结果，严重影响我们的生活和健康，请相关部门尽快处理。", "sanitation"),
+    ("人民路菜市场北门口的垃圾桶每天都满出来没人清运，垃圾堆在人行道上，脏乱差严重，臭味熏天，行人只能绕着"
+     "走，多次拨打12345投诉，问题一直得不到根本解决，希望环卫部门加强管理。", "sanitation"),
+    ("开发商答应今年六月交房，我们去年就付清了全部购房款，可是到现在工地还停着，销售人员说资金出了问题，要我们"
+     "再等等，我们多次到售楼部维权都没有结果，请有关部门督促开发商按时交房或者退还购房款。", "other"),
+])
+def test_rubbish_without_stalls_and_a_developers_refund_keep_their_category(
+        text: str, slug: str) -> None:
+    r = parse(text)
+    assert r.is_report and r.category == slug
