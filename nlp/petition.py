@@ -381,12 +381,21 @@ def petition_report_shift(text: str) -> float:
         return -8.0
     if transit_wish(text) or awaited_opening(text):
         return -6.0
+    if strength <= SUGGEST_TAIL_MAX_STRENGTH and SUGGEST_TAIL.search(text[-SUGGEST_TAIL_SPAN:]):
+        # (thirteenth round) a petition that ends on a suggestion ("建议新建…通道", "建议…
+        # 尽快对外开放") argues its case with a complaint word or two: a suggestion
+        return -6.0
     asks = sum(1 for rx in QUESTIONS if rx.search(text))
     if asks >= 2 and asks >= strength + 2:
         return -5.0  # more questions than complaints: a consultation
     if strength == 0:
         return -6.0 if CONSULT_ANY.search(text) else -3.0
     return min(strength, 3) * 0.8
+
+
+SUGGEST_TAIL = _rx(r"建议|提议|意见和建议")
+SUGGEST_TAIL_SPAN = 60
+SUGGEST_TAIL_MAX_STRENGTH = 2
 
 
 # Addressed to the authorities, with nothing happening right now: the register of a

@@ -509,3 +509,17 @@ def test_rubbish_without_stalls_and_a_developers_refund_keep_their_category(
         text: str, slug: str) -> None:
     r = parse(text)
     assert r.is_report and r.category == slug
+
+
+def test_a_petition_ending_on_a_suggestion_is_no_report() -> None:
+    # it argues with a complaint word (拥堵, 不方便) and ends asking for something new
+    r = parse("芙蓉北路与湘江路交汇口每天早晚高峰都非常拥堵，由于芙蓉北路需要借道湘江路才能掉头，车流根本无法"
+              "管制，附近几个小区的居民出行很不方便，建议在湘江路下面新建一条下穿芙蓉北路的通道，彻底解决这个"
+              "路口的拥堵问题。")
+    assert not r.is_report
+
+
+def test_a_complaint_that_ends_on_a_suggestion_stays_a_report() -> None:
+    r = parse("我们小区3栋门口的路灯坏了快两个月了，晚上黑漆漆的，上个月一位老人在门口摔倒骨折，物业一直说"
+              "没有经费不管不问，多次反映没有结果，建议物业尽快修好路灯，不要再有人摔伤了。")
+    assert r.is_report
