@@ -289,6 +289,10 @@ COMPLAINT = tuple(_rx(p) for p in (
     # (tenth round: a thing that fails, bad quality, a night made sleepless)
     r"不工作|坏了|不亮|失灵|故障|太差|很差|极差|质量差|通宵|(?:深夜|半夜|凌晨)[^,。]{0,4}施工|睡不着"
     r"|无法休息|没办法休息|好好睡觉",
+    # (thirteenth round) complaints with no complaint word: a due not paid, a line nobody
+    # answers, a registration that never works, a price raised, a right taken away
+    r"(?:两|几|三|半)个?月(?:了)?[^,。]{0,4}(?:没|未|不)发|没有?发放|无人接听|打不通|无法拨通|没能报上|报不上名"
+    r"|一直未办|涨价|上涨幅度|剥夺|猖獗|乱象|如同虚设|形同虚设|坑坑洼洼",
 ))
 # A question asked anywhere in the petition (not only at its head).
 CONSULT_ANY = _rx(r"请问|咨询|想问|想了解|想知道|不知|是否|能否|何时|什么时候|有没有|为啥|为什么|吗[?]|呢[?]")

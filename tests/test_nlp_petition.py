@@ -523,3 +523,21 @@ def test_a_complaint_that_ends_on_a_suggestion_stays_a_report() -> None:
     r = parse("我们小区3栋门口的路灯坏了快两个月了，晚上黑漆漆的，上个月一位老人在门口摔倒骨折，物业一直说"
               "没有经费不管不问，多次反映没有结果，建议物业尽快修好路灯，不要再有人摔伤了。")
     assert r.is_report
+
+
+@pytest.mark.parametrize("text", [
+    # a due not paid, with no complaint word
+    "市里的人才新政购房补贴已经三个月没发了，之前每个月都按时到账，突然之间就停了，也没有任何通知和解释说明，"
+    "我们打电话问人社局，工作人员也说不清楚，想知道具体是什么原因。",
+    # a registration that never works
+    "本人今年3月和4月两次在省普通话水平测试网上报名，每次开放报名一到时间就显示名额已满，一直都没能报上名。"
+    "打电话联系市语委咨询，工作人员只说名额有限让我们下次再试，可下次还是一样。",
+])
+def test_complaints_with_no_complaint_word_are_reports(text: str) -> None:
+    assert parse(text).is_report
+
+
+def test_a_plain_consultation_stays_no_report() -> None:
+    r = parse("请问市图书馆周末的开放时间是几点到几点？听说今年新办的读者证可以在网上预约座位，想了解一下具体"
+              "怎么操作，需要带哪些证件，谢谢。")
+    assert not r.is_report
