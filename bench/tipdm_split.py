@@ -11,7 +11,8 @@ those no labelled real set (tests/data/real/*.jsonl) holds yet, 20–450 charact
 order: how a new blind part is drawn (blind3: `--draw 160 --seed 2027`; the eleventh round's
 random development sample tipdm_random_dev: `--draw 200 --seed 2028`, then, with that file in
 place, tipdm_blind4: `--draw 120 --seed 2029`; the twelfth round's tipdm_blind5: `--draw 150
---seed 2030`, then, with it in place, tipdm_random_dev2: `--draw 150 --seed 2031`). A blind part
+--seed 2030`, then, with it in place, tipdm_random_dev2: `--draw 150 --seed 2031`; the thirteenth
+round's tipdm_blind6: `--draw 120 --seed 2032`). A blind part
 is scored with bench/real_summary.py, which prints its figures and never its misses.
 """
 

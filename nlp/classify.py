@@ -263,6 +263,10 @@ def _decide(text: str, lexicon: Lexicon, head: formal.FormalHead | None,
         # emergency keeps the rules'); the category stays the rules' (nlp/README.md, Eleventh
         # round: a learned category choice gained nothing held out).
         p = _sigmoid(head.report_logit(inputs))
+        if petition.POLICY_TEMPLATE.search(text):
+            # (thirteenth round) the board's policy template is a suggestion even when it names
+            # local failures; the head, trained on few of them, must not overrule the rules
+            p = min(p, _sigmoid(rule_score))
     is_report = p >= 0.5
     confidence = p if is_report else 1.0 - p
     has_signal = cat_score > 0 or features.problem > 0 or urgency != "normal"

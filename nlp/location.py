@@ -19,7 +19,7 @@ _B = r"([A-Za-z]?\d{1,3}|[A-Za-z])"
 _SEP = r"[\s,、的]{0,2}"
 _RE_DASH3 = re.compile(r"(?<![\d\-./:])(\d{1,3})-(\d{1,2})-(\d{3,4})(?![\d\-./:])")
 _RE_DASH2 = re.compile(
-    r"(?<![\d\-./:])(\d{1,3})-(\d{3,4})(?![\d\-./:年月])(?!\s*[张元块个人米次天户平斤件台份])"
+    r"(?<![\d\-./:])(\d{1,3})-(\d{3,4})(?![\d\-./:年月])(?!\s*(?:[张元块个人米次天户平斤件台份分]|以上|以下|左右|千伏|[kK][vV]))"
 )
 _RE_BUILDING = re.compile(
     rf"(?<![\d\-])第?{_B}\s*(?:号楼|号栋|号幢|栋|幢|座|#)(?!\s*(?:层|栋楼))"
@@ -34,7 +34,7 @@ _RE_STREET = re.compile(
 )
 _RE_UNIT = re.compile(r"(?<![\d\-])(\d{1,2})\s*(?:单元|门(?=\s*\d{3,4}))")
 _RE_ROOM_MARKED = re.compile(
-    r"(?<![\d\-])(\d{3,4})\s*(?:室|房间|号房|房)(?![\u4e00-\u9fff]?[价租费东子])"
+    r"(?<![\d\-])(\d{3,4})\s*(?:室|房间|号房|房)(?![\u4e00-\u9fff]?[价租费东子补])"
 )
 _RE_ROOM_CONTEXT = re.compile(
     r"(?<![\d\-.])(\d{3,4})(?![\d.])\s*"
@@ -273,13 +273,45 @@ def _is_floor_room(text: str, m: re.Match[str]) -> bool:
     if set(m.group(1)) == {"0"} or text[max(0, m.start(1) - 2): m.start(1)].endswith(
             ("终", "初", "申", "字", "第", "编号", "号码")):
         return True
+    # (thirteenth round) numbers in a petition that are no flat: a bus route named elsewhere
+    # in the message ("370路…开放370的公交"), a train or a road (C9174, s207), a staff number
+    # (工号999), a decree or a document ("103号令", "[2005]903号"), a range of fees or marks
+    # ("1120~1680元", "2000到5000的押金", "128——160"), money paid or deducted ("每个月扣278").
+    if _not_room_number(text, m):
+        return True
     # "快打119", "已拨打110": a hotline being dialled, not a flat.
     return bool(_RE_DIALLED.search(text, max(0, m.start(1) - 8), m.start(1)))
 
 
+_RE_RANGE_AFTER = re.compile(r"\s*(?:[-~～—–]+|到|至)\s*\d")
+_RE_RANGE_BEFORE = re.compile(r"\d\s*(?:[-~～—–]+|到|至)\s*$")
+_RE_DOC_AFTER = re.compile(r"号(?:令|文|》|〕|\])")
+_RE_MONEY_BEFORE = re.compile(r"(?:交|扣|付|收|花|赔|罚|欠|退)了?\s*$")
+
+
+def _not_room_number(text: str, m: re.Match[str]) -> bool:
+    start, end, value = m.start(1), m.end(1), m.group(1)
+    before = text[max(0, start - 3): start]
+    if before.endswith(("工号", "]", "〕", "【")) or _RE_DOC_AFTER.match(text, end):
+        return True
+    if re.search(rf"(?<!\d){value}\s*路", text):
+        return True  # a bus route named elsewhere in the message
+    if len(text) < _PETITION_LEN:
+        return False  # (the group-chat sets parse exactly as before: no change below 80 chars)
+    if before.endswith(("×", "*")):
+        return True  # a masked phone number
+    if before[-1:].isascii() and before[-1:].isalpha():
+        return True  # C9174, s207, G107
+    if re.fullmatch(r"(?:19[5-9]|20[0-3])\d", value):
+        return True  # a year without 年: "2019新生军训", "是2019的最后一天"
+    return bool(_RE_RANGE_AFTER.match(text, end)
+                or _RE_RANGE_BEFORE.search(text, max(0, start - 12), start)
+                or _RE_MONEY_BEFORE.search(text, max(0, start - 3), start))
+
+
 _RE_DIALLED = re.compile(
     r"(?:打了?|打过|拨了?|叫了?|报警|报了?|电话|热线|call|打了?[^\d,。]{0,4}次)\s*$")
-_PLACE_END = frozenset("路街巷道坡弄里村岭湖桥")
+_PLACE_END = frozenset("路街巷道坡弄里村岭湖桥段")
 
 
 _NOT_ROOM_UNITS = frozenset("年元块米平万多余次个斤天人路")

@@ -141,7 +141,10 @@ EXPLICIT = (
     ("noise", _rx(r"扰民|噪音|噪声|杂音|隔音|吵得|吵闹|太吵|很吵|轰鸣|轰隆"
                   r"|(?:深夜|凌晨|通宵|半夜|夜间|晚上|夜里)[^,。]{0,6}施工"
                   r"|施工[^,。]{0,6}(?:深夜|凌晨|通宵|半夜|晚上|夜里)"
-                  r"|(?:无法|没办法|不能)(?:正常)?(?:休息|入睡|睡觉)|睡不着|睡不好"), 2.5),
+                  r"|(?:无法|没办法|不能)(?:正常)?(?:休息|入睡|睡觉)|睡不着|睡不好"
+                  # (thirteenth round) a plant's noise, loudspeakers, music, firecrackers
+                  r"|搅拌(?:站|厂|场)|混凝土(?:站|厂)|音响|高音喇叭|鞭炮声|震耳欲聋|不得安宁|大声喧哗"
+                  r"|声音[^,。]{0,8}(?:太大|很大|非常大|烦人|刺耳)"), 2.5),
     ("utilities", _rx(r"停水|水压|断水|停电|断电|供水|来水|水改|用电|供电|水表"), 2.0),
     ("sanitation", _rx(r"油烟|垃圾|臭气|恶臭|粉尘|扬尘|脏乱差|废气|刺鼻|偷排|空气污染|难闻"), 2.0),
     ("parking", _rx(r"违停|乱停|停满|僵尸车|违章停车|违法停车|停车乱|占道停车|停在人行道"), 2.5),
@@ -241,6 +244,10 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
         topics += UNNAMED_BONUS  # no grid problem named: most likely "other"
     if topics:
         out["other"] = out.get("other", 0.0) + min(topics, OTHER_TOPIC_CAP)
+    if STALLS.search(text) and "public_space" in out:
+        # (thirteenth round) street stalls and the rubbish they leave: the stalls are the
+        # complaint, the rubbish its consequence
+        out["public_space"] += STALL_BONUS
     if "parking" in out and (PARKING_SALE.search(text) or not PARKING_ACT.search(text)
                              or (BUS_TRAFFIC.search(text) and not PRIVATE_PARKING.search(text))):
         del out["parking"]
@@ -249,10 +256,14 @@ def adjust_petition_scores(text: str, scores: dict[str, float]) -> dict[str, flo
     return out
 
 
+STALLS = _rx(r"摊贩|摆摊|占道经营|菜贩|小商小贩|商贩|夜宵摊|流动摊|马路市场|店外经营")
+STALL_BONUS = 2.0
+
+
 INVESTMENT_FRAUD = _rx(r"出借人|网贷|[Pp]2[Pp]|非法集资|非吸|非法吸收|传销|理财(?:产品|平台)|投资平台"
                        r"|数字货币|高额(?:回报|利息|收益|返利)|日均收益|平台[^。]{0,20}投资"
                        r"|投资[^。]{0,10}平台")
-INVESTMENT_FRAUD_BONUS = 5.0
+INVESTMENT_FRAUD_BONUS = 8.0
 
 
 # --- Petitions that report nothing: consultations, suggestions, thanks ------------------------
@@ -278,6 +289,10 @@ COMPLAINT = tuple(_rx(p) for p in (
     # (tenth round: a thing that fails, bad quality, a night made sleepless)
     r"不工作|坏了|不亮|失灵|故障|太差|很差|极差|质量差|通宵|(?:深夜|半夜|凌晨)[^,。]{0,4}施工|睡不着"
     r"|无法休息|没办法休息|好好睡觉",
+    # (thirteenth round) complaints with no complaint word: a due not paid, a line nobody
+    # answers, a registration that never works, a price raised, a right taken away
+    r"(?:两|几|三|半)个?月(?:了)?[^,。]{0,4}(?:没|未|不)发|没有?发放|无人接听|打不通|无法拨通|没能报上|报不上名"
+    r"|一直未办|涨价|上涨幅度|剥夺|猖獗|乱象|如同虚设|形同虚设|坑坑洼洼",
 ))
 # A question asked anywhere in the petition (not only at its head).
 CONSULT_ANY = _rx(r"请问|咨询|想问|想了解|想知道|不知|是否|能否|何时|什么时候|有没有|为啥|为什么|吗[?]|呢[?]")
@@ -370,12 +385,21 @@ def petition_report_shift(text: str) -> float:
         return -8.0
     if transit_wish(text) or awaited_opening(text):
         return -6.0
+    if strength <= SUGGEST_TAIL_MAX_STRENGTH and SUGGEST_TAIL.search(text[-SUGGEST_TAIL_SPAN:]):
+        # (thirteenth round) a petition that ends on a suggestion ("建议新建…通道", "建议…
+        # 尽快对外开放") argues its case with a complaint word or two: a suggestion
+        return -6.0
     asks = sum(1 for rx in QUESTIONS if rx.search(text))
     if asks >= 2 and asks >= strength + 2:
         return -5.0  # more questions than complaints: a consultation
     if strength == 0:
         return -6.0 if CONSULT_ANY.search(text) else -3.0
     return min(strength, 3) * 0.8
+
+
+SUGGEST_TAIL = _rx(r"建议|提议|意见和建议")
+SUGGEST_TAIL_SPAN = 60
+SUGGEST_TAIL_MAX_STRENGTH = 2
 
 
 # Addressed to the authorities, with nothing happening right now: the register of a

@@ -27,6 +27,8 @@ BLIND4 = REAL / "tipdm_blind4.jsonl"
 # labelled before the round's first code change: a blind part and a second random dev sample
 BLIND5 = REAL / "tipdm_blind5.jsonl"
 RANDOM_DEV2 = REAL / "tipdm_random_dev2.jsonl"
+# thirteenth round (--draw 120 --seed 2032), labelled before the round's first code change
+BLIND6 = REAL / "tipdm_blind6.jsonl"
 
 
 def _raw(path: Path) -> list[dict]:
@@ -51,7 +53,9 @@ def test_labelled_sets_hold_ids_and_labels_but_no_text() -> None:
     assert len(random_dev) >= 200 and len(blind4) >= 120
     blind5, random_dev2 = _raw(BLIND5), _raw(RANDOM_DEV2)
     assert len(blind5) >= 150 and len(random_dev2) >= 150
-    every = dev + blind + blind2 + blind3 + random_dev + blind4 + blind5 + random_dev2
+    blind6 = _raw(BLIND6)
+    assert len(blind6) >= 120
+    every = dev + blind + blind2 + blind3 + random_dev + blind4 + blind5 + random_dev2 + blind6
     ids = [r["msg_id"] for r in every]
     assert len(ids) == len(set(ids))
     for rec in every:
@@ -144,6 +148,21 @@ def test_real_blind5_floors() -> None:
     assert m.category_lenient >= 0.79
     assert m.field_accuracy("building") >= 0.95
     assert m.field_accuracy("room") >= 0.92
+    assert m.false_alarm_rate <= 0.01
+
+
+def test_real_blind6_floors() -> None:
+    """blind6, a random sample labelled before the thirteenth round's changes and scored twice
+    by bench/real_summary.py (summary figures only), its misses read only after the second (the
+    code before: F1 0.857, first-choice 0.679, lenient 0.790, room 0.975; the final code: 0.855,
+    0.691, 0.790, room 1.000; no false alarm of 81 reports either time). Floors a little below
+    the final figures; the set is never fitted or tuned on."""
+    m = evaluate(load_corpus(str(BLIND6)))
+    assert m.report_f1 >= 0.84
+    assert m.category_accuracy >= 0.67
+    assert m.category_lenient >= 0.77
+    assert m.field_accuracy("building") >= 0.94
+    assert m.field_accuracy("room") >= 0.98
     assert m.false_alarm_rate <= 0.01
 
 
