@@ -31,6 +31,7 @@ from tests.support.deployment import (
     TOKEN_A,
     TOKEN_B,
     deployment_database,
+    inline_community,
     write_deployment,
 )
 from tests.support.e2e import GROUP_1, SUPERVISOR, WORKER_1, WORKER_2
@@ -40,27 +41,9 @@ from ui.texts import fold_card_numbers
 TOKEN_C = "7000000033:AAFdeployment-test-token-heping-00000"
 HEPING_GROUP = -1003000000001
 HEPING_SUPERVISOR, HEPING_WORKER = 4000, 4001
-HEPING_INLINE = """
-[[communities]]
-key = "heping"
-token_env = "HEPING_BOT_TOKEN"
-[communities.community]
-name = "和平社区"
-[[communities.grids]]
-name = "和平一网格"
-areas = [{ compound = "和平里", buildings = "1-20" }]
-chats = [-1003000000001]
-workers = ["钱明"]
-[[communities.people]]
-name = "钱明"
-telegram_id = 4001
-roles = ["worker"]
-grids = ["和平一网格"]
-[[communities.people]]
-name = "吴主任"
-telegram_id = 4000
-roles = ["supervisor", "admin"]
-"""
+HEPING_INLINE = inline_community("heping", "和平社区", "HEPING_BOT_TOKEN", compound="和平里",
+                                 chat=HEPING_GROUP, worker=("钱明", HEPING_WORKER),
+                                 supervisor=("吴主任", HEPING_SUPERVISOR))
 ENVIRON = {"XINGFULI_BOT_TOKEN": TOKEN_A, "ANLE_BOT_TOKEN": TOKEN_B,
            "HEPING_BOT_TOKEN": TOKEN_C}
 #: community → (token, its group, its staff)

@@ -15,7 +15,7 @@ import pytest
 import runtime.spread
 from community.deployment import load_deployment
 from runtime.spread import SpreadDeployment
-from tests.support.deployment import deployment_database
+from tests.support.deployment import deployment_database, inline_community
 
 TOKENS = 24
 START_SECONDS = 1.0  # what starting a token's communities takes, roughly
@@ -31,27 +31,10 @@ ENVIRON = {f"C{i}_BOT_TOKEN": token(i) for i in range(TOKENS)}
 def write_many(root: Path, database: str) -> Path:
     parts = [f'[deployment]\nname = "平衡测试街道"\ndatabase = "{database}"\n']
     for i in range(TOKENS):
-        parts.append(f"""
-[[communities]]
-key = "c{i}"
-token_env = "C{i}_BOT_TOKEN"
-[communities.community]
-name = "社区{i}"
-[[communities.grids]]
-name = "网格{i}"
-areas = [{{ compound = "小区{i}", buildings = "1-20" }}]
-chats = [{-1004000000000 - i}]
-workers = ["员工{i}"]
-[[communities.people]]
-name = "员工{i}"
-telegram_id = {60000 + i}
-roles = ["worker"]
-grids = ["网格{i}"]
-[[communities.people]]
-name = "主任{i}"
-telegram_id = {70000 + i}
-roles = ["supervisor"]
-""")
+        parts.append(inline_community(
+            f"c{i}", f"社区{i}", f"C{i}_BOT_TOKEN", compound=f"小区{i}", chat=-1004000000000 - i,
+            worker=(f"员工{i}", 60000 + i), supervisor=(f"主任{i}", 70000 + i),
+            supervisor_roles='"supervisor"'))
     path = root / "deployment.toml"
     path.write_text("".join(parts), encoding="utf-8")
     return path

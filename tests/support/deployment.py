@@ -25,27 +25,38 @@ ANLE_GROUP = -1002000000001
 ANLE_SUPERVISOR, ANLE_WORKER = 3000, 3001
 STREET_CHIEF = 9001
 
-ANLE_INLINE = """
+def inline_community(key: str, name: str, token_env: str, *, compound: str, chat: int,
+                     worker: tuple[str, int], supervisor: tuple[str, int],
+                     supervisor_roles: str = '"supervisor", "admin"') -> str:
+    """A ``[[communities]]`` entry of one grid (``compound``'s buildings 1–20, group
+    ``chat``), its worker and its supervisor, for a test's deployment file."""
+    grid = f"{name[:2]}一网格"
+    return f"""
 [[communities]]
-key = "anle"
-token_env = "ANLE_BOT_TOKEN"
+key = "{key}"
+token_env = "{token_env}"
 [communities.community]
-name = "安乐社区"
+name = "{name}"
 [[communities.grids]]
-name = "安乐一网格"
-areas = [{ compound = "安乐苑", buildings = "1-20" }]
-chats = [-1002000000001]
-workers = ["孙丽"]
+name = "{grid}"
+areas = [{{ compound = "{compound}", buildings = "1-20" }}]
+chats = [{chat}]
+workers = ["{worker[0]}"]
 [[communities.people]]
-name = "孙丽"
-telegram_id = 3001
+name = "{worker[0]}"
+telegram_id = {worker[1]}
 roles = ["worker"]
-grids = ["安乐一网格"]
+grids = ["{grid}"]
 [[communities.people]]
-name = "周主任"
-telegram_id = 3000
-roles = ["supervisor", "admin"]
+name = "{supervisor[0]}"
+telegram_id = {supervisor[1]}
+roles = [{supervisor_roles}]
 """
+
+
+ANLE_INLINE = inline_community("anle", "安乐社区", "ANLE_BOT_TOKEN", compound="安乐苑",
+                               chat=ANLE_GROUP, worker=("孙丽", ANLE_WORKER),
+                               supervisor=("周主任", ANLE_SUPERVISOR))
 
 HEAD = """
 [deployment]

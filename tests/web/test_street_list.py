@@ -31,6 +31,7 @@ from tests.support.deployment import (
     ENVIRON,
     STREET_CHIEF,
     deployment_database,
+    inline_community,
     write_deployment,
 )
 from tickets.clock import FakeClock
@@ -40,27 +41,9 @@ from web.auth import COOKIE
 from web.server import ConsoleServer
 from web.street import COMMUNITY_COOKIE, CommunityConsole, StreetConsole
 
-HEPING_INLINE = """
-[[communities]]
-key = "heping"
-token_env = "ANLE_BOT_TOKEN"
-[communities.community]
-name = "和平社区"
-[[communities.grids]]
-name = "和平一网格"
-areas = [{ compound = "和平里", buildings = "1-20" }]
-chats = [-1003000000001]
-workers = ["钱伟"]
-[[communities.people]]
-name = "钱伟"
-telegram_id = 4001
-roles = ["worker"]
-grids = ["和平一网格"]
-[[communities.people]]
-name = "吴主任"
-telegram_id = 4000
-roles = ["supervisor"]
-"""
+HEPING_INLINE = inline_community("heping", "和平社区", "ANLE_BOT_TOKEN", compound="和平里",
+                                 chat=-1003000000001, worker=("钱伟", 4001),
+                                 supervisor=("吴主任", 4000), supervisor_roles='"supervisor"')
 SECRETARY = 1000  # 幸福里's 张书记 (community/example.toml)
 ROW = re.compile(r'<tr data-community="(\w+)"[^>]*>.*?<a href="/street/switch\?c=\w+&amp;'
                  r'next=%2Ftickets%2F([0-9-]+)">', re.S)
