@@ -59,7 +59,9 @@ def known_categories(config: CommunityConfig) -> list[str]:
     return list(dict.fromkeys([*SLUG_ORDER, *(c.slug for c in config.categories)]))
 
 
-def _one(query: MultiMapping[str] | Mapping[str, str], key: str, limit: int = 64) -> str:
+def single_value(query: MultiMapping[str] | Mapping[str, str], key: str, limit: int = 64) -> str:
+    """The query parameter ``key`` stripped ("" when absent); 400 in Chinese when it is
+    given twice or is longer than ``limit``."""
     values = query.getall(key, []) if isinstance(query, MultiMapping) else (
         [query[key]] if key in query else [])
     if len(values) > 1:
@@ -92,7 +94,7 @@ def parse_list_query(query: MultiMapping[str] | Mapping[str, str], config: Commu
     params: dict[str, str] = {}
     flt: dict[str, object] = {"now": now}
 
-    grid = _one(query, "grid")
+    grid = single_value(query, "grid")
     if grid == NO_GRID:
         flt["no_grid"] = True
     elif grid:
@@ -102,7 +104,7 @@ def parse_list_query(query: MultiMapping[str] | Mapping[str, str], config: Commu
     if grid:
         params["grid"] = grid
 
-    raw_states = _one(query, "state", 200)
+    raw_states = single_value(query, "state", 200)
     if raw_states:
         states: list[str] = []
         for part in raw_states.split(","):
@@ -116,35 +118,35 @@ def parse_list_query(query: MultiMapping[str] | Mapping[str, str], config: Commu
         flt["states"] = tuple(sorted(set(states)))
         params["state"] = raw_states
 
-    category = _one(query, "category")
+    category = single_value(query, "category")
     if category:
         if category not in known_categories(config):
             raise BadParameter(f"没有这个类别：{category}")
         flt["category"] = category
         params["category"] = category
 
-    urgency = _one(query, "urgency")
+    urgency = single_value(query, "urgency")
     if urgency:
         if urgency not in URGENCIES:
             raise BadParameter("紧急程度只能是 emergency、urgent 或 normal")
         flt["urgency"] = urgency
         params["urgency"] = urgency
 
-    overdue = _one(query, "overdue")
+    overdue = single_value(query, "overdue")
     if overdue not in ("", "0", "1"):
         raise BadParameter("参数 overdue 只能是 1 或 0")
     if overdue == "1":
         flt["overdue"] = True
         params["overdue"] = "1"
 
-    worker = _one(query, "worker")
+    worker = single_value(query, "worker")
     if worker:
         if config.person(worker) is None:
             raise BadParameter(f"没有这个工作人员：{worker}")
         flt["assignee"] = worker
         params["worker"] = worker
 
-    first, last = _date(_one(query, "from"), "from"), _date(_one(query, "to"), "to")
+    first, last = _date(single_value(query, "from"), "from"), _date(single_value(query, "to"), "to")
     if first and last and first > last:
         raise BadParameter("开始日期晚于结束日期")
     if first:
@@ -155,20 +157,20 @@ def parse_list_query(query: MultiMapping[str] | Mapping[str, str], config: Commu
         flt["created_to"] = datetime(end.year, end.month, end.day, tzinfo=tz)
         params["to"] = last.isoformat()
 
-    text = _one(query, "q", MAX_QUERY_CHARS)
+    text = single_value(query, "q", MAX_QUERY_CHARS)
     if text:
         if any(ord(ch) < 32 for ch in text):
             raise BadParameter("搜索内容含有不可见字符")
         flt["text"] = text
         params["q"] = text
 
-    sort_name = _one(query, "sort") or "new"
+    sort_name = single_value(query, "sort") or "new"
     if sort_name not in SORTS:
         raise BadParameter(f"没有这种排序：{sort_name}")
     if sort_name != "new":
         params["sort"] = sort_name
 
-    cursor = _one(query, "after", 400) or None
+    cursor = single_value(query, "after", 400) or None
     if cursor is not None:
         try:
             decode_cursor(cursor, SORTS[sort_name])

@@ -22,7 +22,13 @@ from multidict import MultiMapping
 from community.model import CommunityConfig
 from services.street_list import decode_street_cursor
 from storage.console_repo import NUMBER_RE, CursorError, Sort, TicketFilter
-from web.list_params import MAX_QUERY_STRING, BadParameter, known_categories, parse_list_query
+from web.list_params import (
+    MAX_QUERY_STRING,
+    BadParameter,
+    known_categories,
+    parse_list_query,
+    single_value,
+)
 
 #: The community list's parameters that the street list takes over unchanged.
 SHARED_KEYS = ("state", "urgency", "overdue", "from", "to", "q", "sort")
@@ -42,16 +48,6 @@ class StreetQuery:
     def link(self, path: str = "/street/tickets", **extra: str) -> str:
         query = {**self.params, **extra}
         return path + ("?" + urlencode(query) if query else "")
-
-
-def _single(query: MultiMapping[str], key: str, limit: int = 64) -> str:
-    values = query.getall(key, [])
-    if len(values) > 1:
-        raise BadParameter(f"参数 {key} 只能出现一次")
-    value = values[0].strip() if values else ""
-    if len(value) > limit:
-        raise BadParameter(f"参数 {key} 太长（最多 {limit} 个字符）")
-    return value
 
 
 def _chosen(query: MultiMapping[str], keys: Sequence[str]) -> tuple[str, ...]:
@@ -77,18 +73,18 @@ def parse_street_query(query: MultiMapping[str], communities: Sequence[tuple[str
         raise BadParameter("查询参数太长")
     picked = chosen = _chosen(query, keys)
     configs = dict(communities)
-    shared = {key: _single(query, key, 200) for key in SHARED_KEYS if key in query}
+    shared = {key: single_value(query, key, 200) for key in SHARED_KEYS if key in query}
     given_text = shared.get("q", "")
     community, _, number = given_text.partition(" ")
     if community in keys and NUMBER_RE.match(number.strip()):
         # A number as the street list shows it ("anle 2611-0001"): that community's.
         chosen = tuple(k for k in chosen if k == community)
         shared["q"] = number.strip()
-    category = _single(query, "category")
+    category = single_value(query, "category")
     if category and not any(category in known_categories(configs[k])
                             for k in chosen or keys):
         raise BadParameter(f"没有这个类别：{category}")
-    cursor = _single(query, "after", 400) or None
+    cursor = single_value(query, "after", 400) or None
 
     filters: dict[str, TicketFilter] = {}
     parsed = None
