@@ -49,13 +49,22 @@ async def serve_console(*, config: CommunityConfig, config_path: str | None, db_
         await db.close()
 
 
-async def serve_until_signal(server: ConsoleServer) -> None:
-    """Keep a started console serving until SIGINT/SIGTERM, then stop it."""
+async def wait_for_signal() -> None:
+    """Return at the first SIGINT or SIGTERM (the handlers are removed again)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def serve_until_signal(server: ConsoleServer) -> None:
+    """Keep a started console serving until SIGINT/SIGTERM, then stop it."""
+    try:
+        await wait_for_signal()
     finally:
         await server.stop()

@@ -279,23 +279,14 @@ async def _conversations(server: LocalBotApi, bot: GridBot, t: Transcript, cast:
 async def _serve_console(bot: GridBot, clock: DemoClock, cast: Cast, out: TextIO) -> None:
     """``--web``: keep the bot and its console running on the demo's data until SIGINT or
     SIGTERM, after printing a login link for the demo's secretary."""
-    import signal
-
+    from runtime.console import wait_for_signal
     from services.console_access import issue_login_link
 
     assert bot.services is not None and bot.console is not None
     clock.real_time()
     token = await issue_login_link(bot.services.db, bot.services.clock, cast.secretary)
     print(f"console: {bot.console.url}/login/{token}", file=out, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+    await wait_for_signal()
 
 
 async def _run(speed: float, keep_db: str | None, quiet: bool, out: TextIO,
